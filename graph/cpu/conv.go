@@ -1,0 +1,198 @@
+package cpu
+
+import (
+	"runtime"
+
+	"github.com/oodgpu/oodgpu/graph"
+)
+
+// convShape describes one convolution: input x [N Ci H W], weight [Co Ci KH KW], output
+// [N Co OH OW]. Transposed convolutions run as the data gradient of the matching convolution.
+type convShape struct {
+	n, ci, h, w, co, kh, kw, oh, ow int
+	graph.ConvGeom
+}
+
+func (c convShape) k() int { return c.ci * c.kh * c.kw }
+func (c convShape) p() int { return c.oh * c.ow }
+
+// direct reports whether the im2col matrix is the input itself (1x1, stride 1, no padding).
+func (c convShape) direct() bool { return c.kh == 1 && c.kw == 1 && c.Stride == 1 && c.Pad == 0 }
+
+func newConvShape(x, w graph.Shape, geom graph.ConvGeom) convShape {
+	c := convShape{n: x[0], ci: x[1], h: x[2], w: x[3], co: w[0], kh: w[2], kw: w[3], ConvGeom: geom}
+	c.oh, c.ow = geom.OutSize(c.h, c.kh), geom.OutSize(c.w, c.kw)
+	return c
+}
+
+// im2col lays out one image's receptive fields: col[(c*KH+i)*KW+j][oy*OW+ox].
+func im2col[T float](c convShape, x, col []T) {
+	for ch := 0; ch < c.ci; ch++ {
+		for i := 0; i < c.kh; i++ {
+			for j := 0; j < c.kw; j++ {
+				row := col[((ch*c.kh+i)*c.kw+j)*c.p():]
+				for oy := 0; oy < c.oh; oy++ {
+					iy := oy*c.Stride - c.Pad + i
+					dst := row[oy*c.ow : (oy+1)*c.ow]
+					if iy < 0 || iy >= c.h {
+						clear(dst)
+						continue
+					}
+					src := x[(ch*c.h+iy)*c.w:]
+					for ox := range dst {
+						ix := ox*c.Stride - c.Pad + j
+						if ix < 0 || ix >= c.w {
+							dst[ox] = 0
+						} else {
+							dst[ox] = src[ix]
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im adds the columns back onto one image's gradient (the adjoint of im2col).
+func col2im[T float](c convShape, col, x []T) {
+	for ch := 0; ch < c.ci; ch++ {
+		for i := 0; i < c.kh; i++ {
+			for j := 0; j < c.kw; j++ {
+				row := col[((ch*c.kh+i)*c.kw+j)*c.p():]
+				for oy := 0; oy < c.oh; oy++ {
+					iy := oy*c.Stride - c.Pad + i
+					if iy < 0 || iy >= c.h {
+						continue
+					}
+					src := row[oy*c.ow : (oy+1)*c.ow]
+					dst := x[(ch*c.h+iy)*c.w:]
+					for ox, v := range src {
+						ix := ox*c.Stride - c.Pad + j
+						if ix >= 0 && ix < c.w {
+							dst[ix] += v
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// convForward computes y = conv(x, w), one image per task.
+func convForward[T float](c convShape, x, w, y []T) {
+	in, out := c.ci*c.h*c.w, c.co*c.p()
+	parallelFor(c.n, 1, func(lo, hi int) {
+		var col []T
+		if !c.direct() {
+			col = make([]T, c.k()*c.p())
+		}
+		for b := lo; b < hi; b++ {
+			xb := x[b*in : (b+1)*in]
+			if !c.direct() {
+				im2col(c, xb, col)
+				xb = col
+			}
+			gemm(false, false, c.co, c.p(), c.k(), w, xb, 0, y[b*out:(b+1)*out])
+		}
+	})
+}
+
+// convBackwardData computes gx = conv^T(gy, w), the input gradient of a convolution.
+func convBackwardData[T float](c convShape, gy, w, gx []T) {
+	in, out := c.ci*c.h*c.w, c.co*c.p()
+	parallelFor(c.n, 1, func(lo, hi int) {
+		var col []T
+		if !c.direct() {
+			col = make([]T, c.k()*c.p())
+		}
+		for b := lo; b < hi; b++ {
+			gxb := gx[b*in : (b+1)*in]
+			if c.direct() {
+				gemm(true, false, c.k(), c.p(), c.co, w, gy[b*out:(b+1)*out], 0, gxb)
+				continue
+			}
+			gemm(true, false, c.k(), c.p(), c.co, w, gy[b*out:(b+1)*out], 0, col)
+			clear(gxb)
+			col2im(c, col, gxb)
+		}
+	})
+}
+
+// weightGradImages accumulates the weight gradient of images [lo, hi) into dw [Co, K]
+// (dw += sum_b gy_b @ col_b^T); col is scratch or nil for direct convolutions.
+func weightGradImages[T float](c convShape, x, gy []T, lo, hi int, dw, col []T) {
+	in, out := c.ci*c.h*c.w, c.co*c.p()
+	for b := lo; b < hi; b++ {
+		xb := x[b*in : (b+1)*in]
+		if !c.direct() {
+			im2col(c, xb, col)
+			xb = col
+		}
+		gemm(false, true, c.co, c.k(), c.p(), gy[b*out:(b+1)*out], xb, 1, dw)
+	}
+}
+
+func (c convShape) scratch() int {
+	if c.direct() {
+		return 0
+	}
+	return c.k() * c.p()
+}
+
+// convWeightGrad writes, for each group of groupSize consecutive images, the sum of their weight
+// gradients to dw [G, Co, K]. Many groups run one group per task; few groups split each group's
+// images over the cores and add the partial sums in a fixed order.
+func convWeightGrad[T float](c convShape, x, gy []T, groupSize int, dw []T) {
+	groups, size := c.n/groupSize, c.co*c.k()
+	workers := runtime.GOMAXPROCS(0)
+	if groups >= workers || groupSize == 1 {
+		parallelFor(groups, 1, func(lo, hi int) {
+			col := make([]T, c.scratch())
+			for g := lo; g < hi; g++ {
+				d := dw[g*size : (g+1)*size]
+				clear(d)
+				weightGradImages(c, x, gy, g*groupSize, (g+1)*groupSize, d, col)
+			}
+		})
+		return
+	}
+	chunks := min(workers, groupSize)
+	partial := make([]T, chunks*size)
+	for g := 0; g < groups; g++ {
+		clear(partial)
+		parallelFor(chunks, 1, func(lo, hi int) {
+			col := make([]T, c.scratch())
+			for ch := lo; ch < hi; ch++ {
+				first := g*groupSize + ch*groupSize/chunks
+				last := g*groupSize + (ch+1)*groupSize/chunks
+				weightGradImages(c, x, gy, first, last, partial[ch*size:(ch+1)*size], col)
+			}
+		})
+		d := dw[g*size : (g+1)*size]
+		copy(d, partial[:size])
+		for ch := 1; ch < chunks; ch++ {
+			for i, v := range partial[ch*size : (ch+1)*size] {
+				d[i] += v
+			}
+		}
+	}
+}
+
+// convWeightGradSqNorm writes ||sum over the group's images of their weight gradients||^2 per
+// group, holding only one group's gradient per core at a time.
+func convWeightGradSqNorm[T float](c convShape, x, gy []T, groupSize int, norms []T) {
+	groups, size := c.n/groupSize, c.co*c.k()
+	parallelFor(groups, 1, func(lo, hi int) {
+		col := make([]T, c.scratch())
+		d := make([]T, size)
+		for g := lo; g < hi; g++ {
+			clear(d)
+			weightGradImages(c, x, gy, g*groupSize, (g+1)*groupSize, d, col)
+			var s float64
+			for _, v := range d {
+				s += float64(v) * float64(v)
+			}
+			norms[g] = T(s)
+		}
+	})
+}

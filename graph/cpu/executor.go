@@ -1,0 +1,197 @@
+// Package cpu is the reference executor of oodgpu graphs: pure Go, every op on all cores, GEMMs
+// through gonum's BLAS. It is also the fallback when no WebGPU adapter is usable.
+//
+// Its kernels are generic over float32 and float64; runs use float32, and the package's tests run
+// the same kernels in float64 for finite-difference checks.
+package cpu
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/oodgpu/oodgpu/graph"
+)
+
+// Executor runs plans on the CPU. It is safe for concurrent use; runs are serialized, each using
+// every core.
+type Executor struct {
+	mu    sync.Mutex
+	slots map[*graph.Plan][][]float32
+}
+
+// New returns a CPU executor.
+func New() *Executor {
+	return &Executor{slots: map[*graph.Plan][][]float32{}}
+}
+
+// Name describes the executor.
+func (e *Executor) Name() string {
+	return fmt.Sprintf("cpu (pure Go, %d threads)", runtime.GOMAXPROCS(0))
+}
+
+// Forget drops the buffers kept for plan p.
+func (e *Executor) Forget(p *graph.Plan) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.slots, p)
+}
+
+// Run executes p. Feeds must hold every input and parameter the plan reads, with exactly the
+// declared shapes; names that the graph does not know are an error.
+func (e *Executor) Run(ctx context.Context, p *graph.Plan, feeds graph.Feeds) ([]*graph.Tensor, error) {
+	data := make(map[string][]float32, len(feeds))
+	if err := checkFeeds(p, feeds); err != nil {
+		return nil, err
+	}
+	for name, t := range feeds {
+		data[name] = t.Data
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	slots := e.slots[p]
+	if slots == nil {
+		slots = make([][]float32, len(p.SlotSize))
+		for i, s := range p.SlotSize {
+			slots[i] = make([]float32, s)
+		}
+		e.slots[p] = slots
+	}
+	vals, err := execute(ctx, p, data, slots)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*graph.Tensor, len(p.Outputs))
+	for i, o := range p.Outputs {
+		out[i] = &graph.Tensor{Shape: append(graph.Shape(nil), o.Shape()...), Data: append([]float32(nil), vals[o.ID()]...)}
+	}
+	return out, nil
+}
+
+// checkFeeds validates names and shapes of feeds against the plan.
+func checkFeeds(p *graph.Plan, feeds graph.Feeds) error {
+	for name, t := range feeds {
+		n, err := p.Graph.Lookup(name)
+		if err != nil {
+			return fmt.Errorf("cpu: feed: %w", err)
+		}
+		if t == nil || !t.Shape.Equal(n.Shape()) || len(t.Data) != n.Shape().Size() {
+			return fmt.Errorf("cpu: feed %q: got %v, graph expects %v", name, shapeOf(t), n.Shape())
+		}
+	}
+	for _, n := range p.Feeds {
+		if _, ok := feeds[n.LeafName()]; !ok {
+			return fmt.Errorf("cpu: missing feed for %v", n)
+		}
+	}
+	return nil
+}
+
+func shapeOf(t *graph.Tensor) any {
+	if t == nil {
+		return "nil"
+	}
+	return t.Shape
+}
+
+// execute runs the plan's steps with element type T. data holds the fed leaves by name; slots are
+// the plan's buffers. It returns every node's value (views into slots and feeds).
+func execute[T float](ctx context.Context, p *graph.Plan, data map[string][]T, slots [][]T) ([][]T, error) {
+	g := p.Graph
+	vals := make([][]T, len(g.Nodes()))
+	for _, n := range p.Feeds {
+		vals[n.ID()] = data[n.LeafName()]
+	}
+	for _, s := range p.Steps {
+		for _, in := range s.Inputs() {
+			if c, ok := in.Op().(*graph.ConstOp); ok && vals[in.ID()] == nil {
+				vals[in.ID()] = convert[T](c.Value.Data)
+			}
+		}
+	}
+	for _, n := range p.Steps {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("cpu: run cancelled: %w", err)
+		}
+		if _, ok := n.Op().(*graph.Reshape); ok {
+			vals[n.ID()] = vals[n.Inputs()[0].ID()]
+			continue
+		}
+		y := slots[p.Slot[n.ID()]][:n.Shape().Size()]
+		vals[n.ID()] = y
+		if err := kernel(n, vals, y); err != nil {
+			return nil, fmt.Errorf("cpu: %v: %w", n, err)
+		}
+	}
+	return vals, nil
+}
+
+func convert[T float](src []float32) []T {
+	if v, ok := any(src).([]T); ok {
+		return v
+	}
+	out := make([]T, len(src))
+	for i, x := range src {
+		out[i] = T(x)
+	}
+	return out
+}
+
+// kernel computes node n into y from the values of its inputs.
+func kernel[T float](n *graph.Node, vals [][]T, y []T) error {
+	ins := n.Inputs()
+	x := vals[ins[0].ID()]
+	xs := ins[0].Shape()
+	ys := n.Shape()
+	switch o := n.Op().(type) {
+	case *graph.Unary:
+		unary(o.Fn, x, y)
+	case *graph.Binary:
+		binary(o.Fn, x, xs, vals[ins[1].ID()], ins[1].Shape(), y, ys)
+	case *graph.Affine:
+		affine(T(o.Scale), T(o.Shift), x, y)
+	case *graph.Reduce:
+		reduce(o, x, xs, y)
+	case *graph.Matmul:
+		matmul(o, x, xs, vals[ins[1].ID()], ins[1].Shape(), y, ys)
+	case *graph.Conv2D:
+		convForward(newConvShape(xs, ins[1].Shape(), o.ConvGeom), x, vals[ins[1].ID()], y)
+	case *graph.ConvTranspose2D:
+		// The transposed convolution of x is the data gradient of the convolution from y to x.
+		c := newConvShape(ys, ins[1].Shape(), o.ConvGeom)
+		convBackwardData(c, x, vals[ins[1].ID()], y)
+	case *graph.ConvWeightGrad:
+		c := newConvShape(xs, graph.Shape{ins[1].Shape()[1], xs[1], o.KH, o.KW}, o.ConvGeom)
+		convWeightGrad(c, x, vals[ins[1].ID()], o.GroupSize, y)
+	case *graph.ConvWeightGradSqNorm:
+		c := newConvShape(xs, graph.Shape{ins[1].Shape()[1], xs[1], o.KH, o.KW}, o.ConvGeom)
+		convWeightGradSqNorm(c, x, vals[ins[1].ID()], o.GroupSize, y)
+	case *graph.Upsample:
+		upsample(o.Factor, x, xs, y)
+	case *graph.AvgPool:
+		avgPool(o.Size, x, xs, y)
+	case *graph.Permute:
+		permute(o, x, xs, y, ys)
+	case *graph.Pad:
+		pad(o, x, xs, y, ys)
+	case *graph.Slice:
+		slice(o, x, xs, y, ys)
+	case *graph.Concat:
+		parts := make([][]T, len(ins))
+		shapes := make([]graph.Shape, len(ins))
+		for i, in := range ins {
+			parts[i], shapes[i] = vals[in.ID()], in.Shape()
+		}
+		concat(o.Axis, parts, shapes, y, ys)
+	case *graph.SpaceToDepth:
+		spaceToDepth(o.Block, x, xs, y)
+	case *graph.DepthToSpace:
+		depthToSpace(o.Block, x, xs, y)
+	case *graph.BroadcastTo:
+		broadcastTo(x, xs, y, ys)
+	default:
+		return fmt.Errorf("no CPU kernel for %s", n.Op().Kind())
+	}
+	return nil
+}

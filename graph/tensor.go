@@ -1,0 +1,37 @@
+package graph
+
+import "fmt"
+
+// Tensor is a dense float32 array in row-major order.
+type Tensor struct {
+	Shape Shape
+	Data  []float32
+}
+
+// NewTensor wraps data as a tensor of the given shape; len(data) must equal the shape's size.
+func NewTensor(shape Shape, data []float32) (*Tensor, error) {
+	for _, d := range shape {
+		if d < 0 {
+			return nil, fmt.Errorf("tensor: negative dimension in shape %v", shape)
+		}
+	}
+	if shape.Size() != len(data) {
+		return nil, fmt.Errorf("tensor: shape %v needs %d values, got %d", shape, shape.Size(), len(data))
+	}
+	return &Tensor{Shape: shape.clone(), Data: data}, nil
+}
+
+// Zeros returns a zero tensor of the given shape.
+func Zeros(shape ...int) *Tensor {
+	s := Shape(shape).clone()
+	return &Tensor{Shape: s, Data: make([]float32, s.Size())}
+}
+
+// Full returns a tensor of the given shape with every element v.
+func Full(v float32, shape ...int) *Tensor {
+	t := Zeros(shape...)
+	for i := range t.Data {
+		t.Data[i] = v
+	}
+	return t
+}
