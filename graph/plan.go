@@ -169,3 +169,26 @@ func (p *Plan) Bytes() int {
 	}
 	return total
 }
+
+// CheckFeeds validates feeds against the plan: every input and parameter the plan reads must be
+// present with exactly its declared shape, and every name must exist in the graph.
+func (p *Plan) CheckFeeds(feeds Feeds) error {
+	for name, t := range feeds {
+		n, err := p.Graph.Lookup(name)
+		if err != nil {
+			return fmt.Errorf("feed: %w", err)
+		}
+		if t == nil {
+			return fmt.Errorf("feed %q: got nil, graph expects %v", name, n.shape)
+		}
+		if !t.Shape.Equal(n.shape) || len(t.Data) != n.shape.Size() {
+			return fmt.Errorf("feed %q: got %v, graph expects %v", name, t.Shape, n.shape)
+		}
+	}
+	for _, n := range p.Feeds {
+		if _, ok := feeds[n.LeafName()]; !ok {
+			return fmt.Errorf("missing feed for %v", n)
+		}
+	}
+	return nil
+}

@@ -42,8 +42,8 @@ func (e *Executor) Forget(p *graph.Plan) {
 // declared shapes; names that the graph does not know are an error.
 func (e *Executor) Run(ctx context.Context, p *graph.Plan, feeds graph.Feeds) ([]*graph.Tensor, error) {
 	data := make(map[string][]float32, len(feeds))
-	if err := checkFeeds(p, feeds); err != nil {
-		return nil, err
+	if err := p.CheckFeeds(feeds); err != nil {
+		return nil, fmt.Errorf("cpu: %w", err)
 	}
 	for name, t := range feeds {
 		data[name] = t.Data
@@ -67,32 +67,6 @@ func (e *Executor) Run(ctx context.Context, p *graph.Plan, feeds graph.Feeds) ([
 		out[i] = &graph.Tensor{Shape: append(graph.Shape(nil), o.Shape()...), Data: append([]float32(nil), vals[o.ID()]...)}
 	}
 	return out, nil
-}
-
-// checkFeeds validates names and shapes of feeds against the plan.
-func checkFeeds(p *graph.Plan, feeds graph.Feeds) error {
-	for name, t := range feeds {
-		n, err := p.Graph.Lookup(name)
-		if err != nil {
-			return fmt.Errorf("cpu: feed: %w", err)
-		}
-		if t == nil || !t.Shape.Equal(n.Shape()) || len(t.Data) != n.Shape().Size() {
-			return fmt.Errorf("cpu: feed %q: got %v, graph expects %v", name, shapeOf(t), n.Shape())
-		}
-	}
-	for _, n := range p.Feeds {
-		if _, ok := feeds[n.LeafName()]; !ok {
-			return fmt.Errorf("cpu: missing feed for %v", n)
-		}
-	}
-	return nil
-}
-
-func shapeOf(t *graph.Tensor) any {
-	if t == nil {
-		return "nil"
-	}
-	return t.Shape
 }
 
 // execute runs the plan's steps with element type T. data holds the fed leaves by name; slots are

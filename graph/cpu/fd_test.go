@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/oodgpu/oodgpu/graph"
+	"github.com/oodgpu/oodgpu/graph/graphtest"
 )
 
 // runF64 executes plan p in float64 with the given leaf values.
@@ -316,25 +317,6 @@ func TestLUInvertibleConvGradients(t *testing.T) {
 	const c = 4
 	checkGrad(t, []leafSpec{{shape: []int{2, c, 3, 3}}, {shape: []int{c, c}}, {shape: []int{c, c}}, {shape: []int{c}}},
 		func(g *graph.Graph, x []*graph.Node) *graph.Node {
-			return luConv(g, x[0], x[1], x[2], x[3], c)
+			return graphtest.LUConv(g, x[0], x[1], x[2], x[3], c)
 		}, 11)
-}
-
-// luConv applies the LU-parameterized 1x1 convolution and adds its log-determinant to every
-// output, so both paths of the parameters are exercised.
-func luConv(g *graph.Graph, x, lower, upper, logs *graph.Node, c int) *graph.Node {
-	perm := graph.Zeros(c, c)
-	for i := 0; i < c; i++ {
-		perm.Data[i*c+(i+1)%c] = 1
-	}
-	sign := graph.Zeros(c)
-	for i := range sign.Data {
-		sign.Data[i] = float32(1 - 2*(i%2))
-	}
-	l := g.Add(g.Mul(lower, g.TriangularMask(c, false)), g.Eye(c))
-	u := g.Add(g.Mul(upper, g.TriangularMask(c, true)), g.DiagMatrix(g.Mul(g.Const(sign), g.Exp(logs))))
-	w := g.Matmul(g.Const(perm), g.Matmul(l, u))
-	y := g.Conv2D(x, g.Reshape(w, c, c, 1, 1), 1, 0)
-	logdet := g.MulScalar(g.Sum(logs), float32(x.Shape()[2]*x.Shape()[3]))
-	return g.Add(y, logdet)
 }

@@ -8,37 +8,13 @@ import (
 	"testing"
 
 	"github.com/oodgpu/oodgpu/graph"
+	"github.com/oodgpu/oodgpu/graph/graphtest"
 )
-
-// testModel builds a small network that uses every way a parameter can meet batched data: a
-// convolution weight used once (fused norm), one used twice, ActNorm-style broadcast scale and
-// bias, Glow's LU-parameterized 1x1 convolution (a parameter-only path), a transposed convolution,
-// a dense layer, a log-determinant added to every sample, and one unused parameter. It returns the
-// per-sample objective [B].
-func testModel(g *graph.Graph, batch int) *graph.Node {
-	const c = 16
-	x := g.Input("x", batch, 3, 6, 6)
-	h := g.Conv2D(x, g.Param("conv1.weight", 4, 3, 3, 3), 1, 1)
-	h = g.Add(g.Mul(h, g.Param("actnorm.scale", 1, 4, 1, 1)), g.Param("actnorm.bias", 1, 4, 1, 1))
-	h = g.Silu(h)
-	h = g.SpaceToDepth(h, 2) // [B 16 3 3]
-	logs := g.Param("inv.logs", c)
-	h = luConv(g, h, g.Param("inv.lower", c, c), g.Param("inv.upper", c, c), logs, c)
-	shared := g.Param("shared.weight", c, c, 3, 3)
-	h = g.Conv2D(g.Tanh(g.Conv2D(h, shared, 1, 1)), shared, 1, 1)
-	h = g.GroupNorm(h, 4, 1e-5)
-	h = g.ConvTranspose2D(h, g.Param("up.weight", c, 4, 2, 2), 2, 0, 0) // [B 4 6 6]
-	h = g.Reshape(g.AvgPool(h, 2), batch, 36)
-	h = g.Tanh(g.Add(g.Matmul(h, g.Param("dense.weight", 36, 5)), g.Param("dense.bias", 5)))
-	g.Param("unused", 3)
-	l := g.Sum(g.LogSigmoid(h), 1)
-	return g.Add(l, g.Sum(logs))
-}
 
 func modelParams(t *testing.T, r *rand.Rand) map[string][]float64 {
 	t.Helper()
 	g := graph.New()
-	testModel(g, 1)
+	graphtest.SampleModel(g, 1)
 	data := map[string][]float64{}
 	for _, p := range g.Params() {
 		v := make([]float64, p.Shape().Size())
@@ -63,7 +39,7 @@ func images(r *rand.Rand, n int) []float64 {
 func referenceNorms(t *testing.T, params map[string][]float64, x []float64, batch int) []float64 {
 	t.Helper()
 	g := graph.New()
-	loss := g.Sum(testModel(g, batch))
+	loss := g.Sum(graphtest.SampleModel(g, batch))
 	grads, err := g.Grad(loss, g.Params())
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +72,7 @@ func TestGradSqNorms(t *testing.T) {
 			params := modelParams(t, r)
 			x := images(r, c.batch)
 			g := graph.New()
-			l := testModel(g, c.batch)
+			l := graphtest.SampleModel(g, c.batch)
 			feats, err := g.GradSqNorms(l, g.Params(), c.group)
 			if err != nil {
 				t.Fatal(err)
@@ -146,7 +122,7 @@ func TestGradSqNormsFloat32(t *testing.T) {
 	params := modelParams(t, r)
 	x := images(r, batch)
 	g := graph.New()
-	l := testModel(g, batch)
+	l := graphtest.SampleModel(g, batch)
 	feats, err := g.GradSqNorms(l, g.Params(), 1)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,85 @@
+//go:build !js
+
+package gpu
+
+import (
+	"fmt"
+
+	"github.com/oliverbestmann/webgpu/wgpu"
+)
+
+// enumerate lists the native adapters.
+func enumerate(inst *wgpu.Instance) ([]*wgpu.Adapter, []AdapterInfo, []int) {
+	adapters := inst.EnumerateAdapters(nil)
+	infos := make([]AdapterInfo, len(adapters))
+	ranks := make([]int, len(adapters))
+	for i, a := range adapters {
+		in := a.GetInfo()
+		name := in.Device
+		if name == "" {
+			name = in.Description
+		}
+		infos[i] = AdapterInfo{Index: i, Name: name, Backend: in.BackendType.String(), Type: in.AdapterType.String(),
+			Driver: in.Description}
+		ranks[i] = typeRank(in.AdapterType)
+	}
+	return adapters, infos, ranks
+}
+
+// Adapters lists the WebGPU adapters of this machine and the index New would choose (-1 if none).
+func Adapters(opts Options) ([]AdapterInfo, int, error) {
+	inst, err := newInstance()
+	if err != nil {
+		return nil, -1, err
+	}
+	defer inst.Release()
+	_, infos, ranks := enumerate(inst)
+	i, err := choose(infos, ranks, opts.Adapter)
+	if err != nil {
+		return infos, -1, err
+	}
+	return infos, i, nil
+}
+
+func newInstance() (inst *wgpu.Instance, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: creating a WebGPU instance failed: %v", ErrNoAdapter, r)
+		}
+	}()
+	inst = wgpu.CreateInstance(nil)
+	if inst == nil {
+		return nil, fmt.Errorf("%w: WebGPU instance unavailable", ErrNoAdapter)
+	}
+	return inst, nil
+}
+
+// openDevice selects an adapter and opens a device with the adapter's full limits.
+func openDevice(opts Options) (*device, error) {
+	inst, err := newInstance()
+	if err != nil {
+		return nil, err
+	}
+	adapters, infos, ranks := enumerate(inst)
+	i, err := choose(infos, ranks, opts.Adapter)
+	if err != nil {
+		inst.Release()
+		return nil, err
+	}
+	a := adapters[i]
+	limits := a.GetLimits()
+	dev, err := a.RequestDevice(&wgpu.DeviceDescriptor{Label: "oodgpu", RequiredLimits: &limits})
+	if err != nil {
+		inst.Release()
+		return nil, fmt.Errorf("%w: opening %s: %v", ErrNoAdapter, infos[i], err)
+	}
+	// The device has exactly the limits requested (Device.GetLimits trips cgo pointer checks).
+	return &device{inst: inst, adapter: a, dev: dev, queue: dev.GetQueue(), info: infos[i], limits: limits}, nil
+}
+
+func bindGroupLayout(p *wgpu.ComputePipeline) *wgpu.BindGroupLayout { return p.GetBindGroupLayout(0) }
+
+func pipelineDescriptor(label string, m *wgpu.ShaderModule, entry string) *wgpu.ComputePipelineDescriptor {
+	return &wgpu.ComputePipelineDescriptor{Label: label,
+		Compute: wgpu.ProgrammableStageDescriptor{Module: m, EntryPoint: entry}}
+}

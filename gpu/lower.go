@@ -1,0 +1,371 @@
+package gpu
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/oliverbestmann/webgpu/wgpu"
+
+	"github.com/oodgpu/oodgpu/graph"
+)
+
+// command is one step of a program: a dispatch, or a buffer clear between compute passes.
+type command struct {
+	pipeline *wgpu.ComputePipeline
+	bind     *wgpu.BindGroup
+	x, y, z  uint32
+	clear    *wgpu.Buffer
+}
+
+// program is a plan lowered to device buffers and dispatches, reused across runs.
+type program struct {
+	plan    *graph.Plan
+	buffer  []*wgpu.Buffer // by node id: the buffer holding the node's value
+	owned   []*wgpu.Buffer
+	cmds    []command
+	staging []*wgpu.Buffer
+}
+
+func (p *program) destroy() {
+	for _, b := range p.owned {
+		b.Destroy()
+	}
+}
+
+const storageUsage = wgpu.BufferUsageStorage | wgpu.BufferUsageCopySrc | wgpu.BufferUsageCopyDst
+
+// maxRank is the largest rank of a strided view the kernels take (after merging axes).
+const maxRank = 6
+
+// compile allocates a plan's buffers and lowers each step to commands.
+func (e *Executor) compile(p *graph.Plan) (*program, error) {
+	prog := &program{plan: p, buffer: make([]*wgpu.Buffer, len(p.Graph.Nodes()))}
+	fail := func(err error) (*program, error) {
+		prog.destroy()
+		return nil, err
+	}
+	newBuffer := func(label string, floats int) (*wgpu.Buffer, error) {
+		size := uint64(4 * max(floats, 1))
+		if size > e.d.limits.MaxStorageBufferBindingSize {
+			return nil, fmt.Errorf("gpu: %s needs %d bytes, over the adapter's storage binding limit of %d",
+				label, size, e.d.limits.MaxStorageBufferBindingSize)
+		}
+		b, err := e.d.dev.TryCreateBuffer(&wgpu.BufferDescriptor{Label: label, Size: size, Usage: storageUsage})
+		if err != nil {
+			return nil, fmt.Errorf("gpu: allocating %s: %w", label, err)
+		}
+		prog.owned = append(prog.owned, b)
+		return b, nil
+	}
+	slots := make([]*wgpu.Buffer, len(p.SlotSize))
+	for i, size := range p.SlotSize {
+		b, err := newBuffer(fmt.Sprintf("slot %d", i), size)
+		if err != nil {
+			return fail(err)
+		}
+		slots[i] = b
+	}
+	for _, n := range p.Feeds {
+		b, err := newBuffer(n.LeafName(), n.Shape().Size())
+		if err != nil {
+			return fail(err)
+		}
+		prog.buffer[n.ID()] = b
+	}
+	for _, n := range p.Steps {
+		for _, in := range n.Inputs() {
+			c, ok := in.Op().(*graph.ConstOp)
+			if !ok || prog.buffer[in.ID()] != nil {
+				continue
+			}
+			b, err := e.d.dev.TryCreateBufferInit(&wgpu.BufferInitDescriptor{Label: "const",
+				Contents: floatBytes(c.Value.Data), Usage: storageUsage})
+			if err != nil {
+				return fail(fmt.Errorf("gpu: const: %w", err))
+			}
+			prog.owned = append(prog.owned, b)
+			prog.buffer[in.ID()] = b
+		}
+	}
+	for _, n := range p.Steps {
+		if _, ok := n.Op().(*graph.Reshape); ok {
+			prog.buffer[n.ID()] = prog.buffer[n.Inputs()[0].ID()]
+			continue
+		}
+		prog.buffer[n.ID()] = slots[p.Slot[n.ID()]]
+		if err := e.lower(prog, n); err != nil {
+			return fail(fmt.Errorf("gpu: %v: %w", n, err))
+		}
+	}
+	for _, o := range p.Outputs {
+		b, err := e.d.dev.TryCreateBuffer(&wgpu.BufferDescriptor{Label: "readback",
+			Size: uint64(4 * o.Shape().Size()), Usage: wgpu.BufferUsageMapRead | wgpu.BufferUsageCopyDst})
+		if err != nil {
+			return fail(fmt.Errorf("gpu: readback buffer: %w", err))
+		}
+		prog.owned = append(prog.owned, b)
+		prog.staging = append(prog.staging, b)
+	}
+	return prog, nil
+}
+
+// dispatch appends a dispatch of family.entry with the given meta words, binding bufs[i] at
+// bindings[i] (binding 0 is the meta buffer).
+func (e *Executor) dispatch(prog *program, family, entry string, meta []uint32, bindings []uint32,
+	bufs []*wgpu.Buffer, x, y, z uint32) error {
+	pipe, err := e.pipeline(family, entry)
+	if err != nil {
+		return err
+	}
+	maxGroups := e.d.limits.MaxComputeWorkgroupsPerDimension
+	if x > maxGroups || y > maxGroups || z > maxGroups {
+		return fmt.Errorf("%s.%s: grid %dx%dx%d exceeds %d workgroups per dimension", family, entry, x, y, z, maxGroups)
+	}
+	mb, err := e.d.dev.TryCreateBufferInit(&wgpu.BufferInitDescriptor{Label: entry + " meta",
+		Contents: u32Bytes(meta), Usage: wgpu.BufferUsageStorage})
+	if err != nil {
+		return fmt.Errorf("meta buffer: %w", err)
+	}
+	prog.owned = append(prog.owned, mb)
+	entries := []wgpu.BindGroupEntry{{Binding: 0, Buffer: mb, Size: wgpu.WholeSize}}
+	for i, b := range bufs {
+		entries = append(entries, wgpu.BindGroupEntry{Binding: bindings[i], Buffer: b, Size: wgpu.WholeSize})
+	}
+	bg, err := e.d.dev.TryCreateBindGroup(&wgpu.BindGroupDescriptor{Layout: bindGroupLayout(pipe), Entries: entries})
+	if err != nil {
+		return fmt.Errorf("%s.%s bind group: %w", family, entry, err)
+	}
+	prog.cmds = append(prog.cmds, command{pipeline: pipe, bind: bg, x: x, y: y, z: z})
+	return nil
+}
+
+// grid spreads groups workgroups over a 2-D grid.
+func (e *Executor) grid(groups int) (uint32, uint32) {
+	maxX := int(e.d.limits.MaxComputeWorkgroupsPerDimension)
+	x := min(max(groups, 1), maxX)
+	return uint32(x), uint32((groups + x - 1) / x)
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+func (e *Executor) lower(prog *program, n *graph.Node) error {
+	ins := n.Inputs()
+	buf := func(i int) *wgpu.Buffer { return prog.buffer[ins[i].ID()] }
+	y := prog.buffer[n.ID()]
+	ys := n.Shape()
+	xs := ins[0].Shape()
+	size := ys.Size()
+	gx, gy := e.grid(ceilDiv(size, 256))
+	switch o := n.Op().(type) {
+	case *graph.Unary:
+		return e.dispatch(prog, "elementwise", "unary", []uint32{uint32(size), uint32(o.Fn)},
+			[]uint32{1, 3}, []*wgpu.Buffer{buf(0), y}, gx, gy, 1)
+	case *graph.Affine:
+		return e.dispatch(prog, "elementwise", "affine",
+			[]uint32{uint32(size), math.Float32bits(o.Scale), math.Float32bits(o.Shift)},
+			[]uint32{1, 3}, []*wgpu.Buffer{buf(0), y}, gx, gy, 1)
+	case *graph.Binary:
+		shape, st, err := collapse(ys, contiguous(ys), graph.BroadcastStrides(xs, ys), graph.BroadcastStrides(ins[1].Shape(), ys))
+		if err != nil {
+			return err
+		}
+		meta := []uint32{uint32(size), uint32(o.Fn), uint32(len(shape))}
+		meta = append(append(append(meta, pad6(shape)...), pad6(st[1])...), pad6(st[2])...)
+		return e.dispatch(prog, "elementwise", "binary", meta, []uint32{1, 2, 3},
+			[]*wgpu.Buffer{buf(0), buf(1), y}, gx, gy, 1)
+	case *graph.Reduce:
+		xst := contiguous(xs)
+		var kept, keptSt, red, redSt []int
+		for i, d := range xs {
+			if slices.Contains(o.Axes, i) {
+				red, redSt = append(red, d), append(redSt, xst[i])
+			} else {
+				kept, keptSt = append(kept, d), append(keptSt, xst[i])
+			}
+		}
+		return e.reduce(prog, o.Fn, buf(0), y, kept, keptSt, red, redSt)
+	case *graph.Matmul:
+		return e.matmul(prog, o, n, buf(0), buf(1), y)
+	case *graph.Conv2D:
+		w := ins[1].Shape()
+		c := convMeta{nb: xs[0], ci: xs[1], h: xs[2], w: xs[3], co: w[0], kh: w[2], kw: w[3], oh: ys[2], ow: ys[3],
+			geom: o.ConvGeom, group: 1}
+		return e.dispatch(prog, "conv", "conv_forward", c.meta(), []uint32{1, 2, 3},
+			[]*wgpu.Buffer{buf(0), buf(1), y}, uint32(ceilDiv(c.nb*c.oh*c.ow, 64)), uint32(ceilDiv(c.co, 64)), 1)
+	case *graph.ConvTranspose2D:
+		// The data gradient of the convolution that maps y back to x.
+		w := ins[1].Shape()
+		c := convMeta{nb: ys[0], ci: ys[1], h: ys[2], w: ys[3], co: w[0], kh: w[2], kw: w[3], oh: xs[2], ow: xs[3],
+			geom: o.ConvGeom, group: 1}
+		return e.dispatch(prog, "conv", "conv_backward_data", c.meta(), []uint32{1, 2, 3},
+			[]*wgpu.Buffer{buf(0), buf(1), y}, uint32(ceilDiv(c.nb*c.h*c.w, 64)), uint32(ceilDiv(c.ci, 64)), 1)
+	case *graph.ConvWeightGrad:
+		c := weightGradMeta(o, xs, ins[1].Shape())
+		return e.dispatch(prog, "conv", "conv_weight_grad", c.meta(), []uint32{1, 2, 3},
+			[]*wgpu.Buffer{buf(0), buf(1), y}, uint32(ceilDiv(c.ci*c.kh*c.kw, 64)), uint32(ceilDiv(c.co, 64)),
+			uint32(c.nb/c.group))
+	case *graph.ConvWeightGradSqNorm:
+		c := weightGradMeta(&o.ConvWeightGrad, xs, ins[1].Shape())
+		tx, ty, groups := ceilDiv(c.ci*c.kh*c.kw, 64), ceilDiv(c.co, 64), c.nb/c.group
+		partials, err := e.scratch(prog, groups*tx*ty)
+		if err != nil {
+			return err
+		}
+		if err := e.dispatch(prog, "conv", "conv_weight_grad_sqnorm", c.meta(), []uint32{1, 2, 3},
+			[]*wgpu.Buffer{buf(0), buf(1), partials}, uint32(tx), uint32(ty), uint32(groups)); err != nil {
+			return err
+		}
+		return e.reduce(prog, graph.Sum, partials, y, []int{groups}, []int{tx * ty}, []int{tx * ty}, []int{1})
+	case *graph.Upsample:
+		f := o.Factor
+		return e.copyView(prog, buf(0), y, []int{xs[0], xs[1], xs[2], f, xs[3], f},
+			[]int{xs[1] * xs[2] * xs[3], xs[2] * xs[3], xs[3], 0, 1, 0}, nil, 0, 0)
+	case *graph.AvgPool:
+		k := o.Size
+		c, h, w := xs[1], xs[2], xs[3]
+		return e.reduce(prog, graph.Mean, buf(0), y, []int{xs[0], c, h / k, w / k}, []int{c * h * w, h * w, k * w, k},
+			[]int{k, k}, []int{w, 1})
+	case *graph.Permute:
+		xst := contiguous(xs)
+		st := make([]int, len(o.Perm))
+		for i, p := range o.Perm {
+			st[i] = xst[p]
+		}
+		return e.copyView(prog, buf(0), y, ys, st, nil, 0, 0)
+	case *graph.BroadcastTo:
+		return e.copyView(prog, buf(0), y, ys, graph.BroadcastStrides(xs, ys), nil, 0, 0)
+	case *graph.Slice:
+		xst := contiguous(xs)
+		off := 0
+		for i, s := range o.Start {
+			off += s * xst[i]
+		}
+		return e.copyView(prog, buf(0), y, ys, xst, nil, off, 0)
+	case *graph.Pad:
+		yst := contiguous(ys)
+		off := 0
+		for i, l := range o.Lo {
+			off += l * yst[i]
+		}
+		prog.cmds = append(prog.cmds, command{clear: y})
+		return e.copyView(prog, buf(0), y, xs, contiguous(xs), yst, 0, off)
+	case *graph.Concat:
+		yst := contiguous(ys)
+		off := 0
+		for i, in := range ins {
+			s := in.Shape()
+			if err := e.copyView(prog, buf(i), y, s, contiguous(s), yst, 0, off*yst[o.Axis]); err != nil {
+				return err
+			}
+			off += s[o.Axis]
+		}
+		return nil
+	case *graph.SpaceToDepth:
+		b := o.Block
+		c, h, w := xs[1], xs[2], xs[3]
+		return e.copyView(prog, buf(0), y, []int{xs[0], c, b, b, h / b, w / b},
+			[]int{c * h * w, h * w, w, 1, b * w, b}, nil, 0, 0)
+	case *graph.DepthToSpace:
+		b := o.Block
+		c, h, w := xs[1]/(b*b), xs[2], xs[3]
+		return e.copyView(prog, buf(0), y, []int{xs[0], c, h, b, w, b},
+			[]int{c * b * b * h * w, b * b * h * w, w, b * h * w, 1, h * w}, nil, 0, 0)
+	}
+	return fmt.Errorf("no WebGPU kernel for %s", n.Op().Kind())
+}
+
+// scratch allocates a program-owned buffer of n floats.
+func (e *Executor) scratch(prog *program, n int) (*wgpu.Buffer, error) {
+	b, err := e.d.dev.TryCreateBuffer(&wgpu.BufferDescriptor{Label: "scratch", Size: uint64(4 * max(n, 1)), Usage: storageUsage})
+	if err != nil {
+		return nil, fmt.Errorf("scratch buffer: %w", err)
+	}
+	prog.owned = append(prog.owned, b)
+	return b, nil
+}
+
+// reduce dispatches a reduction of the view (kept, red) of x into y: one workgroup per output for
+// long rows, one invocation per output for short ones.
+func (e *Executor) reduce(prog *program, fn graph.ReduceFn, x, y *wgpu.Buffer, kept, keptSt, red, redSt []int) error {
+	outs, count := prod(kept), prod(red)
+	kShape, kSt, err := collapse(kept, keptSt)
+	if err != nil {
+		return err
+	}
+	rShape, rSt, err := collapse(red, redSt)
+	if err != nil {
+		return err
+	}
+	meta := []uint32{uint32(outs), uint32(fn), uint32(len(kShape))}
+	meta = append(append(meta, pad6(kShape)...), pad6(kSt[0])...)
+	meta = append(meta, uint32(len(rShape)))
+	meta = append(append(meta, pad6(rShape)...), pad6(rSt[0])...)
+	meta = append(meta, uint32(count))
+	if count >= 64 {
+		gx, gy := e.grid(outs)
+		return e.dispatch(prog, "reduce", "reduce_rows", meta, []uint32{1, 2}, []*wgpu.Buffer{x, y}, gx, gy, 1)
+	}
+	gx, gy := e.grid(ceilDiv(outs, 256))
+	return e.dispatch(prog, "reduce", "reduce_small", meta, []uint32{1, 2}, []*wgpu.Buffer{x, y}, gx, gy, 1)
+}
+
+// copyView copies shape elements from x (strides sst, offset soff) to y (strides dst, or
+// contiguous when nil, offset doff).
+func (e *Executor) copyView(prog *program, x, y *wgpu.Buffer, shape, sst, dst []int, soff, doff int) error {
+	if dst == nil {
+		dst = contiguous(shape)
+	}
+	n := prod(shape)
+	s, st, err := collapse(shape, sst, dst)
+	if err != nil {
+		return err
+	}
+	meta := []uint32{uint32(n), uint32(len(s))}
+	meta = append(append(append(meta, pad6(s)...), pad6(st[0])...), pad6(st[1])...)
+	meta = append(meta, uint32(soff), uint32(doff))
+	gx, gy := e.grid(ceilDiv(n, 256))
+	return e.dispatch(prog, "layout", "copy", meta, []uint32{1, 2}, []*wgpu.Buffer{x, y}, gx, gy, 1)
+}
+
+func (e *Executor) matmul(prog *program, o *graph.Matmul, n *graph.Node, a, b, y *wgpu.Buffer) error {
+	as, bs, ys := n.Inputs()[0].Shape(), n.Inputs()[1].Shape(), n.Shape()
+	m, k, _, nn := o.MatmulDims(as, bs)
+	batch := ys[:len(ys)-2]
+	shape, st, err := collapse(batch, graph.BroadcastStrides(as[:len(as)-2], batch),
+		graph.BroadcastStrides(bs[:len(bs)-2], batch), contiguous(batch))
+	if err != nil {
+		return err
+	}
+	if len(shape) > 4 {
+		return fmt.Errorf("matmul with %d independent batch axes (at most 4)", len(shape))
+	}
+	meta := []uint32{uint32(m), uint32(nn), uint32(k), boolWord(o.TransA), boolWord(o.TransB), uint32(len(shape))}
+	meta = append(append(append(meta, padTo(shape, 4)...), padTo(st[0], 4)...), padTo(st[1], 4)...)
+	return e.dispatch(prog, "matmul", "matmul", meta, []uint32{1, 2, 3}, []*wgpu.Buffer{a, b, y},
+		uint32(ceilDiv(nn, 64)), uint32(ceilDiv(m, 64)), uint32(prod(batch)))
+}
+
+func boolWord(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// convMeta is the geometry word list shared by the conv kernels.
+type convMeta struct {
+	nb, ci, h, w, co, kh, kw, oh, ow int
+	geom                             graph.ConvGeom
+	group                            int
+}
+
+func (c convMeta) meta() []uint32 {
+	return []uint32{uint32(c.nb), uint32(c.ci), uint32(c.h), uint32(c.w), uint32(c.co), uint32(c.kh), uint32(c.kw),
+		uint32(c.oh), uint32(c.ow), uint32(c.geom.Stride), uint32(c.geom.Pad), uint32(c.group)}
+}
+
+func weightGradMeta(o *graph.ConvWeightGrad, xs, gys graph.Shape) convMeta {
+	return convMeta{nb: xs[0], ci: xs[1], h: xs[2], w: xs[3], co: gys[1], kh: o.KH, kw: o.KW, oh: gys[2], ow: gys[3],
+		geom: o.ConvGeom, group: o.GroupSize}
+}

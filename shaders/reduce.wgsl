@@ -1,0 +1,126 @@
+// Reductions over strided views. CPU twin: graph/cpu/reduce.go (reduceView).
+// One output per kept index; each reduces `count` elements of the reduced sub-view.
+//   prm = [n outputs, fn (graph.ReduceFn: sum, mean, logsumexp, sumsquares),
+//           kept rank, kept shape[6], kept strides[6], reduced rank, reduced shape[6],
+//           reduced strides[6], count]
+//   reduce_rows: one workgroup per output, a tree reduction in workgroup memory (long rows).
+//   reduce_small: one invocation per output (short rows, many outputs).
+
+@group(0) @binding(0) var<storage, read> prm: array<u32>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+var<workgroup> part: array<f32, 256>;
+
+fn kept_offset(o: u32) -> u32 {
+    var rem = o;
+    var off = 0u;
+    for (var d = prm[2]; d > 0u; d--) {
+        let s = prm[2u + d];
+        off += (rem % s) * prm[8u + d];
+        rem = rem / s;
+    }
+    return off;
+}
+
+fn red_offset(j: u32) -> u32 {
+    var rem = j;
+    var off = 0u;
+    for (var d = prm[15]; d > 0u; d--) {
+        let s = prm[15u + d];
+        off += (rem % s) * prm[21u + d];
+        rem = rem / s;
+    }
+    return off;
+}
+
+fn finish(fn_: u32, acc: f32, m: f32, count: u32) -> f32 {
+    switch fn_ {
+        case 1u: { return acc / f32(count); }
+        case 2u: { return m + log(acc); }
+        default: { return acc; }
+    }
+}
+
+@compute @workgroup_size(256)
+fn reduce_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+    let o = flat_group(wid, nwg);
+    let live = o < prm[0];
+    let fn_ = prm[1];
+    let count = prm[28];
+    var base = 0u;
+    if (live) {
+        base = kept_offset(o);
+    }
+    var m = 0.0;
+    if (fn_ == 2u) {
+        var mx = -3.4028235e38;
+        if (live) {
+            for (var j = lid; j < count; j += WG) {
+                mx = max(mx, x[base + red_offset(j)]);
+            }
+        }
+        part[lid] = mx;
+        workgroupBarrier();
+        for (var s = WG / 2u; s > 0u; s = s / 2u) {
+            if (lid < s) {
+                part[lid] = max(part[lid], part[lid + s]);
+            }
+            workgroupBarrier();
+        }
+        m = part[0];
+        workgroupBarrier();
+    }
+    var acc = 0.0;
+    if (live) {
+        for (var j = lid; j < count; j += WG) {
+            let v = x[base + red_offset(j)];
+            switch fn_ {
+                case 2u: { acc += exp(v - m); }
+                case 3u: { acc += v * v; }
+                default: { acc += v; }
+            }
+        }
+    }
+    part[lid] = acc;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s = s / 2u) {
+        if (lid < s) {
+            part[lid] += part[lid + s];
+        }
+        workgroupBarrier();
+    }
+    if (live && lid == 0u) {
+        y[o] = finish(fn_, part[0], m, count);
+    }
+}
+
+@compute @workgroup_size(256)
+fn reduce_small(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+    let o = linear_id(wid, nwg, lid);
+    if (o >= prm[0]) {
+        return;
+    }
+    let fn_ = prm[1];
+    let count = prm[28];
+    let base = kept_offset(o);
+    var m = 0.0;
+    if (fn_ == 2u) {
+        m = -3.4028235e38;
+        for (var j = 0u; j < count; j++) {
+            m = max(m, x[base + red_offset(j)]);
+        }
+    }
+    var acc = 0.0;
+    for (var j = 0u; j < count; j++) {
+        let v = x[base + red_offset(j)];
+        switch fn_ {
+            case 2u: { acc += exp(v - m); }
+            case 3u: { acc += v * v; }
+            default: { acc += v; }
+        }
+    }
+    y[o] = finish(fn_, acc, m, count);
+}
