@@ -4,7 +4,10 @@ package gpu
 
 import (
 	"fmt"
+	"strings"
+	"syscall/js"
 
+	"github.com/oliverbestmann/webgpu/jsx"
 	"github.com/oliverbestmann/webgpu/wgpu"
 )
 
@@ -21,8 +24,31 @@ func Adapters(opts Options) ([]AdapterInfo, int, error) {
 	return []AdapterInfo{browserInfo()}, 0, nil
 }
 
+// browserInfo reads GPUAdapter.info of the page's adapter (the bindings leave it empty).
 func browserInfo() AdapterInfo {
-	return AdapterInfo{Name: "browser WebGPU adapter", Backend: "browser", Type: "unknown"}
+	info := AdapterInfo{Name: "browser WebGPU adapter", Backend: "browser", Type: "unknown"}
+	gpu := js.Global().Get("navigator").Get("gpu")
+	if !gpu.Truthy() {
+		return info
+	}
+	a, ok := jsx.Await(gpu.Call("requestAdapter"))
+	if !ok || !a.Truthy() || !a.Get("info").Truthy() {
+		return info
+	}
+	in := a.Get("info")
+	parts := []string{}
+	for _, k := range []string{"vendor", "architecture", "device", "description"} {
+		if v := in.Get(k); v.Type() == js.TypeString && v.String() != "" {
+			parts = append(parts, v.String())
+		}
+	}
+	if len(parts) > 0 {
+		info.Name = strings.Join(parts, " ")
+	}
+	if v := in.Get("isFallbackAdapter"); v.Type() == js.TypeBoolean && v.Bool() {
+		info.Type = "fallback"
+	}
+	return info
 }
 
 func openDevice(opts Options) (*device, error) {

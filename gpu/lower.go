@@ -303,8 +303,12 @@ func (e *Executor) reduce(prog *program, fn graph.ReduceFn, x, y *wgpu.Buffer, k
 	meta = append(append(meta, pad6(rShape)...), pad6(rSt[0])...)
 	meta = append(meta, uint32(count))
 	if count >= 64 {
+		entry := "reduce_rows"
+		if fn == graph.LogSumExp {
+			entry = "reduce_rows_lse"
+		}
 		gx, gy := e.grid(outs)
-		return e.dispatch(prog, "reduce", "reduce_rows", meta, []uint32{1, 2}, []*wgpu.Buffer{x, y}, gx, gy, 1)
+		return e.dispatch(prog, "reduce", entry, meta, []uint32{1, 2}, []*wgpu.Buffer{x, y}, gx, gy, 1)
 	}
 	gx, gy := e.grid(ceilDiv(outs, 256))
 	return e.dispatch(prog, "reduce", "reduce_small", meta, []uint32{1, 2}, []*wgpu.Buffer{x, y}, gx, gy, 1)

@@ -6,7 +6,7 @@ import "testing"
 // since browsers report invalid WGSL only as a console warning.
 var entryPoints = map[string][]string{
 	"elementwise": {"unary", "affine", "binary"},
-	"reduce":      {"reduce_rows", "reduce_small"},
+	"reduce":      {"reduce_rows", "reduce_rows_lse", "reduce_small"},
 	"layout":      {"copy"},
 	"matmul":      {"matmul"},
 	"conv":        {"conv_forward", "conv_backward_data", "conv_weight_grad", "conv_weight_grad_sqnorm"},

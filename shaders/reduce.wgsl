@@ -3,7 +3,8 @@
 //   prm = [n outputs, fn (graph.ReduceFn: sum, mean, logsumexp, sumsquares),
 //           kept rank, kept shape[6], kept strides[6], reduced rank, reduced shape[6],
 //           reduced strides[6], count]
-//   reduce_rows: one workgroup per output, a tree reduction in workgroup memory (long rows).
+//   reduce_rows: one workgroup per output, a tree reduction in workgroup memory (long rows);
+//   reduce_rows_lse: the same for logsumexp.
 //   reduce_small: one invocation per output (short rows, many outputs).
 
 @group(0) @binding(0) var<storage, read> prm: array<u32>;
@@ -42,48 +43,8 @@ fn finish(fn_: u32, acc: f32, m: f32, count: u32) -> f32 {
     }
 }
 
-@compute @workgroup_size(256)
-fn reduce_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-               @builtin(local_invocation_index) lid: u32) {
-    let o = flat_group(wid, nwg);
-    let live = o < prm[0];
-    let fn_ = prm[1];
-    let count = prm[28];
-    var base = 0u;
-    if (live) {
-        base = kept_offset(o);
-    }
-    var m = 0.0;
-    if (fn_ == 2u) {
-        var mx = -3.4028235e38;
-        if (live) {
-            for (var j = lid; j < count; j += WG) {
-                mx = max(mx, x[base + red_offset(j)]);
-            }
-        }
-        part[lid] = mx;
-        workgroupBarrier();
-        for (var s = WG / 2u; s > 0u; s = s / 2u) {
-            if (lid < s) {
-                part[lid] = max(part[lid], part[lid + s]);
-            }
-            workgroupBarrier();
-        }
-        m = part[0];
-        workgroupBarrier();
-    }
-    var acc = 0.0;
-    if (live) {
-        for (var j = lid; j < count; j += WG) {
-            let v = x[base + red_offset(j)];
-            switch fn_ {
-                case 2u: { acc += exp(v - m); }
-                case 3u: { acc += v * v; }
-                default: { acc += v; }
-            }
-        }
-    }
-    part[lid] = acc;
+// tree_sum sums part[] into part[0]; every invocation of the workgroup must call it.
+fn tree_sum(lid: u32) {
     workgroupBarrier();
     for (var s = WG / 2u; s > 0u; s = s / 2u) {
         if (lid < s) {
@@ -91,8 +52,76 @@ fn reduce_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
         }
         workgroupBarrier();
     }
+}
+
+// sum_terms accumulates this invocation's share of the row: x, x*x or exp(x - m).
+fn sum_terms(fn_: u32, base: u32, lid: u32, count: u32, m: f32) -> f32 {
+    var acc = 0.0;
+    for (var j = lid; j < count; j += WG) {
+        let v = x[base + red_offset(j)];
+        switch fn_ {
+            case 2u: { acc += exp(v - m); }
+            case 3u: { acc += v * v; }
+            default: { acc += v; }
+        }
+    }
+    return acc;
+}
+
+// Barriers sit only in control flow that is uniform by construction (no branch on values read
+// from buffers), as browsers' WGSL compilers require.
+@compute @workgroup_size(256)
+fn reduce_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+    let o = flat_group(wid, nwg);
+    let live = o < prm[0];
+    let count = prm[28];
+    var base = 0u;
+    var acc = 0.0;
+    if (live) {
+        base = kept_offset(o);
+        acc = sum_terms(prm[1], base, lid, count, 0.0);
+    }
+    part[lid] = acc;
+    tree_sum(lid);
     if (live && lid == 0u) {
-        y[o] = finish(fn_, part[0], m, count);
+        y[o] = finish(prm[1], part[0], 0.0, count);
+    }
+}
+
+// reduce_rows_lse is reduce_rows for logsumexp: a max pass, then a sum of exp(x - max).
+@compute @workgroup_size(256)
+fn reduce_rows_lse(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                   @builtin(local_invocation_index) lid: u32) {
+    let o = flat_group(wid, nwg);
+    let live = o < prm[0];
+    let count = prm[28];
+    var base = 0u;
+    var mx = -3.4e38;
+    if (live) {
+        base = kept_offset(o);
+        for (var j = lid; j < count; j += WG) {
+            mx = max(mx, x[base + red_offset(j)]);
+        }
+    }
+    part[lid] = mx;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s = s / 2u) {
+        if (lid < s) {
+            part[lid] = max(part[lid], part[lid + s]);
+        }
+        workgroupBarrier();
+    }
+    let m = part[0];
+    workgroupBarrier();
+    var acc = 0.0;
+    if (live) {
+        acc = sum_terms(2u, base, lid, count, m);
+    }
+    part[lid] = acc;
+    tree_sum(lid);
+    if (live && lid == 0u) {
+        y[o] = m + log(part[0]);
     }
 }
 
@@ -108,7 +137,7 @@ fn reduce_small(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     let base = kept_offset(o);
     var m = 0.0;
     if (fn_ == 2u) {
-        m = -3.4028235e38;
+        m = -3.4e38;
         for (var j = 0u; j < count; j++) {
             m = max(m, x[base + red_offset(j)]);
         }
