@@ -42,17 +42,23 @@ type Options struct {
 	Adapter string
 }
 
-// typeRank orders adapter types by preference (lower is better).
-func typeRank(t wgpu.AdapterType) int {
+// rank orders adapters by preference, lower first: by type (discrete, integrated, other, CPU),
+// then native APIs before OpenGL, which wgpu supports only as a compatibility backend.
+func rank(t wgpu.AdapterType, b wgpu.BackendType) int {
+	r := 2
 	switch t {
 	case wgpu.AdapterTypeDiscreteGPU:
-		return 0
+		r = 0
 	case wgpu.AdapterTypeIntegratedGPU:
-		return 1
+		r = 1
 	case wgpu.AdapterTypeCPU:
-		return 3
+		r = 3
 	}
-	return 2
+	r *= 2
+	if b == wgpu.BackendTypeOpenGL || b == wgpu.BackendTypeOpenGLES {
+		r++
+	}
+	return r
 }
 
 // choose returns the index of the adapter that want selects among infos (see Options.Adapter).
@@ -65,7 +71,12 @@ func choose(infos []AdapterInfo, ranks []int, want string) (int, error) {
 	}
 	if want != "" {
 		for _, a := range infos {
-			if fmt.Sprint(a.Index) == want || strings.Contains(strings.ToLower(a.Name), strings.ToLower(want)) {
+			if fmt.Sprint(a.Index) == want {
+				return a.Index, nil
+			}
+		}
+		for _, a := range infos {
+			if strings.Contains(strings.ToLower(a.Name), strings.ToLower(want)) {
 				return a.Index, nil
 			}
 		}

@@ -21,7 +21,7 @@ func enumerate(inst *wgpu.Instance) ([]*wgpu.Adapter, []AdapterInfo, []int) {
 		}
 		infos[i] = AdapterInfo{Index: i, Name: name, Backend: in.BackendType.String(), Type: in.AdapterType.String(),
 			Driver: in.Description}
-		ranks[i] = typeRank(in.AdapterType)
+		ranks[i] = rank(in.AdapterType, in.BackendType)
 	}
 	return adapters, infos, ranks
 }

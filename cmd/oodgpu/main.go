@@ -26,6 +26,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newScoreCmd())
+	root.AddCommand(newScoreCmd(), newDevicesCmd())
 	return root
 }

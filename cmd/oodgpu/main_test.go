@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"os"
+	"strings"
 	"testing"
 )
 
@@ -10,5 +12,48 @@ func TestScoreSaysNoModel(t *testing.T) {
 	root.SetArgs([]string{"score"})
 	if err := root.Execute(); !errors.Is(err, errNoModel) {
 		t.Fatalf("score returned %v, want the no-model error", err)
+	}
+}
+
+func TestExecutorSelection(t *testing.T) {
+	cases := []struct {
+		flags      deviceFlags
+		wantName   string // prefix of the executor's name; "" means an error
+		wantNotice bool
+	}{
+		{deviceFlags{device: "cpu"}, "cpu", false},
+		{deviceFlags{device: "auto", adapter: "no such adapter"}, "cpu", true},
+		{deviceFlags{device: "gpu", adapter: "no such adapter"}, "", false},
+		{deviceFlags{device: "tpu"}, "", false},
+	}
+	for _, c := range cases {
+		var stderr strings.Builder
+		e, err := c.flags.executor(&stderr)
+		switch {
+		case c.wantName == "" && err == nil:
+			t.Errorf("%+v: got %s, want an error", c.flags, e.Name())
+		case c.wantName != "" && (err != nil || !strings.HasPrefix(e.Name(), c.wantName)):
+			t.Errorf("%+v: got %v, %v; want %s", c.flags, e, err, c.wantName)
+		}
+		if notice := strings.Contains(stderr.String(), "using the CPU executor"); notice != c.wantNotice {
+			t.Errorf("%+v: notice %q", c.flags, stderr.String())
+		}
+	}
+}
+
+func TestDevicesListsAdapters(t *testing.T) {
+	root := newRootCmd()
+	var out strings.Builder
+	root.SetOut(&out)
+	root.SetArgs([]string{"devices"})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	if !strings.Contains(s, "a run would use adapter") && !strings.Contains(s, "runs use the CPU executor") {
+		t.Fatalf("devices printed %q", s)
+	}
+	if os.Getenv("OODGPU_REQUIRE_GPU") == "1" && !strings.Contains(s, "a run would use adapter") {
+		t.Fatalf("OODGPU_REQUIRE_GPU=1 but devices found none: %q", s)
 	}
 }
