@@ -26,6 +26,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newScoreCmd(), newDevicesCmd())
+	root.AddCommand(newScoreCmd(), newDevicesCmd(), newTrainCmd())
 	return root
 }

@@ -1,6 +1,8 @@
 package cpu
 
 import (
+	"math"
+
 	"github.com/oodgpu/oodgpu/graph"
 )
 
@@ -8,10 +10,44 @@ const elemGrain = 1 << 14
 
 func unary[T float](fn graph.UnaryFn, x, y []T) {
 	parallelFor(len(y), elemGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			y[i] = T(fn.Apply(float64(x[i])))
-		}
+		unaryRun(fn, x[lo:hi], y[lo:hi])
 	})
+}
+
+// unaryRun has loops of their own for the cheap functions; the others go through
+// graph.UnaryFn.Apply, the reference definition.
+func unaryRun[T float](fn graph.UnaryFn, x, y []T) {
+	x = x[:len(y)]
+	switch fn {
+	case graph.Neg:
+		for i, v := range x {
+			y[i] = -v
+		}
+	case graph.Square:
+		for i, v := range x {
+			y[i] = v * v
+		}
+	case graph.Relu:
+		for i, v := range x {
+			y[i] = max(v, 0)
+		}
+	case graph.Step:
+		for i, v := range x {
+			if v > 0 {
+				y[i] = 1
+			} else {
+				y[i] = 0
+			}
+		}
+	case graph.Exp:
+		for i, v := range x {
+			y[i] = T(math.Exp(float64(v)))
+		}
+	default:
+		for i, v := range x {
+			y[i] = T(fn.Apply(float64(v)))
+		}
+	}
 }
 
 func affine[T float](scale, shift T, x, y []T) {
@@ -49,6 +85,18 @@ func binary[T float](fn graph.BinaryFn, a []T, as graph.Shape, b []T, bs graph.S
 
 // binaryRun computes y[i] = fn(a[i*sa], b[i*sb]) for i < len(y).
 func binaryRun[T float](fn graph.BinaryFn, y, a []T, sa int, b []T, sb int) {
+	n := len(y)
+	switch {
+	case sa == 1 && sb == 1:
+		binaryContiguous(fn, y, a[:n], b[:n])
+		return
+	case sa == 1 && sb == 0:
+		binaryScalar(fn, y, a[:n], b[0], false)
+		return
+	case sa == 0 && sb == 1:
+		binaryScalar(fn, y, b[:n], a[0], true)
+		return
+	}
 	switch fn {
 	case graph.Add:
 		for i := range y {
@@ -65,6 +113,57 @@ func binaryRun[T float](fn graph.BinaryFn, y, a []T, sa int, b []T, sb int) {
 	case graph.Div:
 		for i := range y {
 			y[i] = a[i*sa] / b[i*sb]
+		}
+	}
+}
+
+func binaryContiguous[T float](fn graph.BinaryFn, y, a, b []T) {
+	switch fn {
+	case graph.Add:
+		for i := range y {
+			y[i] = a[i] + b[i]
+		}
+	case graph.Sub:
+		for i := range y {
+			y[i] = a[i] - b[i]
+		}
+	case graph.Mul:
+		for i := range y {
+			y[i] = a[i] * b[i]
+		}
+	case graph.Div:
+		for i := range y {
+			y[i] = a[i] / b[i]
+		}
+	}
+}
+
+// binaryScalar computes y = fn(v, c), or fn(c, v) when swapped, for a vector v and a scalar c.
+func binaryScalar[T float](fn graph.BinaryFn, y, v []T, c T, swapped bool) {
+	switch {
+	case fn == graph.Add:
+		for i := range y {
+			y[i] = v[i] + c
+		}
+	case fn == graph.Mul:
+		for i := range y {
+			y[i] = v[i] * c
+		}
+	case fn == graph.Sub && !swapped:
+		for i := range y {
+			y[i] = v[i] - c
+		}
+	case fn == graph.Sub:
+		for i := range y {
+			y[i] = c - v[i]
+		}
+	case fn == graph.Div && !swapped:
+		for i := range y {
+			y[i] = v[i] / c
+		}
+	default:
+		for i := range y {
+			y[i] = c / v[i]
 		}
 	}
 }

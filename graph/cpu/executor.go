@@ -169,3 +169,31 @@ func kernel[T float](n *graph.Node, vals [][]T, y []T) error {
 	}
 	return nil
 }
+
+// RunFloat64 executes p entirely in float64, for reference computations (finite differences,
+// Jacobians) where float32 rounding would hide the quantity being checked. feeds hold every input
+// and parameter by name; the outputs come back in p.Outputs order.
+func (e *Executor) RunFloat64(ctx context.Context, p *graph.Plan, feeds map[string][]float64) ([][]float64, error) {
+	for _, n := range p.Feeds {
+		v, ok := feeds[n.LeafName()]
+		if !ok {
+			return nil, fmt.Errorf("cpu: missing feed for %v", n)
+		}
+		if len(v) != n.Shape().Size() {
+			return nil, fmt.Errorf("cpu: feed %q has %d values, graph expects %v", n.LeafName(), len(v), n.Shape())
+		}
+	}
+	slots := make([][]float64, len(p.SlotSize))
+	for i, s := range p.SlotSize {
+		slots[i] = make([]float64, s)
+	}
+	vals, err := execute(ctx, p, feeds, slots)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]float64, len(p.Outputs))
+	for i, o := range p.Outputs {
+		out[i] = append([]float64(nil), vals[o.ID()]...)
+	}
+	return out, nil
+}

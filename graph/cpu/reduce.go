@@ -54,6 +54,12 @@ func reduceOne[T float](fn graph.ReduceFn, x []T, shape []int, st [][]int, count
 	switch fn {
 	case graph.Sum, graph.Mean:
 		walk(shape, st, 0, count, func(off []int, n int) {
+			if step == 1 {
+				for _, v := range x[off[0] : off[0]+n] {
+					acc += float64(v)
+				}
+				return
+			}
 			for i := 0; i < n; i++ {
 				acc += float64(x[off[0]+i*step])
 			}
@@ -63,6 +69,12 @@ func reduceOne[T float](fn graph.ReduceFn, x []T, shape []int, st [][]int, count
 		}
 	case graph.SumSquares:
 		walk(shape, st, 0, count, func(off []int, n int) {
+			if step == 1 {
+				for _, v := range x[off[0] : off[0]+n] {
+					acc += float64(v) * float64(v)
+				}
+				return
+			}
 			for i := 0; i < n; i++ {
 				v := float64(x[off[0]+i*step])
 				acc += v * v

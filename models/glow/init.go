@@ -1,0 +1,73 @@
+package glow
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/oodgpu/oodgpu/graph"
+)
+
+// InitParams draws the initial parameters of a Glow: coupling convolutions normal with standard
+// deviation 0.05, the last layer of every network and of every prior zero, identity ActNorms (see
+// DataInit), and 1x1 convolutions equal to their fixed random permutation (L = U = 0, logs = 0):
+// a rotation, like Glow's random initial rotations, with perfectly conditioned LU factors.
+func InitParams(cfg Config, seed uint64) (graph.Feeds, error) {
+	g := graph.New()
+	if _, err := Build(g, cfg, 1); err != nil {
+		return nil, err
+	}
+	r := rand.New(rand.NewPCG(seed, 0x610))
+	feeds := graph.Feeds{}
+	for _, p := range g.Params() {
+		t := graph.Zeros(p.Shape()...)
+		name := p.LeafName()
+		if strings.HasSuffix(name, ".weight") && !strings.Contains(name, ".conv3.") && !strings.Contains(name, ".prior.") {
+			for i := range t.Data {
+				t.Data[i] = float32(0.05 * r.NormFloat64())
+			}
+		}
+		feeds[name] = t
+	}
+	return feeds, nil
+}
+
+// DataInit sets every ActNorm so that its input has zero mean and unit variance per channel on the
+// batch x (Glow's data-dependent initialization), layer by layer in forward order: layer k is set
+// from statistics computed with layers before it already set.
+func DataInit(ctx context.Context, exec graph.Executor, cfg Config, params graph.Feeds, x *graph.Tensor) error {
+	g := graph.New()
+	net, err := Build(g, cfg, x.Shape[0])
+	if err != nil {
+		return err
+	}
+	var outs []*graph.Node
+	for _, a := range net.ActNorms {
+		mean := g.Reduce(graph.Mean, a.Input, true, 0, 2, 3)
+		variance := g.Reduce(graph.Mean, g.Square(g.Sub(a.Input, mean)), false, 0, 2, 3)
+		outs = append(outs, g.Reshape(mean, -1), variance)
+	}
+	p, err := graph.Compile(g, outs...)
+	if err != nil {
+		return fmt.Errorf("glow: data init: %w", err)
+	}
+	feeds := graph.Feeds{"x": x}
+	for k, v := range params {
+		feeds[k] = v
+	}
+	for k, a := range net.ActNorms {
+		stats, err := exec.Run(ctx, p, feeds)
+		if err != nil {
+			return fmt.Errorf("glow: data init of %s: %w", a.Bias, err)
+		}
+		mean, variance := stats[2*k].Data, stats[2*k+1].Data
+		bias, logs := params[a.Bias].Data, params[a.Logs].Data
+		for c := range bias {
+			bias[c] = -mean[c]
+			logs[c] = float32(-math.Log(math.Sqrt(float64(variance[c])) + 1e-6))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,307 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/oodgpu/oodgpu/graph"
+	"github.com/oodgpu/oodgpu/models/weights"
+)
+
+// Task is what the loop needs to know about a model and its data.
+type Task struct {
+	// Build makes the training graph for a batch: per-image objective in bits per dimension [B]
+	// (lower is better); the loop minimizes its mean.
+	Build func(g *graph.Graph, batch int) (*graph.Node, error)
+	// Inputs returns the input feeds for images idx of the training set, drawing any noise
+	// (dequantization) from r.
+	Inputs func(idx []int, r *rand.Rand) (graph.Feeds, error)
+	// N is the number of training images.
+	N int
+}
+
+// Options control a training run.
+type Options struct {
+	Batch    int
+	Epochs   float64
+	LR       float64
+	Warmup   int     // steps of linear learning-rate warm-up
+	ClipNorm float64 // clip the global gradient norm to this (0: no clipping)
+	Seed     uint64
+	// Checkpoint is the path of the checkpoint file, written every CheckpointEvery steps and at
+	// the end; empty means none. Resume continues from it when it exists.
+	Checkpoint      string
+	CheckpointEvery int
+	Resume          bool
+	Meta            weights.Meta // stored in checkpoints
+	Progress        io.Writer    // progress bar (nil: none)
+	Log             io.Writer    // one line every LogEvery steps (nil: none)
+	LogEvery        int
+}
+
+// Result summarizes a run.
+type Result struct {
+	Steps        int
+	Images       int
+	LastLoss     float64 // mean bits/dim over the last LogEvery steps
+	Elapsed      time.Duration
+	ImagesPerSec float64
+}
+
+// progressState is stored in checkpoints under this metadata key.
+const progressKey = "oodgpu.train"
+
+type progress struct {
+	Step int    `json:"step"`
+	Seed uint64 `json:"seed"`
+}
+
+// Run trains params in place. Every step's batch and noise derive from (Seed, step), so a resumed
+// run continues exactly as an uninterrupted one would.
+func Run(ctx context.Context, exec graph.Executor, task Task, params graph.Feeds, opt Options) (Result, error) {
+	var res Result
+	if opt.Batch < 1 || task.N < opt.Batch || opt.Epochs <= 0 || opt.LR <= 0 {
+		return res, fmt.Errorf("train: need 1 <= batch <= %d images, epochs > 0 and lr > 0", task.N)
+	}
+	g := graph.New()
+	obj, err := task.Build(g, opt.Batch)
+	if err != nil {
+		return res, err
+	}
+	loss := g.Mean(obj)
+	grads, err := g.Grad(loss, g.Params())
+	if err != nil {
+		return res, err
+	}
+	plan, err := graph.Compile(g, append([]*graph.Node{loss}, grads...)...)
+	if err != nil {
+		return res, err
+	}
+	adam := NewAdam()
+	start := 0
+	if opt.Resume && opt.Checkpoint != "" {
+		if start, err = resume(opt.Checkpoint, params, adam, opt.Seed); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return res, err
+		}
+	}
+	perEpoch := task.N / opt.Batch
+	total := int(math.Ceil(opt.Epochs * float64(perEpoch)))
+	var bar *progressbar.ProgressBar
+	if opt.Progress != nil {
+		bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(opt.Progress), progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(time.Second),
+			progressbar.OptionSetDescription("training"))
+		_ = bar.Set(start)
+	}
+	began := time.Now()
+	var perm []int
+	permEpoch := -1
+	var window []float64
+	for step := start; step < total; step++ {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		epoch, k := step/perEpoch, step%perEpoch
+		if epoch != permEpoch {
+			perm = rand.New(rand.NewPCG(opt.Seed, uint64(epoch))).Perm(task.N)
+			permEpoch = epoch
+		}
+		feeds, err := task.Inputs(perm[k*opt.Batch:(k+1)*opt.Batch], rand.New(rand.NewPCG(opt.Seed^0x5eed, uint64(step))))
+		if err != nil {
+			return res, err
+		}
+		for name, t := range params {
+			feeds[name] = t
+		}
+		out, err := exec.Run(ctx, plan, feeds)
+		if err != nil {
+			return res, fmt.Errorf("train: step %d: %w", step, err)
+		}
+		l := float64(out[0].Data[0])
+		if math.IsNaN(l) || math.IsInf(l, 0) {
+			return res, fmt.Errorf("train: step %d: loss is %v (lower the learning rate or resume from the last checkpoint)", step, l)
+		}
+		named := make(map[string]*graph.Tensor, len(grads))
+		for j, p := range g.Params() {
+			named[p.LeafName()] = out[1+j]
+		}
+		clip(named, opt.ClipNorm)
+		lr := opt.LR
+		if opt.Warmup > 0 && step < opt.Warmup {
+			lr *= float64(step+1) / float64(opt.Warmup)
+		}
+		if err := adam.Update(params, named, lr); err != nil {
+			return res, err
+		}
+		window = append(window, l)
+		if len(window) > max(opt.LogEvery, 1) {
+			window = window[1:]
+		}
+		res.Steps++
+		res.Images += opt.Batch
+		rate := float64(res.Images) / time.Since(began).Seconds()
+		if bar != nil {
+			bar.Describe(fmt.Sprintf("%.3f bits/dim, %.1f img/s", l, rate))
+			_ = bar.Add(1)
+		}
+		if opt.Log != nil && opt.LogEvery > 0 && (step+1)%opt.LogEvery == 0 {
+			fmt.Fprintf(opt.Log, "step %d/%d epoch %.2f: %.4f bits/dim (mean of last %d), %.1f img/s\n",
+				step+1, total, float64(step+1)/float64(perEpoch), mean(window), len(window), rate)
+		}
+		if opt.Checkpoint != "" && opt.CheckpointEvery > 0 && (step+1)%opt.CheckpointEvery == 0 {
+			if err := save(opt.Checkpoint, params, adam, opt.Meta, step+1, opt.Seed); err != nil {
+				return res, err
+			}
+		}
+	}
+	if bar != nil {
+		_ = bar.Finish()
+		fmt.Fprintln(opt.Progress)
+	}
+	if opt.Checkpoint != "" {
+		if err := save(opt.Checkpoint, params, adam, opt.Meta, total, opt.Seed); err != nil {
+			return res, err
+		}
+	}
+	res.Elapsed = time.Since(began)
+	res.LastLoss = mean(window)
+	if res.Elapsed > 0 {
+		res.ImagesPerSec = float64(res.Images) / res.Elapsed.Seconds()
+	}
+	return res, nil
+}
+
+func mean(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+// clip scales the gradients so that their global L2 norm is at most maxNorm.
+func clip(grads map[string]*graph.Tensor, maxNorm float64) {
+	if maxNorm <= 0 {
+		return
+	}
+	var sq float64
+	for _, t := range grads {
+		for _, v := range t.Data {
+			sq += float64(v) * float64(v)
+		}
+	}
+	norm := math.Sqrt(sq)
+	if norm <= maxNorm {
+		return
+	}
+	s := float32(maxNorm / norm)
+	for _, t := range grads {
+		for i := range t.Data {
+			t.Data[i] *= s
+		}
+	}
+}
+
+// save writes parameters, optimizer state and progress to path.
+func save(path string, params graph.Feeds, adam *Adam, meta weights.Meta, step int, seed uint64) error {
+	f := &weights.File{Tensors: map[string]*graph.Tensor{}}
+	for k, v := range params {
+		f.Tensors[k] = v
+	}
+	for k, v := range adam.State(params) {
+		f.Tensors[k] = v
+	}
+	if err := f.SetMeta(meta); err != nil {
+		return fmt.Errorf("train: checkpoint: %w", err)
+	}
+	b, err := json.Marshal(progress{Step: step, Seed: seed})
+	if err != nil {
+		return err
+	}
+	f.Metadata[progressKey] = string(b)
+	if err := weights.Save(path, f); err != nil {
+		return fmt.Errorf("train: checkpoint: %w", err)
+	}
+	return nil
+}
+
+// resume loads a checkpoint into params and adam and returns the step to continue from.
+func resume(path string, params graph.Feeds, adam *Adam, seed uint64) (int, error) {
+	if _, err := os.Stat(path); err != nil {
+		return 0, err
+	}
+	f, err := weights.Load(path)
+	if err != nil {
+		return 0, fmt.Errorf("train: resume: %w", err)
+	}
+	var pr progress
+	if err := json.Unmarshal([]byte(f.Metadata[progressKey]), &pr); err != nil {
+		return 0, fmt.Errorf("train: resume: %s is not a training checkpoint: %w", path, err)
+	}
+	if pr.Seed != seed {
+		return 0, fmt.Errorf("train: resume: checkpoint was trained with seed %d, not %d", pr.Seed, seed)
+	}
+	adam.Restore(f.Tensors, pr.Step)
+	for name, p := range params {
+		t := f.Tensors[name]
+		if t == nil || !t.Shape.Equal(p.Shape) {
+			return 0, fmt.Errorf("train: resume: checkpoint lacks parameter %q or has another shape", name)
+		}
+		copy(p.Data, t.Data)
+	}
+	return pr.Step, nil
+}
+
+// Evaluate returns the mean of a per-image objective over n images, in batches: build makes the
+// graph for a batch size, inputs the feeds for given image indices (the last batch may be smaller).
+func Evaluate(ctx context.Context, exec graph.Executor, build func(g *graph.Graph, batch int) (*graph.Node, error),
+	inputs func(idx []int, r *rand.Rand) (graph.Feeds, error), n, batch int, params graph.Feeds, seed uint64) (float64, error) {
+	plans := map[int]*graph.Plan{}
+	var sum float64
+	for lo := 0; lo < n; lo += batch {
+		hi := min(lo+batch, n)
+		p := plans[hi-lo]
+		if p == nil {
+			g := graph.New()
+			obj, err := build(g, hi-lo)
+			if err != nil {
+				return 0, err
+			}
+			if p, err = graph.Compile(g, obj); err != nil {
+				return 0, err
+			}
+			plans[hi-lo] = p
+		}
+		idx := make([]int, hi-lo)
+		for i := range idx {
+			idx[i] = lo + i
+		}
+		feeds, err := inputs(idx, rand.New(rand.NewPCG(seed, uint64(lo))))
+		if err != nil {
+			return 0, err
+		}
+		for k, v := range params {
+			feeds[k] = v
+		}
+		out, err := exec.Run(ctx, p, feeds)
+		if err != nil {
+			return 0, err
+		}
+		for _, v := range out[0].Data {
+			sum += float64(v)
+		}
+	}
+	return sum / float64(n), nil
+}

@@ -1,0 +1,134 @@
+package train
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+
+	"github.com/oodgpu/oodgpu/graph"
+	"github.com/oodgpu/oodgpu/graph/cpu"
+	"github.com/oodgpu/oodgpu/models/weights"
+)
+
+// gaussianTask fits the mean and log-scale of a 4-dimensional Gaussian to data drawn around a
+// known centre: the objective is the negative log-density per dimension in bits.
+func gaussianTask(n int) (Task, []float32) {
+	centre := []float32{1, -2, 0.5, 3}
+	r := rand.New(rand.NewPCG(1, 1))
+	samples := make([]float32, n*4)
+	for i := range samples {
+		samples[i] = centre[i%4] + float32(0.5*r.NormFloat64())
+	}
+	build := func(g *graph.Graph, batch int) (*graph.Node, error) {
+		x := g.Input("x", batch, 4)
+		mu, logs := g.Param("mu", 4), g.Param("logs", 4)
+		d := g.Mul(g.Sub(x, mu), g.Exp(g.Neg(logs)))
+		nll := g.Add(g.MulScalar(g.Square(d), 0.5), logs)
+		return g.MulScalar(g.Mean(nll, 1), 1/float32(math.Ln2)), g.Err()
+	}
+	inputs := func(idx []int, _ *rand.Rand) (graph.Feeds, error) {
+		t := graph.Zeros(len(idx), 4)
+		for i, k := range idx {
+			copy(t.Data[4*i:4*i+4], samples[4*k:4*k+4])
+		}
+		return graph.Feeds{"x": t}, nil
+	}
+	return Task{Build: build, Inputs: inputs, N: n}, centre
+}
+
+func freshParams() graph.Feeds {
+	return graph.Feeds{"mu": graph.Zeros(4), "logs": graph.Zeros(4)}
+}
+
+func TestTrainConverges(t *testing.T) {
+	task, centre := gaussianTask(512)
+	params := freshParams()
+	opt := Options{Batch: 32, Epochs: 20, LR: 0.05, Seed: 3}
+	res, err := Run(context.Background(), cpu.New(), task, params, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Steps != 20*16 {
+		t.Fatalf("%d steps, want %d", res.Steps, 20*16)
+	}
+	for i, c := range centre {
+		if math.Abs(float64(params["mu"].Data[i]-c)) > 0.1 {
+			t.Fatalf("mu = %v, want about %v", params["mu"].Data, centre)
+		}
+		if s := math.Exp(float64(params["logs"].Data[i])); math.Abs(s-0.5) > 0.1 {
+			t.Fatalf("scale %g, want about 0.5", s)
+		}
+	}
+}
+
+// TestResumeMatchesUninterrupted trains 2 epochs in one go and as 1 + 1 with a checkpoint in
+// between; the parameters must be identical.
+func TestResumeMatchesUninterrupted(t *testing.T) {
+	task, _ := gaussianTask(256)
+	meta := weights.Meta{Kind: "test"}
+	whole := freshParams()
+	if _, err := Run(context.Background(), cpu.New(), task, whole, Options{Batch: 32, Epochs: 2, LR: 0.05, Seed: 4, Warmup: 5}); err != nil {
+		t.Fatal(err)
+	}
+	ckpt := filepath.Join(t.TempDir(), "run.ckpt")
+	parts := freshParams()
+	first := Options{Batch: 32, Epochs: 1, LR: 0.05, Seed: 4, Warmup: 5, Checkpoint: ckpt, CheckpointEvery: 3, Meta: meta}
+	if _, err := Run(context.Background(), cpu.New(), task, parts, first); err != nil {
+		t.Fatal(err)
+	}
+	resumed := freshParams() // as after a restart: only the checkpoint carries the state
+	second := first
+	second.Epochs, second.Resume = 2, true
+	res, err := Run(context.Background(), cpu.New(), task, resumed, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Steps != 8 {
+		t.Fatalf("resumed run took %d steps, want 8", res.Steps)
+	}
+	for _, name := range []string{"mu", "logs"} {
+		for i, v := range whole[name].Data {
+			if resumed[name].Data[i] != v {
+				t.Fatalf("%s[%d]: resumed %v, uninterrupted %v", name, i, resumed[name].Data[i], v)
+			}
+		}
+	}
+	wrongSeed := second
+	wrongSeed.Seed = 5
+	if _, err := Run(context.Background(), cpu.New(), task, freshParams(), wrongSeed); err == nil {
+		t.Fatal("resuming with another seed was accepted")
+	}
+}
+
+func TestTrainRejectsNaN(t *testing.T) {
+	task, _ := gaussianTask(64)
+	params := freshParams()
+	params["logs"].Data[0] = float32(math.Inf(-1))
+	if _, err := Run(context.Background(), cpu.New(), task, params, Options{Batch: 32, Epochs: 1, LR: 0.01}); err == nil {
+		t.Fatal("non-finite loss was not reported")
+	}
+}
+
+func TestAdamStateRoundTrip(t *testing.T) {
+	a := NewAdam()
+	params := freshParams()
+	grads := map[string]*graph.Tensor{"mu": graph.Full(1, 4), "logs": graph.Full(-1, 4)}
+	if err := a.Update(params, grads, 0.1); err != nil {
+		t.Fatal(err)
+	}
+	// The first Adam step moves every coordinate by lr against the gradient's sign.
+	if d := params["mu"].Data[0] + 0.1; math.Abs(float64(d)) > 1e-6 {
+		t.Fatalf("first step moved mu to %v", params["mu"].Data[0])
+	}
+	state := a.State(params)
+	b := NewAdam()
+	b.Restore(state, a.Step)
+	if len(state) != 0 || b.Step != 1 || b.m["mu"][0] != a.m["mu"][0] {
+		t.Fatalf("restore: left %d tensors, step %d", len(state), b.Step)
+	}
+	if err := a.Update(params, map[string]*graph.Tensor{"nope": graph.Zeros(4)}, 0.1); err == nil {
+		t.Fatal("gradient of an unknown parameter accepted")
+	}
+}
