@@ -31,7 +31,7 @@ type Net struct {
 
 // ActNorm is one ActNorm layer: y = (x + bias) * exp(logs) per channel.
 type ActNorm struct {
-	Bias, Logs string     // parameter names
+	Bias, Logs string      // parameter names
 	Input      *graph.Node // the layer's input [B C H W]
 }
 
