@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -20,13 +21,23 @@ func randomParams(t *testing.T, cfg Config, seed uint64) graph.Feeds {
 	if err != nil {
 		t.Fatal(err)
 	}
+	perturb(params, 0.1, seed)
+	return params
+}
+
+// perturb adds seeded normal noise of the given scale to every parameter, in name order.
+func perturb(params graph.Feeds, scale float64, seed uint64) {
 	r := rand.New(rand.NewPCG(seed, 2))
-	for _, p := range params {
-		for i := range p.Data {
-			p.Data[i] += float32(0.1 * r.NormFloat64())
+	names := make([]string, 0, len(params))
+	for k := range params {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		for i := range params[k].Data {
+			params[k].Data[i] += float32(scale * r.NormFloat64())
 		}
 	}
-	return params
 }
 
 func randomImages(r *rand.Rand, cfg Config, batch int) *graph.Tensor {

@@ -1,0 +1,144 @@
+package glow
+
+import (
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/oodgpu/oodgpu/graph"
+	"github.com/oodgpu/oodgpu/graph/cpu"
+	"github.com/oodgpu/oodgpu/models/weights"
+)
+
+// python returns Debian's python3 when it has torch, or skips (fails under
+// OODGPU_REQUIRE_TORCH=1, as in CI).
+func python(t *testing.T) string {
+	t.Helper()
+	const py = "/usr/bin/python3"
+	err := exec.Command(py, "-c", "import torch").Run()
+	if err == nil {
+		return py
+	}
+	if os.Getenv("OODGPU_REQUIRE_TORCH") == "1" {
+		t.Fatalf("OODGPU_REQUIRE_TORCH=1 but %s cannot import torch (apt-get install python3-torch): %v", py, err)
+	}
+	t.Skipf("skipping: %s cannot import torch (apt-get install python3-torch)", py)
+	return ""
+}
+
+// TestPyTorchParity runs the default-sized Glow on ten images and has scripts/glow_parity.py
+// recompute the log-likelihoods and every per-layer squared gradient norm, for B = 1 and B = 5, in
+// PyTorch (float64, one backward pass per image or group). It checks the executor's float32 run
+// within 1e-3 relative, and the same plan run in float64 within 1e-6, which isolates the graph and
+// autodiff from float32 rounding (on ill-conditioned layers of other random models the float32
+// values can differ by more: squared norms sum terms that cancel).
+func TestPyTorchParity(t *testing.T) {
+	py := python(t)
+	cfg := Default()
+	const n = 10
+	// A model in a realistic state: data-initialized ActNorms, and small random values in the
+	// zero-initialized layers so that every coupling and prior is active.
+	params, err := InitParams(cfg, 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randomImages(rand.New(rand.NewPCG(5, 5)), cfg, n)
+	if err := DataInit(context.Background(), cpu.New(), cfg, params, x); err != nil {
+		t.Fatal(err)
+	}
+	perturb(params, 0.01, 11)
+
+	g := graph.New()
+	net, err := Build(g, cfg, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b1, err := g.GradSqNorms(net.LogLik, g.Params(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b5, err := g.GradSqNorms(net.LogLik, g.Params(), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := graph.Compile(g, net.LogLik, b1, b5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feeds := graph.Feeds{"x": x}
+	for k, v := range params {
+		feeds[k] = v
+	}
+	out, err := cpu.New().Run(context.Background(), p, feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same plan in float64 separates the math (graph, autodiff, grouping) from float32 rounding.
+	f64 := map[string][]float64{}
+	for k, v := range feeds {
+		d := make([]float64, len(v.Data))
+		for i, x := range v.Data {
+			d[i] = float64(x)
+		}
+		f64[k] = d
+	}
+	o64, err := cpu.New().RunFloat64(context.Background(), p, f64)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	dir := t.TempDir()
+	wf, err := weights.FromFeeds(g, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := cfg.MarshalConfig()
+	if err := wf.SetMeta(weights.Meta{Kind: "glow", Config: raw}); err != nil {
+		t.Fatal(err)
+	}
+	if err := weights.Save(filepath.Join(dir, "weights.safetensors"), wf); err != nil {
+		t.Fatal(err)
+	}
+	of := &weights.File{Tensors: map[string]*graph.Tensor{"x": x}}
+	for i, name := range []string{"loglik", "features_b1", "features_b5"} {
+		of.Tensors[name] = out[i]
+		t64 := graph.Zeros(out[i].Shape...)
+		for j, v := range o64[i] {
+			t64.Data[j] = float32(v)
+		}
+		of.Tensors[name+"_f64"] = t64
+	}
+	if err := weights.Save(filepath.Join(dir, "outputs.safetensors"), of); err != nil {
+		t.Fatal(err)
+	}
+	info := struct {
+		Params []string         `json:"params"`
+		Perms  map[string][]int `json:"perms"`
+	}{Perms: map[string][]int{}}
+	for _, q := range g.Params() {
+		info.Params = append(info.Params, q.LeafName())
+	}
+	for _, ic := range net.InvConvs {
+		info.Perms[ic.Lower] = ic.Perm
+	}
+	b, err := json.Marshal(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "parity.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script, err := filepath.Abs("../../scripts/glow_parity.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := exec.Command(py, script, dir).CombinedOutput()
+	t.Logf("%s", res)
+	if err != nil {
+		t.Fatalf("parity script: %v", err)
+	}
+}

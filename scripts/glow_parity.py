@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""PyTorch oracle for oodgpu's Glow.
+
+Re-implements oodgpu's Glow (models/glow) in PyTorch, loads the same safetensors weights, and
+checks oodgpu's per-image log-likelihoods and per-layer squared gradient norms (B = 1: one row per
+image; B = 5: one row per group of five) against its own, computed in float64 with one backward
+pass per image or group, the paper's way.
+
+Usage: glow_parity.py DIR
+DIR holds (written by the Go test models/glow TestPyTorchParity):
+  weights.safetensors  the model (oodgpu metadata: kind, config)
+  outputs.safetensors  x [N C H W], loglik [N], features_b1 [N J], features_b5 [N/5 J] from the
+                       float32 run, and the same with suffix _f64 from the plan run in float64
+  parity.json          {"params": [J names, feature column order], "perms": {lower name: perm}}
+Exits 1 when a float32 value differs by more than 1e-3 relative, or a float64 one by more than 1e-6.
+"""
+import json
+import math
+import struct
+import sys
+
+import torch
+import torch.nn.functional as F
+
+TOL = 1e-3      # oodgpu's float32 run
+TOL_F64 = 1e-6  # the same plan run in float64
+
+
+def load_safetensors(path):
+    """Reads a safetensors file (F32 tensors only) into float64 torch tensors and its metadata."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    meta = header.pop("__metadata__", {})
+    data = raw[8 + n:]
+    tensors = {}
+    for name, info in header.items():
+        if info["dtype"] != "F32":
+            raise SystemExit(f"{path}: tensor {name} has dtype {info['dtype']}, want F32")
+        begin, end = info["data_offsets"]
+        t = torch.frombuffer(bytearray(data[begin:end]), dtype=torch.float32)
+        tensors[name] = t.reshape(info["shape"]).to(torch.float64)
+    return tensors, meta
+
+
+def squeeze(x):
+    b, c, h, w = x.shape
+    x = x.reshape(b, c, h // 2, 2, w // 2, 2).permute(0, 1, 3, 5, 2, 4)
+    return x.reshape(b, c * 4, h // 2, w // 2)
+
+
+def gaussian_logp(z, mean, logs):
+    d = (z - mean) * torch.exp(-logs)
+    n = z.shape[1] * z.shape[2] * z.shape[3]
+    terms = (2 * logs + d * d).expand_as(z)
+    return -0.5 * terms.sum(dim=(1, 2, 3)) - 0.5 * n * math.log(2 * math.pi)
+
+
+class Glow:
+    def __init__(self, cfg, params, perms):
+        self.cfg, self.p, self.perms = cfg, params, perms
+
+    def actnorm(self, name, h):
+        return (h + self.p[name + ".bias"]) * torch.exp(self.p[name + ".logs"])
+
+    def zero_conv(self, name, h):
+        out = F.conv2d(h, self.p[name + ".weight"], padding=1) + self.p[name + ".bias"]
+        return out * torch.exp(3 * self.p[name + ".logs"])
+
+    def invconv(self, name, h):
+        c = h.shape[1]
+        lower, upper, logs = self.p[name + ".lower"], self.p[name + ".upper"], self.p[name + ".logs"]
+        perm = torch.zeros(c, c, dtype=torch.float64)
+        for i, j in enumerate(self.perms[name + ".lower"]):
+            perm[i, j] = 1
+        eye = torch.eye(c, dtype=torch.float64)
+        l = lower * torch.tril(torch.ones(c, c, dtype=torch.float64), -1) + eye
+        u = upper * torch.triu(torch.ones(c, c, dtype=torch.float64), 1) + torch.diag(torch.exp(logs))
+        w = perm @ l @ u
+        return F.conv2d(h, w.reshape(c, c, 1, 1)), logs.sum() * h.shape[2] * h.shape[3]
+
+    def coupling(self, name, h):
+        c = h.shape[1]
+        z1, z2 = h[:, : c // 2], h[:, c // 2:]
+        a = F.relu(self.actnorm(name + ".conv1.actnorm", F.conv2d(z1, self.p[name + ".conv1.weight"], padding=1)))
+        a = F.relu(self.actnorm(name + ".conv2.actnorm", F.conv2d(a, self.p[name + ".conv2.weight"])))
+        a = self.zero_conv(name + ".conv3", a)
+        shift, raw = a[:, 0::2], a[:, 1::2]
+        log_scale = F.logsigmoid(raw + 2)
+        z2 = (z2 + shift) * torch.exp(log_scale)
+        return torch.cat([z1, z2], dim=1), log_scale.sum(dim=(1, 2, 3))
+
+    def loglik(self, x):
+        cfg = self.cfg
+        logdet = torch.zeros(x.shape[0], dtype=torch.float64)
+        logp = torch.zeros(x.shape[0], dtype=torch.float64)
+        h = x
+        for lv in range(cfg["levels"]):
+            h = squeeze(h)
+            for s in range(cfg["steps"]):
+                name = f"flow.{lv}.{s}"
+                h = self.actnorm(name + ".actnorm", h)
+                logdet = logdet + self.p[name + ".actnorm.logs"].sum() * h.shape[2] * h.shape[3]
+                h, ld = self.invconv(name + ".invconv", h)
+                logdet = logdet + ld
+                h, ld = self.coupling(name + ".coupling", h)
+                logdet = logdet + ld
+            if lv < cfg["levels"] - 1:
+                c = h.shape[1]
+                z1, z2 = h[:, : c // 2], h[:, c // 2:]
+                prior = self.zero_conv(f"split.{lv}.prior", z1)
+                logp = logp + gaussian_logp(z2, prior[:, 0::2], prior[:, 1::2])
+                h = z1
+        logp = logp + gaussian_logp(h, self.p["top.mean"], self.p["top.logs"])
+        dims = cfg["channels"] * cfg["size"] * cfg["size"]
+        return logp + logdet - dims * math.log(cfg["bins"])
+
+
+def sq_norms(model, params, names, x):
+    """Squared gradient norm of sum(loglik(x)) for every parameter, in names order."""
+    for t in params.values():
+        t.grad = None
+    model.loglik(x).sum().backward()
+    return torch.stack([(params[n].grad ** 2).sum() if params[n].grad is not None
+                        else torch.zeros((), dtype=torch.float64) for n in names])
+
+
+def compare(what, ours, ref, names=None):
+    """Worst relative difference, with an absolute floor of 1e-6 of the largest value."""
+    ours = ours.to(torch.float64)
+    floor = 1e-6 * ref.abs().max().clamp(min=1e-30)
+    rel = (ours - ref).abs() / torch.maximum(ref.abs(), floor)
+    worst = rel.max().item()
+    where = ""
+    if names is not None:
+        i = int(rel.argmax().item())
+        row, col = divmod(i, rel.shape[1])
+        where = f" (row {row}, {names[col]}: ours {ours[row, col].item():.6g}, torch {ref[row, col].item():.6g})"
+    print(f"{what}: worst relative difference {worst:.3g}{where}")
+    return worst
+
+
+def main():
+    if len(sys.argv) != 2:
+        raise SystemExit(__doc__)
+    d = sys.argv[1]
+    params, meta = load_safetensors(f"{d}/weights.safetensors")
+    cfg = json.loads(meta["oodgpu"])["config"]
+    outs, _ = load_safetensors(f"{d}/outputs.safetensors")
+    with open(f"{d}/parity.json") as f:
+        info = json.load(f)
+    names = info["params"]
+    for t in params.values():
+        t.requires_grad_(True)
+    model = Glow(cfg, params, info["perms"])
+    x = outs["x"]
+    n = x.shape[0]
+    with torch.no_grad():
+        ref_ll = model.loglik(x)
+    ref_b1 = torch.stack([sq_norms(model, params, names, x[i:i + 1]) for i in range(n)])
+    ref_b5 = torch.stack([sq_norms(model, params, names, x[k:k + 5]) for k in range(0, n, 5)])
+    ok = True
+    for suffix, tol in (("", TOL), ("_f64", TOL_F64)):
+        kind = "float32 run" if suffix == "" else "float64 run"
+        worst = max(compare(f"{kind}: log-likelihood", outs["loglik" + suffix], ref_ll),
+                    compare(f"{kind}: squared gradient norms, B=1", outs["features_b1" + suffix], ref_b1, names),
+                    compare(f"{kind}: squared gradient norms, B=5", outs["features_b5" + suffix], ref_b5, names))
+        print(f"{kind}: worst {worst:.3g} (tolerance {tol})")
+        ok = ok and worst <= tol
+    print(f"torch {torch.__version__}: {len(names)} parameter tensors, {n} images")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
