@@ -1,0 +1,113 @@
+package ood
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/oodgpu/oodgpu/graph"
+	"github.com/oodgpu/oodgpu/graph/cpu"
+	"github.com/oodgpu/oodgpu/graph/graphtest"
+)
+
+// sampleExtractor scores the graphtest sample model on images that depend only on their index.
+func sampleExtractor(chunk int, groups ...int) *Extractor {
+	g := graph.New()
+	graphtest.SampleModel(g, 1)
+	params := graphtest.RandomFeeds(g, rand.New(rand.NewPCG(3, 3)), 0.3)
+	delete(params, "x")
+	return &Extractor{
+		Exec: cpu.New(),
+		Build: func(g *graph.Graph, batch int) (Objective, error) {
+			l := graphtest.SampleModel(g, batch)
+			return Objective{LogLik: l, NLL: g.Neg(l)}, g.Err()
+		},
+		Params: params,
+		Inputs: func(idx []int, _ *rand.Rand) (graph.Feeds, error) {
+			x := graph.Zeros(len(idx), 3, 6, 6)
+			per := 3 * 6 * 6
+			for i, k := range idx {
+				r := rand.New(rand.NewPCG(uint64(k), 7))
+				for j := 0; j < per; j++ {
+					x.Data[i*per+j] = float32(r.Float64() - 0.5)
+				}
+			}
+			return graph.Feeds{"x": x}, nil
+		},
+		GroupSizes: groups,
+		Chunk:      chunk,
+	}
+}
+
+// TestBatchedFeaturesEqualSingleImageRuns checks the batched extraction (chunks of 10, B = 1 and
+// B = 5 from one backward pass each) against single-image runs and against one run of five.
+func TestBatchedFeaturesEqualSingleImageRuns(t *testing.T) {
+	ctx := context.Background()
+	batched, err := sampleExtractor(10, 1, 5).Run(ctx, 20, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	single, err := sampleExtractor(1, 1).Run(ctx, 20, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fives, err := sampleExtractor(5, 5).Run(ctx, 20, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, got, want [][]float64) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d rows, want %d", what, len(got), len(want))
+		}
+		for i := range want {
+			for j := range want[i] {
+				if d := math.Abs(got[i][j] - want[i][j]); d > 1e-4*math.Abs(want[i][j])+1e-9 {
+					t.Fatalf("%s row %d layer %s: %g vs %g", what, i, batched.Layers[j], got[i][j], want[i][j])
+				}
+			}
+		}
+	}
+	check("B=1", batched.Rows[1], single.Rows[1])
+	check("B=5", batched.Rows[5], fives.Rows[5])
+	for i := range single.NLL {
+		if math.Abs(batched.NLL[i]-single.NLL[i]) > 1e-5*math.Abs(single.NLL[i]) {
+			t.Fatalf("NLL %d: %g vs %g", i, batched.NLL[i], single.NLL[i])
+		}
+	}
+	if _, err := sampleExtractor(10, 3).Run(ctx, 20, nil); err == nil {
+		t.Fatal("group size 3 with chunks of 10 accepted")
+	}
+}
+
+func TestDetectorFitAndAssess(t *testing.T) {
+	f, err := sampleExtractor(10, 1).Run(context.Background(), 40, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Fit(f, 1, 0.95, "sample", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.FitScores) != 40 || d.Percentile(d.Threshold) < 95 {
+		t.Fatalf("threshold %g at percentile %g", d.Threshold, d.Percentile(d.Threshold))
+	}
+	res := d.Assess(f.Rows[1][0], f.NLL[:1])
+	if res.Invalid != "" || math.IsNaN(res.Score) || len(res.ZScores) != len(d.Gaussian.Keep) {
+		t.Fatalf("assess: %+v", res)
+	}
+	bad := append([]float64(nil), f.Rows[1][0]...)
+	bad[d.Gaussian.Keep[0]] = math.NaN()
+	if res := d.Assess(bad, f.NLL[:1]); res.Invalid == "" || !res.OOD {
+		t.Fatalf("NaN features not flagged: %+v", res)
+	}
+	// The unused parameter of the sample model has zero gradient everywhere: dropped.
+	found := false
+	for _, why := range d.Gaussian.Dropped {
+		found = found || why == "unused: non-finite feature on the fit set" || why == "unused: zero variance on the fit set"
+	}
+	if !found {
+		t.Fatalf("unused layer not dropped: %v", d.Gaussian.Dropped)
+	}
+}

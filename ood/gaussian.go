@@ -1,0 +1,113 @@
+package ood
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// LogFloor replaces log(0) when a squared gradient norm is exactly zero (float32 underflow, or a
+// layer that does not influence the likelihood): log f >= log(LogFloor).
+const LogFloor = 1e-45
+
+// Gaussian is the paper's detector: a diagonal Gaussian over the log squared gradient norms of the
+// kept layers, fitted on held-out in-distribution data. Layers whose log features have zero
+// variance (or are not finite) on the fit set are dropped.
+type Gaussian struct {
+	Layers  []string  `json:"layers"`  // names of all layers, in feature order
+	Keep    []int     `json:"keep"`    // indices of the kept layers
+	Mean    []float64 `json:"mean"`    // per kept layer, of log f
+	Var     []float64 `json:"var"`     // per kept layer, of log f (unbiased)
+	Dropped []string  `json:"dropped"` // dropped layers and why
+}
+
+// logFeature is log f with zero clamped to LogFloor; ok is false for NaN, infinite or negative f.
+func logFeature(f float64) (float64, bool) {
+	switch {
+	case math.IsNaN(f) || math.IsInf(f, 0) || f < 0:
+		return math.NaN(), false
+	case f < LogFloor:
+		return math.Log(LogFloor), true
+	}
+	return math.Log(f), true
+}
+
+// FitGaussian fits the detector to feature rows (one per image or per batch), names giving the
+// layer of each column. It needs at least two rows.
+func FitGaussian(names []string, rows [][]float64) (*Gaussian, error) {
+	if len(rows) < 2 {
+		return nil, fmt.Errorf("ood: fit needs at least 2 feature rows, got %d", len(rows))
+	}
+	g := &Gaussian{Layers: append([]string(nil), names...)}
+	for j, name := range names {
+		var sum, sq float64
+		finite := true
+		vals := make([]float64, len(rows))
+		for i, r := range rows {
+			if len(r) != len(names) {
+				return nil, fmt.Errorf("ood: fit: row %d has %d features, want %d", i, len(r), len(names))
+			}
+			v, ok := logFeature(r[j])
+			if !ok {
+				finite = false
+				break
+			}
+			vals[i] = v
+			sum += v
+		}
+		if !finite {
+			g.Dropped = append(g.Dropped, name+": non-finite feature on the fit set")
+			continue
+		}
+		mean := sum / float64(len(rows))
+		for _, v := range vals {
+			sq += (v - mean) * (v - mean)
+		}
+		variance := sq / float64(len(rows)-1)
+		if !(variance > 1e-12) {
+			g.Dropped = append(g.Dropped, name+": zero variance on the fit set")
+			continue
+		}
+		g.Keep = append(g.Keep, j)
+		g.Mean = append(g.Mean, mean)
+		g.Var = append(g.Var, variance)
+	}
+	if len(g.Keep) == 0 {
+		return nil, errors.New("ood: fit: every layer has zero variance or non-finite features")
+	}
+	return g, nil
+}
+
+// ErrBadFeatures marks a feature row holding NaN, infinite or negative values.
+var ErrBadFeatures = errors.New("ood: non-finite gradient features")
+
+// Score is the negative log-density of the row's log features under the Gaussian (higher is more
+// OOD). A row with NaN or infinite values in a kept layer scores +Inf with ErrBadFeatures: callers
+// report it and treat the sample as out-of-distribution.
+func (g *Gaussian) Score(row []float64) (float64, error) {
+	z, err := g.ZScores(row)
+	if err != nil {
+		return math.Inf(1), err
+	}
+	s := 0.0
+	for k, v := range z {
+		s += 0.5*v*v + 0.5*math.Log(2*math.Pi*g.Var[k])
+	}
+	return s, nil
+}
+
+// ZScores returns (log f - mean)/sd for each kept layer.
+func (g *Gaussian) ZScores(row []float64) ([]float64, error) {
+	if len(row) != len(g.Layers) {
+		return nil, fmt.Errorf("ood: feature row has %d values, detector expects %d", len(row), len(g.Layers))
+	}
+	z := make([]float64, len(g.Keep))
+	for k, j := range g.Keep {
+		v, ok := logFeature(row[j])
+		if !ok {
+			return nil, fmt.Errorf("%w: layer %s has %v", ErrBadFeatures, g.Layers[j], row[j])
+		}
+		z[k] = (v - g.Mean[k]) / math.Sqrt(g.Var[k])
+	}
+	return z, nil
+}

@@ -1,0 +1,140 @@
+// Package ood turns a generative model's layer-wise gradient features into out-of-distribution
+// scores, as in "Approximations to the Fisher Information Metric of Deep Generative Models for
+// Out-Of-Distribution Detection": a diagonal Gaussian fitted to the log features of held-out
+// in-distribution data, its negative log-density as the score, beside the baselines (likelihood,
+// the typicality test, Fisher's method over per-layer z-tests) and the usual metrics.
+package ood
+
+import (
+	"errors"
+	"math"
+	"sort"
+)
+
+// Metrics summarizes how well scores separate in-distribution from out-of-distribution samples.
+// Scores follow one convention everywhere: higher means more out-of-distribution, and OOD is the
+// positive class.
+type Metrics struct {
+	AUROC    float64 // area under the ROC curve
+	AUPRIn   float64 // average precision with in-distribution as the positive class
+	AUPROut  float64 // average precision with OOD as the positive class
+	FPR95TPR float64 // fraction of in-distribution samples flagged when 95% of OOD ones are
+}
+
+// ErrNoScores is returned when either score set is empty or holds a NaN.
+var ErrNoScores = errors.New("ood: metrics need non-empty, NaN-free in- and out-of-distribution scores")
+
+// Evaluate computes the metrics of in-distribution scores in against OOD scores out. Ties count
+// half (the AUROC equals the Mann-Whitney probability P(out > in) + P(out = in)/2). +Inf is allowed
+// (a sample whose features are unusable is maximally OOD).
+func Evaluate(in, out []float64) (Metrics, error) {
+	if len(in) == 0 || len(out) == 0 || hasNaN(in) || hasNaN(out) {
+		return Metrics{}, ErrNoScores
+	}
+	return Metrics{
+		AUROC:    auroc(in, out),
+		AUPRIn:   averagePrecision(negate(in), negate(out)),
+		AUPROut:  averagePrecision(out, in),
+		FPR95TPR: fprAtTPR(in, out, 0.95),
+	}, nil
+}
+
+func hasNaN(v []float64) bool {
+	for _, x := range v {
+		if math.IsNaN(x) {
+			return true
+		}
+	}
+	return false
+}
+
+func negate(v []float64) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = -x
+	}
+	return out
+}
+
+// auroc is the Mann-Whitney statistic with mid-ranks for ties.
+func auroc(in, out []float64) float64 {
+	type item struct {
+		s   float64
+		pos bool
+	}
+	all := make([]item, 0, len(in)+len(out))
+	for _, s := range in {
+		all = append(all, item{s, false})
+	}
+	for _, s := range out {
+		all = append(all, item{s, true})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].s < all[j].s })
+	var rankSum float64
+	for i := 0; i < len(all); {
+		j := i
+		for j < len(all) && all[j].s == all[i].s {
+			j++
+		}
+		mid := float64(i+j+1) / 2 // ranks i+1..j
+		for k := i; k < j; k++ {
+			if all[k].pos {
+				rankSum += mid
+			}
+		}
+		i = j
+	}
+	np, nn := float64(len(out)), float64(len(in))
+	return (rankSum - np*(np+1)/2) / (np * nn)
+}
+
+// averagePrecision is the area under the precision-recall curve of positives pos against
+// negatives neg (step-wise, as scikit-learn's average_precision_score, with tied scores taken
+// together).
+func averagePrecision(pos, neg []float64) float64 {
+	type item struct {
+		s   float64
+		pos bool
+	}
+	all := make([]item, 0, len(pos)+len(neg))
+	for _, s := range pos {
+		all = append(all, item{s, true})
+	}
+	for _, s := range neg {
+		all = append(all, item{s, false})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].s > all[j].s })
+	var tp, fp, ap, prevRecall float64
+	for i := 0; i < len(all); {
+		j := i
+		for j < len(all) && all[j].s == all[i].s {
+			if all[j].pos {
+				tp++
+			} else {
+				fp++
+			}
+			j++
+		}
+		recall := tp / float64(len(pos))
+		ap += (recall - prevRecall) * tp / (tp + fp)
+		prevRecall = recall
+		i = j
+	}
+	return ap
+}
+
+// fprAtTPR is the smallest false-positive rate at which at least tpr of the OOD scores are at or
+// above the threshold.
+func fprAtTPR(in, out []float64, tpr float64) float64 {
+	o := append([]float64(nil), out...)
+	sort.Sort(sort.Reverse(sort.Float64Slice(o)))
+	k := int(math.Ceil(tpr*float64(len(o)))) - 1
+	threshold := o[max(k, 0)]
+	flagged := 0
+	for _, s := range in {
+		if s >= threshold {
+			flagged++
+		}
+	}
+	return float64(flagged) / float64(len(in))
+}
