@@ -68,7 +68,7 @@ type Result struct {
 	Typicality float64 // |NLL - H|
 	Percentile float64 // of Score among the fit set's scores
 	OOD        bool
-	Invalid    string  // why the features were unusable, or ""
+	Invalid    string // why the features were unusable, or ""
 	ZScores    []float64
 }
 
