@@ -1,19 +1,10 @@
 package main
 
 import (
-	"errors"
 	"os"
 	"strings"
 	"testing"
 )
-
-func TestScoreSaysNoModel(t *testing.T) {
-	root := newRootCmd()
-	root.SetArgs([]string{"score"})
-	if err := root.Execute(); !errors.Is(err, errNoModel) {
-		t.Fatalf("score returned %v, want the no-model error", err)
-	}
-}
 
 func TestExecutorSelection(t *testing.T) {
 	cases := []struct {

@@ -76,7 +76,11 @@ func newTrainCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cfg.Channels = set.Shape.C
+			cfg.Channels, cfg.ImageSize = set.Shape.C, set.Shape.H
+			if set.Shape.H != set.Shape.W || set.Shape.H > cfg.Size {
+				return fmt.Errorf("train: %s has %dx%d images; the model needs square images of at most --size %d",
+					spec, set.Shape.H, set.Shape.W, cfg.Size)
+			}
 			shape := data.Shape{H: cfg.Size, W: cfg.Size, C: cfg.Channels}
 			inputs := func(s *data.Set) func(idx []int, r *rand.Rand) (graph.Feeds, error) {
 				return func(idx []int, r *rand.Rand) (graph.Feeds, error) {

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// run executes the CLI with args and returns its standard output.
+func run(t *testing.T, args ...string) string {
+	t.Helper()
+	root := newRootCmd()
+	var out, errOut strings.Builder
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs(args)
+	if err := root.Execute(); err != nil {
+		t.Fatalf("oodgpu %s: %v\n%s", strings.Join(args, " "), err, errOut.String())
+	}
+	return out.String()
+}
+
+// TestTrainFitScore drives the CLI end to end on real FashionMNIST and MNIST images: train a tiny
+// Glow, fit its detectors, score in every output format.
+func TestTrainFitScore(t *testing.T) {
+	dir := t.TempDir()
+	model := filepath.Join(dir, "tiny.safetensors")
+	out := run(t, "train", "--data", "fashionmnist:train[:256]", "--levels", "2", "--steps", "1", "--hidden", "8",
+		"--batch", "32", "--epochs", "1", "--warmup", "2", "--init-batch", "64", "--test", "fashionmnist:test[:50]",
+		"--out", model, "--device", "cpu")
+	if !strings.Contains(out, "test fashionmnist:test[:50]:") || !strings.Contains(out, "wrote "+model) {
+		t.Fatalf("train printed %q", out)
+	}
+	out = run(t, "fit", "--model", model, "--data", "fashionmnist:test[:60]", "--batch", "1,5", "--device", "cpu")
+	if !strings.Contains(out, "B=1: 60 rows") || !strings.Contains(out, "B=5: 12 rows") {
+		t.Fatalf("fit printed %q", out)
+	}
+	out = run(t, "score", "--model", model, "--device", "cpu", "mnist:test[:3]")
+	if strings.Count(out, "mnist:test[:3]#") != 3 || !strings.Contains(out, "GRADIENT SCORE") {
+		t.Fatalf("score table %q", out)
+	}
+	out = run(t, "score", "--model", model, "--device", "cpu", "--batch", "5", "--format", "json", "fashionmnist:test[100:110]")
+	var rows []scoreRow
+	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 2 || rows[0].NLL <= 0 {
+		t.Fatalf("score json %q: %v", out, err)
+	}
+	out = run(t, "score", "--model", model, "--device", "cpu", "--format", "csv", "mnist:test[:2]")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 3 || !strings.HasPrefix(lines[0], "input,") {
+		t.Fatalf("score csv %q", out)
+	}
+}
+
+func TestScoreErrors(t *testing.T) {
+	root := newRootCmd()
+	root.SetArgs([]string{"score", "--model", filepath.Join(t.TempDir(), "missing.safetensors"), "x.png"})
+	var errOut strings.Builder
+	root.SetErr(&errOut)
+	if err := root.Execute(); err == nil {
+		t.Fatal("a missing model file was accepted")
+	}
+}
