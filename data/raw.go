@@ -21,7 +21,7 @@ func DataDir() (string, error) {
 	if d := os.Getenv(DataEnv); d != "" {
 		return d, nil
 	}
-	return "", fmt.Errorf("data: no data directory: set %s to the folder of the raw u8 sets (NAME.u8.gz, NAME.json) or pass --data", DataEnv)
+	return "", fmt.Errorf("data: no data directory: set %s to the folder of the raw u8 sets (NAME.u8.gz, NAME.json) or pass --data-dir", DataEnv)
 }
 
 // RawMeta is the part of a raw set's NAME.json this package uses.

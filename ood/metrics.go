@@ -138,3 +138,37 @@ func fprAtTPR(in, out []float64, tpr float64) float64 {
 	}
 	return float64(flagged) / float64(len(in))
 }
+
+// ROC returns the ROC curve of OOD scores out against in-distribution scores in: false- and
+// true-positive rates at every distinct threshold, from (0, 0) to (1, 1).
+func ROC(in, out []float64) (fpr, tpr []float64) {
+	type item struct {
+		s   float64
+		pos bool
+	}
+	all := make([]item, 0, len(in)+len(out))
+	for _, s := range in {
+		all = append(all, item{s, false})
+	}
+	for _, s := range out {
+		all = append(all, item{s, true})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].s > all[j].s })
+	fpr, tpr = []float64{0}, []float64{0}
+	var tp, fp float64
+	for i := 0; i < len(all); {
+		j := i
+		for j < len(all) && all[j].s == all[i].s {
+			if all[j].pos {
+				tp++
+			} else {
+				fp++
+			}
+			j++
+		}
+		fpr = append(fpr, fp/float64(len(in)))
+		tpr = append(tpr, tp/float64(len(out)))
+		i = j
+	}
+	return fpr, tpr
+}

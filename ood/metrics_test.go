@@ -87,3 +87,13 @@ func TestAveragePrecision(t *testing.T) {
 		t.Fatalf("AP %g", got)
 	}
 }
+
+func TestROCCurve(t *testing.T) {
+	fpr, tpr := ROC([]float64{1, 3}, []float64{2, 4})
+	wantF, wantT := []float64{0, 0, 0.5, 0.5, 1}, []float64{0, 0.5, 0.5, 1, 1}
+	for i := range wantF {
+		if fpr[i] != wantF[i] || tpr[i] != wantT[i] {
+			t.Fatalf("ROC %v %v", fpr, tpr)
+		}
+	}
+}

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oodgpu/oodgpu/data"
+	"github.com/oodgpu/oodgpu/ood"
+)
+
+func newBenchCmd() *cobra.Command {
+	var (
+		dev                     deviceFlags
+		modelPath, in, oodSpecs string
+		dataDir                 string
+		fitN, n                 int
+		batches                 string
+		seed                    uint64
+		mdPath, csvPath, figDir string
+	)
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Benchmark OOD detection: AUROC tables (gradient, typicality, NLL, Fisher) and ROC figures",
+		Long: "The paper's protocol, seeded: the in-distribution test set is shuffled, the first --fit-n\n" +
+			"images fit the detector, the next --n are scored against --n images of each OOD set.",
+		Example: "  oodgpu bench --ood mnist:test,omniglot,omniglot:inverted,noise:uniform --md results.md",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m, err := openModel(modelPath)
+			if err != nil {
+				return err
+			}
+			groups, err := parseBatches(batches)
+			if err != nil {
+				return err
+			}
+			l := lcmAll(groups)
+			if fitN%l != 0 || n%l != 0 {
+				return fmt.Errorf("bench: --fit-n and --n must be multiples of every batch size")
+			}
+			exec, err := dev.executor(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			shape := m.imageShape()
+			inSet, err := loadSet(in, dataDir)
+			if err != nil {
+				return err
+			}
+			if inSet.N < fitN+n {
+				return fmt.Errorf("bench: %s has %d images, fewer than --fit-n + --n = %d", in, inSet.N, fitN+n)
+			}
+			perm := rand.New(rand.NewPCG(seed, 1)).Perm(inSet.N)
+			sets := []*data.Set{subset(inSet, perm[:fitN]), subset(inSet, perm[fitN:fitN+n])}
+			names := []string{"fit", in}
+			for _, spec := range strings.Split(oodSpecs, ",") {
+				s, err := loadBenchSet(spec, dataDir, shape, n, seed)
+				if err != nil {
+					return err
+				}
+				if s.N < n {
+					return fmt.Errorf("bench: %s has %d images, fewer than --n %d", spec, s.N, n)
+				}
+				sets = append(sets, subset(s, rand.New(rand.NewPCG(seed, 2)).Perm(s.N)[:n]))
+				names = append(names, spec)
+			}
+			total := 0
+			for _, s := range sets {
+				total += s.N
+			}
+			bar := newBar(cmd.ErrOrStderr(), total, "features")
+			done := 0
+			start := time.Now()
+			feats := make([]*ood.Features, len(sets))
+			for i, s := range sets {
+				base := done
+				f, err := m.extractor(exec, s, groups, chunkFor(groups, s.N), seed+uint64(i)).Run(cmd.Context(), s.N,
+					func(k int) { _ = bar.Set(base + k) })
+				if err != nil {
+					return err
+				}
+				feats[i] = f
+				done += s.N
+			}
+			_ = bar.Finish()
+			elapsed := time.Since(start)
+			fmt.Fprintf(cmd.ErrOrStderr(), "\noodgpu: features of %d images (B = %v) in %.0f s on %s: %.1f images/s\n",
+				total, groups, elapsed.Seconds(), exec.Name(), float64(total)/elapsed.Seconds())
+			train := m.meta.TrainingData
+			tab := &ood.Table{}
+			rocs := map[int][]rocCurve{}
+			for _, b := range groups {
+				d, err := ood.Fit(feats[0], b, 0.95, names[0], seed)
+				if err != nil {
+					return err
+				}
+				inScores := ood.MethodScores(d, feats[1], b)
+				for i := 2; i < len(sets); i++ {
+					outScores := ood.MethodScores(d, feats[i], b)
+					for _, method := range ood.Methods {
+						met, err := ood.Evaluate(inScores[method], outScores[method])
+						if err != nil {
+							return fmt.Errorf("bench: %s, %s, B=%d: %w", names[i], method, b, err)
+						}
+						tab.Cells = append(tab.Cells, ood.Cell{Train: train, Test: names[i], Method: method, B: b, Metrics: met})
+						if method == ood.MethodGradient || method == ood.MethodNLL {
+							rocs[b] = append(rocs[b], rocCurve{label: fmt.Sprintf("%s, %s", names[i], method),
+								in: inScores[method], out: outScores[method]})
+						}
+					}
+				}
+			}
+			if err := tab.Markdown(cmd.OutOrStdout()); err != nil {
+				return err
+			}
+			if err := writeFile(mdPath, tab.Markdown); err != nil {
+				return err
+			}
+			if err := writeFile(csvPath, tab.CSV); err != nil {
+				return err
+			}
+			if figDir != "" {
+				if err := os.MkdirAll(figDir, 0o755); err != nil {
+					return err
+				}
+				for _, b := range groups {
+					path := filepath.Join(figDir, fmt.Sprintf("roc-B%d.png", b))
+					if err := plotROCs(path, fmt.Sprintf("ROC curves, B = %d (OOD positive; trained on %s)", b, train), rocs[b]); err != nil {
+						return err
+					}
+				}
+				hists := map[string][]float64{in: feats[1].NLL}
+				order := []string{in}
+				for i := 2; i < len(sets); i++ {
+					hists[names[i]] = feats[i].NLL
+					order = append(order, names[i])
+				}
+				if err := plotHistograms(filepath.Join(figDir, "nll-histograms.png"), order, hists); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	dev.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&modelPath, "model", "", "weight file (default: the embedded FashionMNIST Glow)")
+	fl.StringVar(&in, "in", "fashionmnist:test", "in-distribution test set (fit and evaluation images come from it)")
+	fl.StringVar(&oodSpecs, "ood", "mnist:test,omniglot,omniglot:inverted,noise:uniform", "OOD test sets, comma-separated")
+	fl.StringVar(&dataDir, "data-dir", "", "directory of the colour data sets (default $OODGPU_DATA)")
+	fl.IntVar(&fitN, "fit-n", 1000, "images that fit the detector")
+	fl.IntVar(&n, "n", 1000, "images of each test set")
+	fl.StringVar(&batches, "batch", "1,5", "batch sizes B")
+	fl.Uint64Var(&seed, "seed", 1, "seed of the splits and the dequantization")
+	fl.StringVar(&mdPath, "md", "", "also write the Markdown table to this file")
+	fl.StringVar(&csvPath, "csv", "", "write every metric as CSV to this file")
+	fl.StringVar(&figDir, "figures", "", "write ROC curves and NLL histograms (PNG) into this folder")
+	return cmd
+}
+
+// loadBenchSet loads an OOD set; noise sets are drawn in the model's image shape.
+func loadBenchSet(spec, dataDir string, shape data.Shape, n int, seed uint64) (*data.Set, error) {
+	sp, err := data.ParseSpec(spec)
+	if err != nil {
+		return nil, err
+	}
+	return data.Load(sp, data.Options{DataDir: dataDir, N: n, Shape: shape, Seed: seed})
+}
+
+// subset copies images idx of s into a new set.
+func subset(s *data.Set, idx []int) *data.Set {
+	size := s.Shape.Size()
+	out := &data.Set{Name: s.Name, N: len(idx), Shape: s.Shape, Pix: make([]uint8, len(idx)*size)}
+	for i, k := range idx {
+		copy(out.Pix[i*size:(i+1)*size], s.Pix[k*size:(k+1)*size])
+	}
+	return out
+}
+
+// writeFile writes path with write, when path is not empty.
+func writeFile(path string, write func(io.Writer) error) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

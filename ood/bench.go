@@ -1,0 +1,139 @@
+package ood
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Method names of the benchmark, in table order.
+const (
+	MethodGradient   = "gradient (ours)"
+	MethodTypicality = "typicality"
+	MethodNLL        = "NLL"
+	MethodFisher     = "Fisher"
+)
+
+// Methods lists the benchmark's methods in table order.
+var Methods = []string{MethodGradient, MethodTypicality, MethodNLL, MethodFisher}
+
+// MethodScores computes, for every feature row of group size b, the score of each method
+// (higher is more OOD). NLL is the batch's mean negative log-likelihood.
+func MethodScores(d *Detector, f *Features, b int) map[string][]float64 {
+	out := map[string][]float64{}
+	for k, row := range f.Rows[b] {
+		nll := f.NLL[k*b : (k+1)*b]
+		r := d.Assess(row, nll)
+		out[MethodGradient] = append(out[MethodGradient], r.Score)
+		out[MethodTypicality] = append(out[MethodTypicality], r.Typicality)
+		out[MethodNLL] = append(out[MethodNLL], r.NLL)
+		fisher := r.Score // +Inf for unusable features, as for the gradient score
+		if r.Invalid == "" {
+			fisher, _ = FisherScore(r.ZScores)
+		}
+		out[MethodFisher] = append(out[MethodFisher], fisher)
+	}
+	return out
+}
+
+// Cell is one benchmark result: a method at a batch size, for one OOD test set.
+type Cell struct {
+	Train, Test, Method string
+	B                   int
+	Metrics
+}
+
+// Table collects cells and renders them in the paper's form: rows are test sets, columns training
+// sets, and each method x B pair is a block of rows.
+type Table struct {
+	Cells []Cell
+}
+
+func (t *Table) keys() (trains, tests []string, blocks []Cell) {
+	seenTrain, seenTest, seenBlock := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, c := range t.Cells {
+		if !seenTrain[c.Train] {
+			seenTrain[c.Train] = true
+			trains = append(trains, c.Train)
+		}
+		if !seenTest[c.Test] {
+			seenTest[c.Test] = true
+			tests = append(tests, c.Test)
+		}
+		k := fmt.Sprintf("%s|%d", c.Method, c.B)
+		if !seenBlock[k] {
+			seenBlock[k] = true
+			blocks = append(blocks, Cell{Method: c.Method, B: c.B})
+		}
+	}
+	sort.SliceStable(blocks, func(i, j int) bool {
+		if blocks[i].B != blocks[j].B {
+			return blocks[i].B < blocks[j].B
+		}
+		return methodIndex(blocks[i].Method) < methodIndex(blocks[j].Method)
+	})
+	return trains, tests, blocks
+}
+
+func methodIndex(m string) int {
+	for i, x := range Methods {
+		if x == m {
+			return i
+		}
+	}
+	return len(Methods)
+}
+
+func (t *Table) find(train, test, method string, b int) (Cell, bool) {
+	for _, c := range t.Cells {
+		if c.Train == train && c.Test == test && c.Method == method && c.B == b {
+			return c, true
+		}
+	}
+	return Cell{}, false
+}
+
+// Markdown writes the AUROC table.
+func (t *Table) Markdown(w io.Writer) error {
+	trains, tests, blocks := t.keys()
+	var b strings.Builder
+	b.WriteString("| method | B | test set |")
+	for _, tr := range trains {
+		fmt.Fprintf(&b, " %s |", tr)
+	}
+	b.WriteString("\n|---|---|---|")
+	for range trains {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	for _, blk := range blocks {
+		for _, te := range tests {
+			fmt.Fprintf(&b, "| %s | %d | %s |", blk.Method, blk.B, te)
+			for _, tr := range trains {
+				if c, ok := t.find(tr, te, blk.Method, blk.B); ok {
+					fmt.Fprintf(&b, " %.3f |", c.AUROC)
+				} else {
+					b.WriteString(" - |")
+				}
+			}
+			b.WriteString("\n")
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// CSV writes every cell with all metrics.
+func (t *Table) CSV(w io.Writer) error {
+	if _, err := fmt.Fprintln(w, "train,test,method,B,auroc,aupr_in,aupr_out,fpr_at_95_tpr"); err != nil {
+		return err
+	}
+	for _, c := range t.Cells {
+		if _, err := fmt.Fprintf(w, "%s,%s,%s,%d,%.4f,%.4f,%.4f,%.4f\n", c.Train, c.Test, c.Method, c.B,
+			c.AUROC, c.AUPRIn, c.AUPROut, c.FPR95TPR); err != nil {
+			return err
+		}
+	}
+	return nil
+}
