@@ -13,11 +13,18 @@ DIR holds (written by the Go test models/glow TestPyTorchParity):
                        float32 run, and the same with suffix _f64 from the plan run in float64
   parity.json          {"params": [J names, feature column order], "perms": {lower name: perm}}
 Exits 1 when a float32 value differs by more than 1e-3 relative, or a float64 one by more than 1e-6.
+
+Usage: glow_parity.py --perf N DIR
+times per-image features in float32 on the first N images of DIR/outputs.safetensors: the
+per-image loop (one backward pass and one host read per parameter tensor, the paper's way) and,
+where torch.func exists, vmap per-sample gradients. Prints one JSON line.
 """
 import json
+import os
 import math
 import struct
 import sys
+import time
 
 import torch
 import torch.nn.functional as F
@@ -71,12 +78,13 @@ class Glow:
     def invconv(self, name, h):
         c = h.shape[1]
         lower, upper, logs = self.p[name + ".lower"], self.p[name + ".upper"], self.p[name + ".logs"]
-        perm = torch.zeros(c, c, dtype=torch.float64)
+        dt = lower.dtype
+        perm = torch.zeros(c, c, dtype=dt)
         for i, j in enumerate(self.perms[name + ".lower"]):
             perm[i, j] = 1
-        eye = torch.eye(c, dtype=torch.float64)
-        l = lower * torch.tril(torch.ones(c, c, dtype=torch.float64), -1) + eye
-        u = upper * torch.triu(torch.ones(c, c, dtype=torch.float64), 1) + torch.diag(torch.exp(logs))
+        eye = torch.eye(c, dtype=dt)
+        l = lower * torch.tril(torch.ones(c, c, dtype=dt), -1) + eye
+        u = upper * torch.triu(torch.ones(c, c, dtype=dt), 1) + torch.diag(torch.exp(logs))
         w = perm @ l @ u
         return F.conv2d(h, w.reshape(c, c, 1, 1)), logs.sum() * h.shape[2] * h.shape[3]
 
@@ -93,8 +101,8 @@ class Glow:
 
     def loglik(self, x):
         cfg = self.cfg
-        logdet = torch.zeros(x.shape[0], dtype=torch.float64)
-        logp = torch.zeros(x.shape[0], dtype=torch.float64)
+        logdet = torch.zeros(x.shape[0], dtype=x.dtype)
+        logp = torch.zeros(x.shape[0], dtype=x.dtype)
         h = x
         for lv in range(cfg["levels"]):
             h = squeeze(h)
@@ -141,7 +149,49 @@ def compare(what, ours, ref, names=None):
     return worst
 
 
+def perf(d, n):
+    """Times per-image gradient features in float32 on all cores; prints a JSON line."""
+    torch.set_num_threads(os.cpu_count() or 1)
+    params, meta = load_safetensors(f"{d}/weights.safetensors")
+    params = {k: v.float().requires_grad_(True) for k, v in params.items()}
+    cfg = json.loads(meta["oodgpu"])["config"]
+    outs, _ = load_safetensors(f"{d}/outputs.safetensors")
+    with open(f"{d}/parity.json") as f:
+        info = json.load(f)
+    names = info["params"]
+    model = Glow(cfg, params, info["perms"])
+    x = outs["x"][:n].float()
+    start = time.perf_counter()
+    for i in range(n):
+        for t in params.values():
+            t.grad = None
+        model.loglik(x[i:i + 1]).sum().backward()
+        _ = [float((params[k].grad ** 2).sum()) if params[k].grad is not None else 0.0 for k in names]
+    loop = n / (time.perf_counter() - start)
+    vmapped = None
+    try:
+        from torch.func import functional_call, grad, vmap  # torch >= 2.0
+        detached = {k: v.detach() for k, v in params.items()}
+
+        def one(p, xi):
+            return Glow(cfg, p, info["perms"]).loglik(xi.unsqueeze(0)).sum()
+
+        per_sample = vmap(grad(one), in_dims=(None, 0))
+        start = time.perf_counter()
+        for k in range(0, n, 10):
+            g = per_sample(detached, x[k:k + 10])
+            _ = torch.stack([(g[name] ** 2).flatten(1).sum(1) for name in names], 1).tolist()
+        vmapped = n / (time.perf_counter() - start)
+    except ImportError:
+        pass
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "images": n,
+                      "loop_images_per_second": loop, "vmap_images_per_second": vmapped}))
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--perf":
+        perf(sys.argv[3], int(sys.argv[2]))
+        return
     if len(sys.argv) != 2:
         raise SystemExit(__doc__)
     d = sys.argv[1]

@@ -24,6 +24,7 @@ func newBenchCmd() *cobra.Command {
 		batches                 string
 		seed                    uint64
 		mdPath, csvPath, figDir string
+		perfN                   int
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -117,10 +118,22 @@ func newBenchCmd() *cobra.Command {
 					}
 				}
 			}
-			if err := tab.Markdown(cmd.OutOrStdout()); err != nil {
-				return err
+			report := func(w io.Writer) error {
+				fmt.Fprintf(w, "AUROC, trained on %s; %d fit images of %s, %d images per test set, seed %d, %s.\n\n",
+					train, fitN, in, n, seed, exec.Name())
+				if err := tab.Markdown(w); err != nil {
+					return err
+				}
+				if perfN > 0 {
+					return perfReport(cmd.Context(), w, m, exec, sets[1], min(perfN, n), seed)
+				}
+				return nil
 			}
-			if err := writeFile(mdPath, tab.Markdown); err != nil {
+			if mdPath == "" {
+				if err := report(cmd.OutOrStdout()); err != nil {
+					return err
+				}
+			} else if err := writeFile(mdPath, report); err != nil {
 				return err
 			}
 			if err := writeFile(csvPath, tab.CSV); err != nil {
@@ -159,9 +172,10 @@ func newBenchCmd() *cobra.Command {
 	fl.IntVar(&n, "n", 1000, "images of each test set")
 	fl.StringVar(&batches, "batch", "1,5", "batch sizes B")
 	fl.Uint64Var(&seed, "seed", 1, "seed of the splits and the dequantization")
-	fl.StringVar(&mdPath, "md", "", "also write the Markdown table to this file")
+	fl.StringVar(&mdPath, "md", "", "write the Markdown report to this file instead of standard output")
 	fl.StringVar(&csvPath, "csv", "", "write every metric as CSV to this file")
 	fl.StringVar(&figDir, "figures", "", "write ROC curves and NLL histograms (PNG) into this folder")
+	fl.IntVar(&perfN, "perf", 0, "also time per-sample features on N images against PyTorch (python3-torch) on this machine")
 	return cmd
 }
 

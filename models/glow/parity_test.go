@@ -2,7 +2,6 @@ package glow
 
 import (
 	"context"
-	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/oodgpu/oodgpu/graph"
 	"github.com/oodgpu/oodgpu/graph/cpu"
-	"github.com/oodgpu/oodgpu/models/weights"
 )
 
 // python returns Debian's python3 when it has torch, or skips (fails under
@@ -92,44 +90,16 @@ func TestPyTorchParity(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	wf, err := weights.FromFeeds(g, params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := cfg.MarshalConfig()
-	if err := wf.SetMeta(weights.Meta{Kind: "glow", Config: raw}); err != nil {
-		t.Fatal(err)
-	}
-	if err := weights.Save(filepath.Join(dir, "weights.safetensors"), wf); err != nil {
-		t.Fatal(err)
-	}
-	of := &weights.File{Tensors: map[string]*graph.Tensor{"x": x}}
+	outputs := map[string]*graph.Tensor{}
 	for i, name := range []string{"loglik", "features_b1", "features_b5"} {
-		of.Tensors[name] = out[i]
+		outputs[name] = out[i]
 		t64 := graph.Zeros(out[i].Shape...)
 		for j, v := range o64[i] {
 			t64.Data[j] = float32(v)
 		}
-		of.Tensors[name+"_f64"] = t64
+		outputs[name+"_f64"] = t64
 	}
-	if err := weights.Save(filepath.Join(dir, "outputs.safetensors"), of); err != nil {
-		t.Fatal(err)
-	}
-	info := struct {
-		Params []string         `json:"params"`
-		Perms  map[string][]int `json:"perms"`
-	}{Perms: map[string][]int{}}
-	for _, q := range g.Params() {
-		info.Params = append(info.Params, q.LeafName())
-	}
-	for _, ic := range net.InvConvs {
-		info.Perms[ic.Lower] = ic.Perm
-	}
-	b, err := json.Marshal(info)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "parity.json"), b, 0o644); err != nil {
+	if err := WriteOracleDir(dir, cfg, params, x, outputs); err != nil {
 		t.Fatal(err)
 	}
 	script, err := filepath.Abs("../../scripts/glow_parity.py")

@@ -1,0 +1,11 @@
+// Package scripts embeds the project's PyTorch oracle so that the CLI can run it (oodgpu bench
+// --perf) wherever the binary is.
+package scripts
+
+import _ "embed"
+
+// GlowParity is glow_parity.py: the PyTorch re-implementation of oodgpu's Glow, its parity check
+// and its per-sample feature timing (--perf).
+//
+//go:embed glow_parity.py
+var GlowParity []byte
