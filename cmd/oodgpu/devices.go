@@ -34,6 +34,10 @@ func newDevicesCmd() *cobra.Command {
 				fmt.Fprintf(out, "no usable WebGPU adapter (%v): runs use the CPU executor\n", err)
 				return nil
 			}
+			if infos[chosen].Type == "cpu" && adapter == "" {
+				fmt.Fprintf(out, "the best adapter, %s, is a software one: runs use the CPU executor unless --device gpu\n", infos[chosen])
+				return nil
+			}
 			fmt.Fprintf(out, "a run would use adapter %s (choose with --adapter or OODGPU_ADAPTER; --device cpu for the CPU)\n",
 				infos[chosen])
 			return nil

@@ -20,7 +20,7 @@ type deviceFlags struct {
 
 func (f *deviceFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.device, "device", "auto",
-		"where to run: auto (WebGPU if an adapter works, else CPU), gpu (fail without one), cpu")
+		"where to run: auto (a hardware WebGPU adapter if one works, else CPU), gpu (any adapter, fail without one), cpu")
 	cmd.Flags().StringVar(&f.adapter, "adapter", "",
 		"WebGPU adapter by index or name substring (default: $OODGPU_ADAPTER, else the best one)")
 }
@@ -33,6 +33,12 @@ func (f *deviceFlags) executor(stderr io.Writer) (graph.Executor, error) {
 		return cpu.New(), nil
 	case "gpu", "auto":
 		e, err := gpu.New(gpu.Options{Adapter: f.adapter})
+		if err == nil && f.device == "auto" && f.adapter == "" && e.Adapter().Type == "cpu" {
+			// A software adapter (lavapipe, SwiftShader) is far slower than the CPU executor.
+			fmt.Fprintf(stderr, "oodgpu: the only WebGPU adapter is a software one (%s); using the CPU executor (--device gpu to use it)\n",
+				e.Adapter().Name)
+			return cpu.New(), nil
+		}
 		if err == nil {
 			return e, nil
 		}

@@ -17,6 +17,12 @@ func TestExecutorSelection(t *testing.T) {
 		{deviceFlags{device: "gpu", adapter: "no such adapter"}, "", false},
 		{deviceFlags{device: "tpu"}, "", false},
 	}
+	// Auto mode uses a hardware adapter, or the CPU with a notice.
+	var notice strings.Builder
+	e, err := (&deviceFlags{device: "auto"}).executor(&notice)
+	if err != nil || strings.HasPrefix(e.Name(), "cpu") != strings.Contains(notice.String(), "using the CPU executor") {
+		t.Errorf("auto: %v, %v, notice %q", e, err, notice.String())
+	}
 	for _, c := range cases {
 		var stderr strings.Builder
 		e, err := c.flags.executor(&stderr)
@@ -44,7 +50,7 @@ func TestDevicesListsAdapters(t *testing.T) {
 	if !strings.Contains(s, "a run would use adapter") && !strings.Contains(s, "runs use the CPU executor") {
 		t.Fatalf("devices printed %q", s)
 	}
-	if os.Getenv("OODGPU_REQUIRE_GPU") == "1" && !strings.Contains(s, "a run would use adapter") {
+	if os.Getenv("OODGPU_REQUIRE_GPU") == "1" && strings.Contains(s, "no usable WebGPU adapter") {
 		t.Fatalf("OODGPU_REQUIRE_GPU=1 but devices found none: %q", s)
 	}
 }
