@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -185,6 +184,3 @@ func newBar(w io.Writer, n int, what string) *progressbar.ProgressBar {
 	return progressbar.NewOptions(n, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
 		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionThrottle(time.Second))
 }
-
-// errNoDefaultModel is returned when the binary was built without an embedded model.
-var errNoDefaultModel = errors.New("no embedded default model in this build: pass --model FILE")
