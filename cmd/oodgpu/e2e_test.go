@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -58,5 +59,36 @@ func TestScoreErrors(t *testing.T) {
 	root.SetErr(&errOut)
 	if err := root.Execute(); err == nil {
 		t.Fatal("a missing model file was accepted")
+	}
+}
+
+// TestBadInputs checks that corrupt images and unknown data sets give clear errors.
+func TestBadInputs(t *testing.T) {
+	dir := t.TempDir()
+	corrupt := filepath.Join(dir, "corrupt.png")
+	if err := os.WriteFile(corrupt, []byte("\x89PNG\r\n\x1a\nnot really"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"score", "--device", "cpu", corrupt}, "corrupt.png"},
+		{[]string{"score", "--device", "cpu", "cifar11:test"}, "cifar11"},
+		{[]string{"score", "--device", "cpu", "--batch", "5", "mnist:test[:3]"}, "not a multiple of --batch 5"},
+		{[]string{"score", "--device", "cpu", "--batch", "3", "mnist:test[:3]"}, "no detector fitted for --batch 3"},
+		{[]string{"data", "fetch", "--dir", dir, "--base-url", "http://127.0.0.1:1/", "mnist"}, "mnist"},
+		{[]string{"data", "fetch", "--dir", dir, "cifar100"}, "cifar100"},
+	}
+	for _, c := range cases {
+		root := newRootCmd()
+		var out, errOut strings.Builder
+		root.SetOut(&out)
+		root.SetErr(&errOut)
+		root.SetArgs(c.args)
+		err := root.Execute()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("oodgpu %s: error %v, want one mentioning %q", strings.Join(c.args, " "), err, c.want)
+		}
 	}
 }

@@ -26,6 +26,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newScoreCmd(), newFitCmd(), newBenchCmd(), newDevicesCmd(), newTrainCmd())
+	root.AddCommand(newScoreCmd(), newFitCmd(), newBenchCmd(), newTrainCmd(), newDevicesCmd(), newDataCmd())
 	return root
 }

@@ -74,7 +74,12 @@ func (m *model) detector(b int) (*ood.Detector, error) {
 			return d, nil
 		}
 	}
-	return nil, fmt.Errorf("%s has no detector fitted for --batch %d: run oodgpu fit --model %s --batch %d", m.path, b, m.path, b)
+	var have []int
+	for _, d := range m.detectors {
+		have = append(have, d.GroupSize)
+	}
+	return nil, fmt.Errorf("%s has no detector fitted for --batch %d (fitted: %v); fit one with oodgpu fit --batch %d",
+		m.path, b, have, b)
 }
 
 // imageShape is the shape images are brought to before padding to the model's input.
