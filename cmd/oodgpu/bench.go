@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -97,14 +98,28 @@ func newBenchCmd() *cobra.Command {
 			train := m.meta.TrainingData
 			tab := &ood.Table{}
 			rocs := map[int][]rocCurve{}
+			var notes []string
+			countInvalid := func(set string, b int, scores []float64) {
+				bad := 0
+				for _, v := range scores {
+					if math.IsInf(v, 1) {
+						bad++
+					}
+				}
+				if bad > 0 {
+					notes = append(notes, fmt.Sprintf("%s, B=%d: %d of %d rows had NaN or infinite gradient features and score as OOD", set, b, bad, len(scores)))
+				}
+			}
 			for _, b := range groups {
 				d, err := ood.Fit(feats[0], b, 0.95, names[0], seed)
 				if err != nil {
 					return err
 				}
 				inScores := ood.MethodScores(d, feats[1], b)
+				countInvalid(names[1], b, inScores[ood.MethodGradient])
 				for i := 2; i < len(sets); i++ {
 					outScores := ood.MethodScores(d, feats[i], b)
+					countInvalid(names[i], b, outScores[ood.MethodGradient])
 					for _, method := range ood.Methods {
 						met, err := ood.Evaluate(inScores[method], outScores[method])
 						if err != nil {
@@ -123,6 +138,9 @@ func newBenchCmd() *cobra.Command {
 					train, fitN, in, n, seed, exec.Name())
 				if err := tab.Markdown(w); err != nil {
 					return err
+				}
+				for _, note := range notes {
+					fmt.Fprintf(w, "\nNote: %s.\n", note)
 				}
 				if perfN > 0 {
 					return perfReport(cmd.Context(), w, m, exec, sets[1], min(perfN, n), seed)
