@@ -26,6 +26,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newScoreCmd(), newFitCmd(), newBenchCmd(), newTrainCmd(), newDevicesCmd(), newDataCmd())
+	root.AddCommand(newScoreCmd(), newFitCmd(), newBenchCmd(), newTrainCmd(), newHSVCmd(), newDevicesCmd(), newDataCmd())
 	return root
 }

@@ -51,13 +51,26 @@ type builder struct {
 	logp   *graph.Node // [B]
 }
 
-// Build appends the Glow log-likelihood graph for a batch of the given size to g.
+// Build appends the Glow log-likelihood graph for a batch of the given size to g, reading the
+// input "x".
 func Build(g *graph.Graph, cfg Config, batch int) (*Net, error) {
+	return BuildOn(g, cfg, g.Input("x", batch, cfg.Channels, cfg.Size, cfg.Size))
+}
+
+// BuildOn appends the Glow log-likelihood graph of the value x [B C H W], which may be computed
+// (for example the inverse of a change of representation).
+func BuildOn(g *graph.Graph, cfg Config, x *graph.Node) (*Net, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if g.Err() != nil {
+		return nil, fmt.Errorf("glow: %w", g.Err())
+	}
+	if want := (graph.Shape{x.Shape()[0], cfg.Channels, cfg.Size, cfg.Size}); !x.Shape().Equal(want) {
+		return nil, fmt.Errorf("glow: input %v, model expects %v", x.Shape(), want)
+	}
+	batch := x.Shape()[0]
 	b := &builder{g: g, cfg: cfg, batch: batch, net: &Net{Config: cfg}}
-	x := g.Input("x", batch, cfg.Channels, cfg.Size, cfg.Size)
 	b.net.X = x
 	h := x
 	for l := 0; l < cfg.Levels; l++ {
