@@ -1,24 +1,14 @@
 package gpu
 
-import "fmt"
+import (
+	"fmt"
 
-func contiguous(shape []int) []int {
-	st := make([]int, len(shape))
-	acc := 1
-	for i := len(shape) - 1; i >= 0; i-- {
-		st[i] = acc
-		acc *= shape[i]
-	}
-	return st
-}
+	"github.com/oodgpu/oodgpu/graph"
+)
 
-func prod(s []int) int {
-	n := 1
-	for _, d := range s {
-		n *= d
-	}
-	return n
-}
+func contiguous(shape []int) []int { return graph.Shape(shape).Strides() }
+
+func prod(s []int) int { return graph.Shape(s).Size() }
 
 // collapse simplifies a strided walk over shape shared by several operands (strides[k] for
 // operand k): it drops axes of size 1 and merges neighbouring axes that every operand walks

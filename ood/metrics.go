@@ -56,20 +56,33 @@ func negate(v []float64) []float64 {
 	return out
 }
 
+// scored is one score with its class (positive: OOD).
+type scored struct {
+	s   float64
+	pos bool
+}
+
+// labelled joins negatives and positives, sorted by score, descending when desc is set.
+func labelled(neg, pos []float64, desc bool) []scored {
+	all := make([]scored, 0, len(neg)+len(pos))
+	for _, s := range neg {
+		all = append(all, scored{s, false})
+	}
+	for _, s := range pos {
+		all = append(all, scored{s, true})
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		if desc {
+			return all[i].s > all[j].s
+		}
+		return all[i].s < all[j].s
+	})
+	return all
+}
+
 // auroc is the Mann-Whitney statistic with mid-ranks for ties.
 func auroc(in, out []float64) float64 {
-	type item struct {
-		s   float64
-		pos bool
-	}
-	all := make([]item, 0, len(in)+len(out))
-	for _, s := range in {
-		all = append(all, item{s, false})
-	}
-	for _, s := range out {
-		all = append(all, item{s, true})
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].s < all[j].s })
+	all := labelled(in, out, false)
 	var rankSum float64
 	for i := 0; i < len(all); {
 		j := i
@@ -92,18 +105,7 @@ func auroc(in, out []float64) float64 {
 // negatives neg (step-wise, as scikit-learn's average_precision_score, with tied scores taken
 // together).
 func averagePrecision(pos, neg []float64) float64 {
-	type item struct {
-		s   float64
-		pos bool
-	}
-	all := make([]item, 0, len(pos)+len(neg))
-	for _, s := range pos {
-		all = append(all, item{s, true})
-	}
-	for _, s := range neg {
-		all = append(all, item{s, false})
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].s > all[j].s })
+	all := labelled(neg, pos, true)
 	var tp, fp, ap, prevRecall float64
 	for i := 0; i < len(all); {
 		j := i
@@ -142,18 +144,7 @@ func fprAtTPR(in, out []float64, tpr float64) float64 {
 // ROC returns the ROC curve of OOD scores out against in-distribution scores in: false- and
 // true-positive rates at every distinct threshold, from (0, 0) to (1, 1).
 func ROC(in, out []float64) (fpr, tpr []float64) {
-	type item struct {
-		s   float64
-		pos bool
-	}
-	all := make([]item, 0, len(in)+len(out))
-	for _, s := range in {
-		all = append(all, item{s, false})
-	}
-	for _, s := range out {
-		all = append(all, item{s, true})
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].s > all[j].s })
+	all := labelled(in, out, true)
 	fpr, tpr = []float64{0}, []float64{0}
 	var tp, fp float64
 	for i := 0; i < len(all); {

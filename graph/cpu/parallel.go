@@ -3,6 +3,8 @@ package cpu
 import (
 	"runtime"
 	"sync"
+
+	"github.com/oodgpu/oodgpu/graph"
 )
 
 // float is the element type the kernels are written for: float32 for runs, float64 for the
@@ -76,20 +78,6 @@ func walk(shape []int, st [][]int, lo, hi int, fn func(off []int, n int)) {
 	}
 }
 
-func contiguous(shape []int) []int {
-	st := make([]int, len(shape))
-	acc := 1
-	for i := len(shape) - 1; i >= 0; i-- {
-		st[i] = acc
-		acc *= shape[i]
-	}
-	return st
-}
+func contiguous(shape []int) []int { return graph.Shape(shape).Strides() }
 
-func prod(s []int) int {
-	n := 1
-	for _, d := range s {
-		n *= d
-	}
-	return n
-}
+func prod(s []int) int { return graph.Shape(s).Size() }

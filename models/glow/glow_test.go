@@ -263,3 +263,39 @@ func TestDefaultSize(t *testing.T) {
 		t.Fatalf("default Glow has %d parameters, DESIGN.md sizes it at about 804k", n)
 	}
 }
+
+// realisticParams returns a model in a realistic state for images x: data-initialized ActNorms,
+// and small seeded values in the zero-initialized layers so that every coupling and prior is
+// active.
+func realisticParams(t *testing.T, cfg Config, x *graph.Tensor, seed uint64) graph.Feeds {
+	t.Helper()
+	params, err := InitParams(cfg, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := DataInit(context.Background(), cpu.New(), cfg, params, x); err != nil {
+		t.Fatal(err)
+	}
+	perturb(params, 0.01, seed)
+	return params
+}
+
+// featureGraph builds the default-sized features graph: log-likelihoods and the grouped
+// squared gradient norms for each group size.
+func featureGraph(t *testing.T, cfg Config, n int, groups ...int) (*graph.Graph, []*graph.Node) {
+	t.Helper()
+	g := graph.New()
+	net, err := Build(g, cfg, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs := []*graph.Node{net.LogLik}
+	for _, b := range groups {
+		f, err := g.GradSqNorms(net.LogLik, g.Params(), b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs = append(outs, f)
+	}
+	return g, outs
+}

@@ -24,33 +24,14 @@ func TestGPUMatchesCPU(t *testing.T) {
 	}
 	cfg := Default()
 	const n = 4
-	params, err := InitParams(cfg, 21)
-	if err != nil {
-		t.Fatal(err)
-	}
 	x := randomImages(rand.New(rand.NewPCG(21, 21)), cfg, n)
-	if err := DataInit(context.Background(), cpu.New(), cfg, params, x); err != nil {
-		t.Fatal(err)
-	}
-	perturb(params, 0.01, 21)
-	g := graph.New()
-	net, err := Build(g, cfg, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b1, err := g.GradSqNorms(net.LogLik, g.Params(), 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b2, err := g.GradSqNorms(net.LogLik, g.Params(), 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	params := realisticParams(t, cfg, x, 21)
+	g, outs := featureGraph(t, cfg, n, 1, 2)
 	feeds := graph.Feeds{"x": x}
 	for k, v := range params {
 		feeds[k] = v
 	}
-	if err := graphtest.Compare(context.Background(), e, cpu.New(), g, feeds, 1e-3, net.LogLik, b1, b2); err != nil {
+	if err := graphtest.Compare(context.Background(), e, cpu.New(), g, feeds, 1e-3, outs...); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -38,32 +38,10 @@ func TestPyTorchParity(t *testing.T) {
 	py := python(t)
 	cfg := Default()
 	const n = 10
-	// A model in a realistic state: data-initialized ActNorms, and small random values in the
-	// zero-initialized layers so that every coupling and prior is active.
-	params, err := InitParams(cfg, 11)
-	if err != nil {
-		t.Fatal(err)
-	}
 	x := randomImages(rand.New(rand.NewPCG(5, 5)), cfg, n)
-	if err := DataInit(context.Background(), cpu.New(), cfg, params, x); err != nil {
-		t.Fatal(err)
-	}
-	perturb(params, 0.01, 11)
-
-	g := graph.New()
-	net, err := Build(g, cfg, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b1, err := g.GradSqNorms(net.LogLik, g.Params(), 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b5, err := g.GradSqNorms(net.LogLik, g.Params(), 5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := graph.Compile(g, net.LogLik, b1, b5)
+	params := realisticParams(t, cfg, x, 11)
+	g, outs := featureGraph(t, cfg, n, 1, 5)
+	p, err := graph.Compile(g, outs...)
 	if err != nil {
 		t.Fatal(err)
 	}
