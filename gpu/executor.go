@@ -31,6 +31,7 @@ type Executor struct {
 	pipelines map[string]*wgpu.ComputePipeline
 	programs  map[*graph.Plan]*program
 	submits   int
+	tiles     shaders.Options
 }
 
 // New opens the adapter chosen by opts. Errors wrap ErrNoAdapter when no adapter is usable.
@@ -41,7 +42,8 @@ func New(opts Options) (e *Executor, err error) {
 		return nil, err
 	}
 	return &Executor{d: d, modules: map[string]*wgpu.ShaderModule{}, pipelines: map[string]*wgpu.ComputePipeline{},
-		programs: map[*graph.Plan]*program{}}, nil
+		programs: map[*graph.Plan]*program{},
+		tiles:    shaders.Options{KStep: shaders.KStepFor(d.limits.MaxComputeWorkgroupStorageSize)}}, nil
 }
 
 // recoverInto turns a panic of the WebGPU bindings (they panic on validation errors) into an error.
@@ -53,6 +55,9 @@ func recoverInto(err *error) {
 
 // Name describes the executor and its adapter.
 func (e *Executor) Name() string { return "webgpu " + e.d.info.String() }
+
+// KStep is the K step of the GEMM tiles chosen from the adapter's limits.
+func (e *Executor) KStep() int { return e.tiles.KStep }
 
 // Adapter describes the adapter in use.
 func (e *Executor) Adapter() AdapterInfo { return e.d.info }
@@ -82,7 +87,7 @@ func (e *Executor) pipeline(family, entry string) (*wgpu.ComputePipeline, error)
 	}
 	m := e.modules[family]
 	if m == nil {
-		src, err := shaders.Source(family)
+		src, err := shaders.Source(family, e.tiles)
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,12 @@
 package gpu
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/oliverbestmann/webgpu/wgpu"
+
+	"github.com/oodgpu/oodgpu/shaders"
+)
 
 // entryPoints lists every kernel of every family; TestShadersCompile validates them natively,
 // since browsers report invalid WGSL only as a console warning.
@@ -12,14 +18,21 @@ var entryPoints = map[string][]string{
 	"conv":        {"conv_forward", "conv_backward_data", "conv_weight_grad", "conv_weight_grad_sqnorm"},
 }
 
+// TestShadersCompile compiles every entry point with both GEMM K steps (the adapter here picks
+// one; real GPUs may pick the other).
 func TestShadersCompile(t *testing.T) {
 	e := executor(t)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for family, entries := range entryPoints {
-		for _, entry := range entries {
-			if _, err := e.pipeline(family, entry); err != nil {
-				t.Errorf("%s.%s: %v", family, entry, err)
+	t.Logf("adapter's K step: %d", e.tiles.KStep)
+	for _, k := range []int{16, 32} {
+		c := &Executor{d: e.d, modules: map[string]*wgpu.ShaderModule{}, pipelines: map[string]*wgpu.ComputePipeline{},
+			tiles: shaders.Options{KStep: k}}
+		for family, entries := range entryPoints {
+			for _, entry := range entries {
+				if _, err := c.pipeline(family, entry); err != nil {
+					t.Errorf("K step %d: %s.%s: %v", k, family, entry, err)
+				}
 			}
 		}
 	}

@@ -17,11 +17,13 @@ fn flat_group(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
 
 // GEMM tiles: a 16x16 workgroup computes a TM x TN tile of C, each invocation a 4x4 block held in
 // registers; K advances through workgroup memory TK at a time. As is k-major [TK][TM], Bs [TK][TN].
+// The host sets TK from the adapter's workgroup storage limit (16 by default, 32 where 32 KiB or
+// more is available).
 const TM: u32 = 64u;
 const TN: u32 = 64u;
 const TK: u32 = 16u;
-var<workgroup> As: array<f32, 1024>;
-var<workgroup> Bs: array<f32, 1024>;
+var<workgroup> As: array<f32, TK * TM>;
+var<workgroup> Bs: array<f32, TK * TN>;
 
 // tile_mma accumulates As^T Bs into the 4x4 block of invocation (tx, ty): rows ty*4+i, cols tx*4+j.
 fn tile_mma(acc: ptr<function, array<f32, 16>>, tx: u32, ty: u32) {

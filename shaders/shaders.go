@@ -6,6 +6,7 @@ package shaders
 import (
 	"embed"
 	"fmt"
+	"strings"
 )
 
 //go:embed *.wgsl
@@ -14,9 +15,25 @@ var files embed.FS
 // Families lists the kernel families, by file name without extension.
 var Families = []string{"elementwise", "reduce", "layout", "matmul", "conv"}
 
+// Options tune the kernels to an adapter.
+type Options struct {
+	// KStep is how many K values the GEMM tiles stage through workgroup memory at a time (TK):
+	// 16 (the default, 8 KiB of workgroup storage) or 32 (16 KiB).
+	KStep int
+}
+
+// KStepFor picks the GEMM K step for an adapter with the given workgroup storage limit in bytes:
+// 32 when the tiles (16 KiB) and the reductions' scratch fit with room to spare, else 16.
+func KStepFor(workgroupStorage uint32) int {
+	if workgroupStorage >= 32<<10 {
+		return 32
+	}
+	return 16
+}
+
 // Source returns the complete WGSL module of a kernel family: common.wgsl followed by the
-// family's file.
-func Source(family string) (string, error) {
+// family's file, with the tile constants of opts.
+func Source(family string, opts Options) (string, error) {
 	common, err := files.ReadFile("common.wgsl")
 	if err != nil {
 		return "", fmt.Errorf("shaders: %w", err)
@@ -25,5 +42,13 @@ func Source(family string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("shaders: no kernel family %q", family)
 	}
-	return string(common) + "\n" + string(body), nil
+	src := string(common)
+	switch opts.KStep {
+	case 0, 16:
+	case 32:
+		src = strings.Replace(src, "const TK: u32 = 16u;", "const TK: u32 = 32u;", 1)
+	default:
+		return "", fmt.Errorf("shaders: K step %d: want 16 or 32", opts.KStep)
+	}
+	return src + "\n" + string(body), nil
 }
