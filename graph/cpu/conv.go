@@ -31,6 +31,7 @@ func im2col[T float](c convShape, x, col []T) {
 		for i := 0; i < c.kh; i++ {
 			for j := 0; j < c.kw; j++ {
 				row := col[((ch*c.kh+i)*c.kw+j)*c.p():]
+				lo, hi := c.validRange(j)
 				for oy := 0; oy < c.oh; oy++ {
 					iy := oy*c.Stride - c.Pad + i
 					dst := row[oy*c.ow : (oy+1)*c.ow]
@@ -39,18 +40,27 @@ func im2col[T float](c convShape, x, col []T) {
 						continue
 					}
 					src := x[(ch*c.h+iy)*c.w:]
-					for ox := range dst {
-						ix := ox*c.Stride - c.Pad + j
-						if ix < 0 || ix >= c.w {
-							dst[ox] = 0
-						} else {
-							dst[ox] = src[ix]
-						}
+					clear(dst[:lo])
+					clear(dst[hi:])
+					if c.Stride == 1 {
+						copy(dst[lo:hi], src[lo-c.Pad+j:])
+						continue
+					}
+					for ox := lo; ox < hi; ox++ {
+						dst[ox] = src[ox*c.Stride-c.Pad+j]
 					}
 				}
 			}
 		}
 	}
+}
+
+// validRange is the range [lo, hi) of output columns whose input column ox*Stride-Pad+j lies
+// inside the image.
+func (c convShape) validRange(j int) (lo, hi int) {
+	lo = max(0, (c.Pad-j+c.Stride-1)/c.Stride)
+	hi = min(c.ow, (c.w+c.Pad-j+c.Stride-1)/c.Stride)
+	return lo, max(lo, hi)
 }
 
 // col2im adds the columns back onto one image's gradient (the adjoint of im2col).
@@ -59,6 +69,7 @@ func col2im[T float](c convShape, col, x []T) {
 		for i := 0; i < c.kh; i++ {
 			for j := 0; j < c.kw; j++ {
 				row := col[((ch*c.kh+i)*c.kw+j)*c.p():]
+				lo, hi := c.validRange(j)
 				for oy := 0; oy < c.oh; oy++ {
 					iy := oy*c.Stride - c.Pad + i
 					if iy < 0 || iy >= c.h {
@@ -66,11 +77,8 @@ func col2im[T float](c convShape, col, x []T) {
 					}
 					src := row[oy*c.ow : (oy+1)*c.ow]
 					dst := x[(ch*c.h+iy)*c.w:]
-					for ox, v := range src {
-						ix := ox*c.Stride - c.Pad + j
-						if ix >= 0 && ix < c.w {
-							dst[ix] += v
-						}
+					for ox := lo; ox < hi; ox++ {
+						dst[ox*c.Stride-c.Pad+j] += src[ox]
 					}
 				}
 			}
