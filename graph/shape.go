@@ -98,3 +98,51 @@ func BroadcastStrides(in, out Shape) []int {
 	}
 	return st
 }
+
+// CollapseStrides simplifies a strided walk over shape shared by several operands (strides[k] for
+// operand k): it drops axes of size 1 and merges neighbouring axes that every operand walks
+// contiguously, so that kernels index as few axes as possible and run long inner loops. The
+// result has rank at least 1.
+func CollapseStrides(shape []int, strides ...[]int) ([]int, [][]int) {
+	var s []int
+	st := make([][]int, len(strides))
+	for i := len(shape) - 1; i >= 0; i-- {
+		if shape[i] == 1 {
+			continue
+		}
+		if len(s) > 0 {
+			last := len(s) - 1
+			merge := true
+			for k := range strides {
+				if strides[k][i] != st[k][last]*s[last] {
+					merge = false
+				}
+			}
+			if merge {
+				s[last] *= shape[i]
+				continue
+			}
+		}
+		s = append(s, shape[i])
+		for k := range strides {
+			st[k] = append(st[k], strides[k][i])
+		}
+	}
+	if len(s) == 0 {
+		s = []int{1}
+		for k := range st {
+			st[k] = []int{0}
+		}
+	}
+	reverseInts(s)
+	for k := range st {
+		reverseInts(st[k])
+	}
+	return s, st
+}
+
+func reverseInts(v []int) {
+	for i, j := 0, len(v)-1; i < j; i, j = i+1, j-1 {
+		v[i], v[j] = v[j], v[i]
+	}
+}

@@ -66,19 +66,11 @@ func binary[T float](fn graph.BinaryFn, a []T, as graph.Shape, b []T, bs graph.S
 		})
 		return
 	}
-	st := [][]int{contiguous(out), graph.BroadcastStrides(as, out), graph.BroadcastStrides(bs, out)}
-	inner := 1
-	if len(out) > 0 {
-		inner = out[len(out)-1]
-	}
-	parallelFor(len(y), max(elemGrain, inner), func(lo, hi int) {
-		last := len(out) - 1
-		walk(out, st, lo, hi, func(off []int, n int) {
-			sa, sb := 0, 0
-			if last >= 0 {
-				sa, sb = st[1][last], st[2][last]
-			}
-			binaryRun(fn, y[off[0]:off[0]+n], a[off[1]:], sa, b[off[2]:], sb)
+	shape, st := graph.CollapseStrides(out, contiguous(out), graph.BroadcastStrides(as, out), graph.BroadcastStrides(bs, out))
+	last := len(shape) - 1
+	parallelFor(len(y), max(elemGrain, shape[last]), func(lo, hi int) {
+		walk(shape, st, lo, hi, func(off []int, n int) {
+			binaryRun(fn, y[off[0]:off[0]+n], a[off[1]:], st[1][last], b[off[2]:], st[2][last])
 		})
 	})
 }

@@ -6,17 +6,11 @@ import (
 
 // gather fills y (contiguous, shape) from x read with strides xst starting at offset xoff.
 func gather[T float](y []T, shape []int, x []T, xoff int, xst []int) {
-	yst := contiguous(shape)
-	inner := 1
-	if len(shape) > 0 {
-		inner = shape[len(shape)-1]
-	}
-	parallelFor(prod(shape), max(elemGrain, inner), func(lo, hi int) {
+	shape, st := graph.CollapseStrides(shape, contiguous(shape), xst)
+	yst, xst := st[0], st[1]
+	parallelFor(prod(shape), max(elemGrain, shape[len(shape)-1]), func(lo, hi int) {
 		walk(shape, [][]int{yst, xst}, lo, hi, func(off []int, n int) {
-			s := 0
-			if len(xst) > 0 {
-				s = xst[len(xst)-1]
-			}
+			s := xst[len(xst)-1]
 			dst, src := y[off[0]:off[0]+n], x[xoff+off[1]:]
 			if s == 1 {
 				copy(dst, src)
@@ -31,14 +25,18 @@ func gather[T float](y []T, shape []int, x []T, xoff int, xst []int) {
 
 // scatter copies x (contiguous, shape) into y at offset yoff with strides yst.
 func scatter[T float](y []T, yoff int, yst []int, x []T, shape []int) {
-	xst := contiguous(shape)
-	inner := 1
-	if len(shape) > 0 {
-		inner = shape[len(shape)-1]
-	}
-	parallelFor(prod(shape), max(elemGrain, inner), func(lo, hi int) {
+	shape, st := graph.CollapseStrides(shape, yst, contiguous(shape))
+	yst, xst := st[0], st[1]
+	parallelFor(prod(shape), max(elemGrain, shape[len(shape)-1]), func(lo, hi int) {
+		sy := yst[len(yst)-1] // x is contiguous; y's inner stride is 1 unless a unit axis was dropped
 		walk(shape, [][]int{yst, xst}, lo, hi, func(off []int, n int) {
-			copy(y[yoff+off[0]:yoff+off[0]+n], x[off[1]:off[1]+n])
+			if sy == 1 {
+				copy(y[yoff+off[0]:yoff+off[0]+n], x[off[1]:off[1]+n])
+				return
+			}
+			for i, v := range x[off[1] : off[1]+n] {
+				y[yoff+off[0]+i*sy] = v
+			}
 		})
 	})
 }
