@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,6 +51,39 @@ func TestTrainFitScore(t *testing.T) {
 	out = run(t, "score", "--model", model, "--device", "cpu", "--format", "csv", "mnist:test[:2]")
 	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 3 || !strings.HasPrefix(lines[0], "input,") {
 		t.Fatalf("score csv %q", out)
+	}
+	figs := filepath.Join(dir, "figures")
+	out = run(t, "figures", "--model", model, "--device", "cpu", "--in", "fashionmnist:test[:30]", "--ood", "mnist:test[:30]",
+		"--fisher-n", "10", "--window", "4", "--out", figs)
+	for _, f := range []string{"fig4-layer-features.png", "fig5-fisher-window.png", "fig6-correlation-by-distance.png"} {
+		if st, err := os.Stat(filepath.Join(figs, f)); err != nil || st.Size() == 0 {
+			t.Fatalf("figures did not write %s: %v (printed %q)", f, err, out)
+		}
+	}
+	if !strings.Contains(out, "diagonal") {
+		t.Fatalf("figures printed %q", out)
+	}
+}
+
+// TestHSV writes a colour PNG and prints its RGB-to-HSV shift.
+func TestHSV(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "red.png")
+	img := image.NewRGBA(image.Rect(0, 0, 8, 8))
+	for i := 0; i < len(img.Pix); i += 4 {
+		img.Pix[i], img.Pix[i+3] = 255, 255
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	out := run(t, "hsv", "--size", "8", path)
+	// Saturated red: -log2(6)/3 = -0.86 bits/dim.
+	if !strings.Contains(out, "-0.86") || !strings.Contains(out, "1 images: shift from") {
+		t.Fatalf("hsv printed %q", out)
 	}
 }
 
