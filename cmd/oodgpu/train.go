@@ -182,6 +182,7 @@ func newTrainCmd() *cobra.Command {
 	fl.IntVar(&cfg.Size, "size", cfg.Size, "input height and width (images are padded to it)")
 	fl.IntVar(&opt.Batch, "batch", opt.Batch, "batch size")
 	fl.Float64Var(&opt.Epochs, "epochs", opt.Epochs, "epochs (fractions allowed)")
+	fl.IntVar(&opt.MaxSteps, "train-steps", 0, "train exactly this many optimizer steps instead of --epochs")
 	fl.Float64Var(&opt.LR, "lr", opt.LR, "Adam learning rate")
 	fl.IntVar(&opt.Warmup, "warmup", opt.Warmup, "learning-rate warm-up steps")
 	fl.Float64Var(&opt.ClipNorm, "clip", opt.ClipNorm, "clip the global gradient norm (0: off)")

@@ -33,6 +33,7 @@ type Task struct {
 type Options struct {
 	Batch    int
 	Epochs   float64
+	MaxSteps int // when > 0, train exactly this many steps instead of Epochs
 	LR       float64
 	Warmup   int     // steps of linear learning-rate warm-up
 	ClipNorm float64 // clip the global gradient norm to this (0: no clipping)
@@ -69,8 +70,8 @@ type progress struct {
 // run continues exactly as an uninterrupted one would.
 func Run(ctx context.Context, exec graph.Executor, task Task, params graph.Feeds, opt Options) (Result, error) {
 	var res Result
-	if opt.Batch < 1 || task.N < opt.Batch || opt.Epochs <= 0 || opt.LR <= 0 {
-		return res, fmt.Errorf("train: need 1 <= batch <= %d images, epochs > 0 and lr > 0", task.N)
+	if opt.Batch < 1 || task.N < opt.Batch || (opt.Epochs <= 0 && opt.MaxSteps <= 0) || opt.LR <= 0 {
+		return res, fmt.Errorf("train: need 1 <= batch <= %d images, epochs or steps > 0 and lr > 0", task.N)
 	}
 	g := graph.New()
 	obj, err := task.Build(g, opt.Batch)
@@ -95,6 +96,9 @@ func Run(ctx context.Context, exec graph.Executor, task Task, params graph.Feeds
 	}
 	perEpoch := task.N / opt.Batch
 	total := int(math.Ceil(opt.Epochs * float64(perEpoch)))
+	if opt.MaxSteps > 0 {
+		total = opt.MaxSteps
+	}
 	var bar *progressbar.ProgressBar
 	if opt.Progress != nil {
 		bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(opt.Progress), progressbar.OptionShowCount(),
