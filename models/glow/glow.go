@@ -193,16 +193,22 @@ func (b *builder) interleaved(h *graph.Node) (*graph.Node, *graph.Node) {
 // functions of the first half; scale = sigmoid(raw + 2).
 func (b *builder) coupling(name string, h *graph.Node) *graph.Node {
 	g := b.g
-	c := h.Shape()[1]
 	z1, z2 := b.halves(h)
+	shift, logScale := b.couplingNet(name, z1, h.Shape()[1])
+	z2 = g.Mul(g.Add(z2, shift), g.Exp(logScale))
+	b.addLogDet(g.Sum(logScale, 1, 2, 3))
+	return g.Concat(1, z1, z2)
+}
+
+// couplingNet is the coupling's network of the first half z1 (c channels in all): the shift and
+// the log-scale log sigmoid(raw + 2) of the second half.
+func (b *builder) couplingNet(name string, z1 *graph.Node, c int) (shift, logScale *graph.Node) {
+	g := b.g
 	a := g.Relu(b.convNorm(name+".conv1", z1, b.cfg.Hidden, 3))
 	a = g.Relu(b.convNorm(name+".conv2", a, b.cfg.Hidden, 1))
 	a = b.zeroConv(name+".conv3", a, c)
 	shift, raw := b.interleaved(a)
-	logScale := g.LogSigmoid(g.AddScalar(raw, 2))
-	z2 = g.Mul(g.Add(z2, shift), g.Exp(logScale))
-	b.addLogDet(g.Sum(logScale, 1, 2, 3))
-	return g.Concat(1, z1, z2)
+	return shift, g.LogSigmoid(g.AddScalar(raw, 2))
 }
 
 // gaussianLogP is sum over C, H, W of log N(z; mean, exp(logs)^2), per image [B].

@@ -73,13 +73,9 @@ func (b *builder) actnormInverse(name string, h *graph.Node) *graph.Node {
 
 func (b *builder) couplingInverse(name string, h *graph.Node) *graph.Node {
 	g := b.g
-	c := h.Shape()[1]
 	z1, z2 := b.halves(h)
-	a := g.Relu(b.convNorm(name+".conv1", z1, b.cfg.Hidden, 3))
-	a = g.Relu(b.convNorm(name+".conv2", a, b.cfg.Hidden, 1))
-	a = b.zeroConv(name+".conv3", a, c)
-	shift, raw := b.interleaved(a)
-	z2 = g.Sub(g.Mul(z2, g.Exp(g.Neg(g.LogSigmoid(g.AddScalar(raw, 2))))), shift)
+	shift, logScale := b.couplingNet(name, z1, h.Shape()[1])
+	z2 = g.Sub(g.Mul(z2, g.Exp(g.Neg(logScale))), shift)
 	return g.Concat(1, z1, z2)
 }
 
