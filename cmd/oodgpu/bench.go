@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/oodgpu/oodgpu/scorer"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -43,7 +44,7 @@ func newBenchCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			l := lcmAll(groups)
+			l := scorer.LCM(groups)
 			if fitN%l != 0 || n%l != 0 {
 				return fmt.Errorf("bench: --fit-n and --n must be multiples of every batch size")
 			}
@@ -51,7 +52,7 @@ func newBenchCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			shape := m.imageShape()
+			shape := m.ImageShape()
 			inSet, err := loadSet(in, dataDir)
 			if err != nil {
 				return err
@@ -83,7 +84,7 @@ func newBenchCmd() *cobra.Command {
 			feats := make([]*ood.Features, len(sets))
 			for i, s := range sets {
 				base := done
-				f, err := m.extractor(exec, s, groups, chunkFor(groups, s.N), seed+uint64(i)).Run(cmd.Context(), s.N,
+				f, err := m.Extractor(exec, s, groups, scorer.ChunkFor(groups, s.N), seed+uint64(i)).Run(cmd.Context(), s.N,
 					func(k int) { _ = bar.Set(base + k) })
 				if err != nil {
 					return err
@@ -95,7 +96,7 @@ func newBenchCmd() *cobra.Command {
 			elapsed := time.Since(start)
 			fmt.Fprintf(cmd.ErrOrStderr(), "\noodgpu: features of %d images (B = %v) in %.0f s on %s: %.1f images/s\n",
 				total, groups, elapsed.Seconds(), exec.Name(), float64(total)/elapsed.Seconds())
-			train := m.meta.TrainingData
+			train := m.Meta.TrainingData
 			tab := &ood.Table{}
 			rocs := map[int][]rocCurve{}
 			var notes []string

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"github.com/oodgpu/oodgpu/scorer"
 	"image"
 	"image/png"
 	"os"
@@ -44,7 +45,7 @@ func TestTrainFitScore(t *testing.T) {
 		t.Fatalf("score table %q", out)
 	}
 	out = run(t, "score", "--model", model, "--device", "cpu", "--batch", "5", "--format", "json", "fashionmnist:test[100:110]")
-	var rows []scoreRow
+	var rows []scorer.Row
 	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 2 || rows[0].NLL <= 0 {
 		t.Fatalf("score json %q: %v", out, err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/oodgpu/oodgpu/scorer"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -46,7 +47,7 @@ func newFiguresCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				f, err := m.extractor(exec, set, []int{1}, chunkFor([]int{1}, set.N), seed).Run(cmd.Context(), set.N, nil)
+				f, err := m.Extractor(exec, set, []int{1}, scorer.ChunkFor([]int{1}, set.N), seed).Run(cmd.Context(), set.N, nil)
 				if err != nil {
 					return err
 				}
@@ -60,7 +61,7 @@ func newFiguresCmd() *cobra.Command {
 			// they also give Figure 5 its window), histograms and scatter.
 			var pair []int
 			for _, p := range gauss.MostDiscriminative(feats[in].Rows[1], feats[oodSet].Rows[1], len(gauss.Keep)) {
-				if len(m.params[gauss.Layers[gauss.Keep[p]]].Data) >= window && len(pair) < 2 {
+				if len(m.Params[gauss.Layers[gauss.Keep[p]]].Data) >= window && len(pair) < 2 {
 					pair = append(pair, p)
 				}
 			}
@@ -113,10 +114,10 @@ func newFiguresCmd() *cobra.Command {
 // perSampleGradients returns, for n images, the gradient of each image's log-likelihood with
 // respect to each named layer, restricted to the layer's first window coordinates that are not
 // identically zero (an LU factor's masked entries are), concatenated.
-func perSampleGradients(ctx context.Context, m *model, exec graph.Executor, set *data.Set, names []string,
+func perSampleGradients(ctx context.Context, m *scorer.Model, exec graph.Executor, set *data.Set, names []string,
 	n, window int, seed uint64) ([][]float64, error) {
 	g := graph.New()
-	net, err := glow.Build(g, m.cfg, 1)
+	net, err := glow.Build(g, m.Config, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +133,7 @@ func perSampleGradients(ctx context.Context, m *model, exec graph.Executor, set 
 	if err != nil {
 		return nil, err
 	}
-	shape := data.Shape{H: m.cfg.Size, W: m.cfg.Size, C: m.cfg.Channels}
+	shape := data.Shape{H: m.Config.Size, W: m.Config.Size, C: m.Config.Channels}
 	r := rand.New(rand.NewPCG(seed, 5))
 	var full [][][]float32 // image, layer, coordinate
 	for i := 0; i < n; i++ {
@@ -140,9 +141,9 @@ func perSampleGradients(ctx context.Context, m *model, exec graph.Executor, set 
 		if err != nil {
 			return nil, err
 		}
-		m.cfg.Dequantize(x, r)
-		feeds := graph.Feeds{"x": &graph.Tensor{Shape: graph.Shape{1, m.cfg.Channels, m.cfg.Size, m.cfg.Size}, Data: x}}
-		for k, v := range m.params {
+		m.Config.Dequantize(x, r)
+		feeds := graph.Feeds{"x": &graph.Tensor{Shape: graph.Shape{1, m.Config.Channels, m.Config.Size, m.Config.Size}, Data: x}}
+		for k, v := range m.Params {
 			feeds[k] = v
 		}
 		out, err := exec.Run(ctx, p, feeds)

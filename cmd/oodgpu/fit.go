@@ -1,8 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
+	"github.com/oodgpu/oodgpu/scorer"
 	"strconv"
 	"strings"
 
@@ -27,7 +27,7 @@ func newFitCmd() *cobra.Command {
 		Example: "  oodgpu fit --model glow-fashionmnist.safetensors --data 'fashionmnist:test[:1000]' --batch 1,5",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, err := loadModel(modelPath)
+			m, err := scorer.Load(modelPath)
 			if err != nil {
 				return err
 			}
@@ -39,15 +39,15 @@ func newFitCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			n := set.N / lcmAll(groups) * lcmAll(groups)
-			if n < 2*lcmAll(groups) {
+			n := set.N / scorer.LCM(groups) * scorer.LCM(groups)
+			if n < 2*scorer.LCM(groups) {
 				return fmt.Errorf("fit: %s has %d images, too few for batch sizes %v", spec, set.N, groups)
 			}
 			exec, err := dev.executor(cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
-			ex := m.extractor(exec, set, groups, chunkFor(groups, n), seed)
+			ex := m.Extractor(exec, set, groups, scorer.ChunkFor(groups, n), seed)
 			bar := newBar(cmd.ErrOrStderr(), n, "features")
 			feats, err := ex.Run(cmd.Context(), n, func(done int) { _ = bar.Set(done) })
 			_ = bar.Finish()
@@ -55,31 +55,26 @@ func newFitCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var dm detectorMeta
+			var ds []*ood.Detector
 			for _, b := range groups {
 				d, err := ood.Fit(feats, b, recall, fmt.Sprintf("%s (%d images)", spec, n), seed)
 				if err != nil {
 					return err
 				}
-				dm.Detectors = append(dm.Detectors, d)
+				ds = append(ds, d)
 				fmt.Fprintf(cmd.OutOrStdout(), "B=%d: %d rows, %d of %d layers kept, H = %.4f bits/dim, threshold %.2f at %.0f%% recall\n",
 					b, d.FitRows, len(d.Gaussian.Keep), len(d.Gaussian.Layers), d.Typicality.H, d.Threshold, 100*recall)
 				for _, why := range d.Gaussian.Dropped {
 					fmt.Fprintf(cmd.OutOrStdout(), "  dropped %s\n", why)
 				}
 			}
-			raw, err := json.Marshal(dm)
-			if err != nil {
-				return err
-			}
-			m.meta.Detector = raw
-			if err := m.file.SetMeta(m.meta); err != nil {
+			if err := m.SetDetectors(ds); err != nil {
 				return err
 			}
 			if out == "" {
 				out = modelPath
 			}
-			if err := weights.Save(out, m.file); err != nil {
+			if err := weights.Save(out, m.File); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote the detector into %s\n", out)
@@ -109,12 +104,4 @@ func parseBatches(s string) ([]int, error) {
 		out = append(out, b)
 	}
 	return out, nil
-}
-
-func lcmAll(v []int) int {
-	l := 1
-	for _, b := range v {
-		l = lcm(l, b)
-	}
-	return l
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/oodgpu/oodgpu/scorer"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -27,8 +28,8 @@ type torchPerf struct {
 
 // perfReport times per-sample (B = 1) features of n images: ours, then the PyTorch oracle's
 // per-image loop and vmap on the same model, images and machine. It writes a Markdown section.
-func perfReport(ctx context.Context, w io.Writer, m *model, exec graph.Executor, set *data.Set, n int, seed uint64) error {
-	ex := m.extractor(exec, set, []int{1}, chunkFor([]int{1}, n), seed)
+func perfReport(ctx context.Context, w io.Writer, m *scorer.Model, exec graph.Executor, set *data.Set, n int, seed uint64) error {
+	ex := m.Extractor(exec, set, []int{1}, scorer.ChunkFor([]int{1}, n), seed)
 	start := time.Now()
 	if _, err := ex.Run(ctx, n, nil); err != nil {
 		return err
@@ -48,7 +49,7 @@ func perfReport(ctx context.Context, w io.Writer, m *model, exec graph.Executor,
 	if err != nil {
 		return err
 	}
-	if err := glow.WriteOracleDir(dir, m.cfg, m.params, feeds["x"], nil); err != nil {
+	if err := glow.WriteOracleDir(dir, m.Config, m.Params, feeds["x"], nil); err != nil {
 		return err
 	}
 	script := filepath.Join(dir, "glow_parity.py")

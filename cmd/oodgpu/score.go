@@ -4,8 +4,8 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/oodgpu/oodgpu/scorer"
 	"io"
-	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -16,20 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/oodgpu/oodgpu/data"
-	"github.com/oodgpu/oodgpu/ood"
 )
-
-// scoreRow is one line of `oodgpu score` output.
-type scoreRow struct {
-	Input      string    `json:"input"`
-	NLL        float64   `json:"nll_bits_per_dim"`
-	Score      float64   `json:"gradient_score"`
-	Typicality float64   `json:"typicality"`
-	Percentile float64   `json:"percentile"`
-	Verdict    string    `json:"verdict"`
-	Invalid    string    `json:"invalid,omitempty"`
-	ZScores    []float64 `json:"layer_z_scores,omitempty"`
-}
 
 func newScoreCmd() *cobra.Command {
 	var (
@@ -53,7 +40,7 @@ func newScoreCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			det, err := m.detector(batch)
+			det, err := m.Detector(batch)
 			if err != nil {
 				return err
 			}
@@ -61,32 +48,24 @@ func newScoreCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var rows []scoreRow
+			var rows []scorer.Row
 			start := time.Now()
 			for _, in := range args {
-				set, names, err := loadInput(in, m.imageShape(), dataDir)
+				set, names, err := loadInput(in, m.ImageShape(), dataDir)
 				if err != nil {
 					return err
 				}
 				if set.N%batch != 0 {
 					return fmt.Errorf("score: %s has %d images, not a multiple of --batch %d", in, set.N, batch)
 				}
-				ex := m.extractor(exec, set, []int{batch}, chunkFor([]int{batch}, set.N), seed)
-				feats, err := ex.Run(cmd.Context(), set.N, nil)
+				got, err := m.Score(cmd.Context(), exec, set, names, batch, seed, nil)
 				if err != nil {
 					return err
 				}
-				for k, row := range feats.Rows[batch] {
-					res := det.Assess(row, feats.NLL[k*batch:(k+1)*batch])
-					name := names[k*batch]
-					if batch > 1 {
-						name = fmt.Sprintf("%s .. %s", names[k*batch], names[(k+1)*batch-1])
-					}
-					rows = append(rows, makeRow(name, res))
-				}
+				rows = append(rows, got...)
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "oodgpu: %d results with %s (B=%d, fit on %s) on %s in %.1f s\n",
-				len(rows), m.path, batch, det.FitData, exec.Name(), time.Since(start).Seconds())
+				len(rows), m.Name, batch, det.FitData, exec.Name(), time.Since(start).Seconds())
 			return writeRows(cmd.OutOrStdout(), format, rows)
 		},
 	}
@@ -98,15 +77,6 @@ func newScoreCmd() *cobra.Command {
 	fl.IntVar(&batch, "batch", 1, "images scored together (the paper's B)")
 	fl.Uint64Var(&seed, "seed", 1, "dequantization seed (scores are deterministic for a seed)")
 	return cmd
-}
-
-func makeRow(name string, r ood.Result) scoreRow {
-	v := "in-distribution"
-	if r.OOD {
-		v = "OOD"
-	}
-	return scoreRow{Input: name, NLL: r.NLL, Score: r.Score, Typicality: r.Typicality, Percentile: r.Percentile,
-		Verdict: v, Invalid: r.Invalid, ZScores: r.ZScores}
 }
 
 // loadInput reads an image file, a folder or a data set spec, with a display name per image.
@@ -137,12 +107,12 @@ func loadInput(in string, shape data.Shape, dataDir string) (*data.Set, []string
 	return set, names, nil
 }
 
-func writeRows(w io.Writer, format string, rows []scoreRow) error {
+func writeRows(w io.Writer, format string, rows []scorer.Row) error {
 	switch format {
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(jsonSafe(rows))
+		return enc.Encode(scorer.JSONSafe(rows))
 	case "csv":
 		cw := csv.NewWriter(w)
 		_ = cw.Write([]string{"input", "nll_bits_per_dim", "gradient_score", "typicality", "percentile", "verdict", "invalid"})
@@ -167,17 +137,6 @@ func writeRows(w io.Writer, format string, rows []scoreRow) error {
 }
 
 func ftoa(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }
-
-// jsonSafe replaces infinite scores (unusable features) by the largest float, as JSON has no Inf.
-func jsonSafe(rows []scoreRow) []scoreRow {
-	out := append([]scoreRow(nil), rows...)
-	for i := range out {
-		if math.IsInf(out[i].Score, 1) {
-			out[i].Score = math.MaxFloat64
-		}
-	}
-	return out
-}
 
 // newBar is a progress bar on w for n items.
 func newBar(w io.Writer, n int, what string) *progressbar.ProgressBar {

@@ -3,9 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/oodgpu/oodgpu/scorer"
 	"math/rand/v2"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -27,6 +29,8 @@ type trainingRecord struct {
 	Batch           int     `json:"batch"`
 	Epochs          float64 `json:"epochs"`
 	LR              float64 `json:"lr"`
+	Cosine          bool    `json:"cosine_decay,omitempty"`
+	InitFrom        string  `json:"init_from,omitempty"`
 	Seed            uint64  `json:"seed"`
 	Steps           int     `json:"steps_this_run"`
 	Seconds         float64 `json:"seconds_this_run"`
@@ -42,12 +46,13 @@ const trainingKey = "oodgpu.training"
 
 func newTrainCmd() *cobra.Command {
 	var (
-		dev                          deviceFlags
-		model, spec, test, out, ckpt string
-		dataDir                      string
-		cfg                          = glow.Default()
-		opt                          = train.Options{Batch: 64, Epochs: 1, LR: 1e-3, Warmup: 200, ClipNorm: 100, Seed: 1, CheckpointEvery: 100, LogEvery: 50}
-		initBatch, testN             int
+		dev                         deviceFlags
+		kind, spec, test, out, ckpt string
+		initFrom                    string
+		dataDir                     string
+		cfg                         = glow.Default()
+		opt                         = train.Options{Batch: 64, Epochs: 1, LR: 1e-3, Warmup: 200, ClipNorm: 100, Seed: 1, CheckpointEvery: 100, LogEvery: 50}
+		initBatch, testN            int
 	)
 	cmd := &cobra.Command{
 		Use:   "train",
@@ -56,8 +61,8 @@ func newTrainCmd() *cobra.Command {
 			"  oodgpu train ... --resume   # continue from the checkpoint after an interruption",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if model != "glow" {
-				return fmt.Errorf("train: --model %q: only glow is available", model)
+			if kind != "glow" {
+				return fmt.Errorf("train: --model %q: only glow is available", kind)
 			}
 			if out == "" {
 				return fmt.Errorf("train: --out is required")
@@ -76,7 +81,18 @@ func newTrainCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			var start *scorer.Model
+			if initFrom != "" {
+				if start, err = scorer.Load(initFrom); err != nil {
+					return fmt.Errorf("train: --init-from: %w", err)
+				}
+				cfg = start.Config
+			}
 			cfg.Channels, cfg.ImageSize = set.Shape.C, set.Shape.H
+			if start != nil && (cfg != start.Config) {
+				return fmt.Errorf("train: --init-from %s was trained on %dx%dx%d images, %s has %dx%dx%d",
+					initFrom, start.Config.Channels, start.Config.ImageSize, start.Config.ImageSize, spec, set.Shape.C, set.Shape.H, set.Shape.W)
+			}
 			if set.Shape.H != set.Shape.W || set.Shape.H > cfg.Size {
 				return fmt.Errorf("train: %s has %dx%d images; the model needs square images of at most --size %d",
 					spec, set.Shape.H, set.Shape.W, cfg.Size)
@@ -111,7 +127,9 @@ func newTrainCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if _, statErr := os.Stat(ckpt); !opt.Resume || statErr != nil {
+			if start != nil {
+				params = start.Params
+			} else if _, statErr := os.Stat(ckpt); !opt.Resume || statErr != nil {
 				idx := rand.New(rand.NewPCG(opt.Seed, 99)).Perm(set.N)[:min(initBatch, set.N)]
 				feeds, err := inputs(set)(idx, rand.New(rand.NewPCG(opt.Seed, 98)))
 				if err != nil {
@@ -126,7 +144,7 @@ func newTrainCmd() *cobra.Command {
 				return err
 			}
 			rec := trainingRecord{Command: "oodgpu " + strings.Join(os.Args[1:], " "), Data: spec, Images: set.N,
-				Batch: opt.Batch, Epochs: opt.Epochs, LR: opt.LR, Seed: opt.Seed, Steps: res.Steps,
+				Batch: opt.Batch, Epochs: opt.Epochs, LR: opt.LR, Cosine: opt.Cosine, InitFrom: baseName(initFrom), Seed: opt.Seed, Steps: res.Steps,
 				Seconds: res.Elapsed.Seconds(), ImagesPerSec: res.ImagesPerSec, Executor: exec.Name(),
 				TrainBitsPerDim: res.LastLoss, Machine: fmt.Sprintf("%s/%s, %d threads", runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))}
 			if test != "" {
@@ -167,7 +185,7 @@ func newTrainCmd() *cobra.Command {
 	}
 	dev.register(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&model, "model", "glow", "model kind")
+	fl.StringVar(&kind, "model", "glow", "model kind")
 	fl.StringVar(&spec, "data", "fashionmnist:train", "training data set spec")
 	fl.StringVar(&test, "test", "", "data set to report test bits/dim on at the end (e.g. fashionmnist:test)")
 	fl.IntVar(&testN, "test-n", 0, "evaluate on the first N test images only (0: all)")
@@ -185,6 +203,8 @@ func newTrainCmd() *cobra.Command {
 	fl.IntVar(&opt.MaxSteps, "train-steps", 0, "train exactly this many optimizer steps instead of --epochs")
 	fl.Float64Var(&opt.LR, "lr", opt.LR, "Adam learning rate")
 	fl.IntVar(&opt.Warmup, "warmup", opt.Warmup, "learning-rate warm-up steps")
+	fl.BoolVar(&opt.Cosine, "cosine", false, "decay the learning rate to zero along a half cosine after warm-up")
+	fl.StringVar(&initFrom, "init-from", "", "start from this Glow weight file (its architecture) instead of a fresh initialization")
 	fl.Float64Var(&opt.ClipNorm, "clip", opt.ClipNorm, "clip the global gradient norm (0: off)")
 	fl.Uint64Var(&opt.Seed, "seed", opt.Seed, "seed of initialization, batch order and dequantization")
 	fl.IntVar(&initBatch, "init-batch", 256, "images for the data-dependent ActNorm initialization")
@@ -206,4 +226,12 @@ func loadSet(spec, dataDir string) (*data.Set, error) {
 		return nil, err
 	}
 	return data.Load(sp, data.Options{DataDir: dataDir})
+}
+
+// baseName is the file name of path, or "" for none; training records keep no directories.
+func baseName(path string) string {
+	if path == "" {
+		return ""
+	}
+	return filepath.Base(path)
 }

@@ -35,7 +35,10 @@ type Options struct {
 	Epochs   float64
 	MaxSteps int // when > 0, train exactly this many steps instead of Epochs
 	LR       float64
-	Warmup   int     // steps of linear learning-rate warm-up
+	Warmup   int // steps of linear learning-rate warm-up
+	// Cosine decays the learning rate after warm-up to zero at the last step along a half
+	// cosine, so that the final parameters do not sit on a spike of a constant-rate run.
+	Cosine   bool
 	ClipNorm float64 // clip the global gradient norm to this (0: no clipping)
 	Seed     uint64
 	// Checkpoint is the path of the checkpoint file, written every CheckpointEvery steps and at
@@ -139,11 +142,7 @@ func Run(ctx context.Context, exec graph.Executor, task Task, params graph.Feeds
 			named[p.LeafName()] = out[1+j]
 		}
 		clip(named, opt.ClipNorm)
-		lr := opt.LR
-		if opt.Warmup > 0 && step < opt.Warmup {
-			lr *= float64(step+1) / float64(opt.Warmup)
-		}
-		if err := adam.Update(params, named, lr); err != nil {
+		if err := adam.Update(params, named, opt.learningRate(step, total)); err != nil {
 			return res, err
 		}
 		window = append(window, l)
@@ -182,6 +181,19 @@ func Run(ctx context.Context, exec graph.Executor, task Task, params graph.Feeds
 		res.ImagesPerSec = float64(res.Images) / res.Elapsed.Seconds()
 	}
 	return res, nil
+}
+
+// learningRate is the rate of step (0-based) of a run of total steps: linear warm-up, then
+// constant or cosine decay.
+func (opt Options) learningRate(step, total int) float64 {
+	if opt.Warmup > 0 && step < opt.Warmup {
+		return opt.LR * float64(step+1) / float64(opt.Warmup)
+	}
+	if !opt.Cosine || total <= opt.Warmup {
+		return opt.LR
+	}
+	frac := float64(step-opt.Warmup) / float64(total-opt.Warmup)
+	return opt.LR * 0.5 * (1 + math.Cos(math.Pi*frac))
 }
 
 func mean(v []float64) float64 {

@@ -132,3 +132,27 @@ func TestAdamStateRoundTrip(t *testing.T) {
 		t.Fatal("gradient of an unknown parameter accepted")
 	}
 }
+
+func TestLearningRateSchedule(t *testing.T) {
+	constant := Options{LR: 1e-3, Warmup: 10}
+	cosine := Options{LR: 1e-3, Warmup: 10, Cosine: true}
+	cases := []struct {
+		name        string
+		opt         Options
+		step, total int
+		want        float64
+	}{
+		{"warm-up start", constant, 0, 100, 1e-4},
+		{"warm-up end", constant, 9, 100, 1e-3},
+		{"constant after warm-up", constant, 99, 100, 1e-3},
+		{"cosine start", cosine, 10, 110, 1e-3},
+		{"cosine middle", cosine, 60, 110, 5e-4},
+		{"cosine near end", cosine, 109, 110, 1e-3 * 0.5 * (1 + math.Cos(math.Pi*99/100))},
+		{"cosine, all warm-up", cosine, 10, 10, 1e-3},
+	}
+	for _, c := range cases {
+		if got := c.opt.learningRate(c.step, c.total); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("%s: learningRate(%d, %d) = %g, want %g", c.name, c.step, c.total, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,169 @@
+// Package scorer loads a Glow weight file with its fitted detectors and scores images with it:
+// NLL in bits/dim, gradient score, typicality, percentile among the fit set, verdict and the
+// per-layer z-scores. The CLI, the HTTP API and the browser app share it.
+package scorer
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/oodgpu/oodgpu/data"
+	"github.com/oodgpu/oodgpu/graph"
+	"github.com/oodgpu/oodgpu/models/glow"
+	"github.com/oodgpu/oodgpu/models/weights"
+	"github.com/oodgpu/oodgpu/ood"
+)
+
+// Model is a loaded weight file with what scoring needs.
+type Model struct {
+	Name      string // where it came from, for messages
+	File      *weights.File
+	Meta      weights.Meta
+	Config    glow.Config
+	Params    graph.Feeds
+	Detectors []*ood.Detector
+}
+
+// detectorMeta is the JSON of weights.Meta.Detector.
+type detectorMeta struct {
+	Detectors []*ood.Detector `json:"detectors"`
+}
+
+// Load reads and checks the Glow weight file at path.
+func Load(path string) (*Model, error) {
+	f, err := weights.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return FromFile(path, f)
+}
+
+// Decode reads and checks a Glow weight file held in memory; name is used in messages.
+func Decode(name string, b []byte) (*Model, error) {
+	f, err := weights.Decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return FromFile(name, f)
+}
+
+// FromFile checks a decoded weight file: a Glow whose tensors match its configuration, with
+// the detectors its metadata holds (if any).
+func FromFile(path string, f *weights.File) (*Model, error) {
+	meta, err := f.Meta()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if meta.Kind != "glow" {
+		return nil, fmt.Errorf("%s: model kind %q is not supported here (glow is)", path, meta.Kind)
+	}
+	cfg, err := glow.ParseConfig(meta.Config)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	g := graph.New()
+	if _, err := glow.Build(g, cfg, 1); err != nil {
+		return nil, err
+	}
+	params, err := weights.Bind(g, f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	m := &Model{Name: path, File: f, Meta: meta, Config: cfg, Params: params}
+	if len(meta.Detector) > 0 {
+		var dm detectorMeta
+		if err := json.Unmarshal(meta.Detector, &dm); err != nil {
+			return nil, fmt.Errorf("%s: detector metadata: %w", path, err)
+		}
+		m.Detectors = dm.Detectors
+	}
+	return m, nil
+}
+
+// SetDetectors replaces the detectors stored in the model's metadata.
+func (m *Model) SetDetectors(ds []*ood.Detector) error {
+	raw, err := json.Marshal(detectorMeta{Detectors: ds})
+	if err != nil {
+		return fmt.Errorf("%s: detectors: %w", m.Name, err)
+	}
+	m.Meta.Detector = raw
+	if err := m.File.SetMeta(m.Meta); err != nil {
+		return err
+	}
+	m.Detectors = ds
+	return nil
+}
+
+// Detector returns the fitted detector for batch size b.
+func (m *Model) Detector(b int) (*ood.Detector, error) {
+	for _, d := range m.Detectors {
+		if d.GroupSize == b {
+			return d, nil
+		}
+	}
+	var have []int
+	for _, d := range m.Detectors {
+		have = append(have, d.GroupSize)
+	}
+	return nil, fmt.Errorf("%s has no detector fitted for --batch %d (fitted: %v); fit one with oodgpu fit --batch %d",
+		m.Name, b, have, b)
+}
+
+// ImageShape is the shape images are brought to before padding to the model's input.
+func (m *Model) ImageShape() data.Shape {
+	return data.Shape{H: m.Config.Image(), W: m.Config.Image(), C: m.Config.Channels}
+}
+
+// Extractor computes features of set's images with m: the given group sizes, chunk images
+// per executor run, dequantization noise from seed.
+func (m *Model) Extractor(exec graph.Executor, set *data.Set, groups []int, chunk int, seed uint64) *ood.Extractor {
+	cfg := m.Config
+	shape := data.Shape{H: cfg.Size, W: cfg.Size, C: cfg.Channels}
+	return &ood.Extractor{
+		Exec: exec,
+		Build: func(g *graph.Graph, batch int) (ood.Objective, error) {
+			net, err := glow.Build(g, cfg, batch)
+			if err != nil {
+				return ood.Objective{}, err
+			}
+			return ood.Objective{LogLik: net.LogLik, NLL: net.BitsPerDim}, nil
+		},
+		Params: m.Params,
+		Inputs: func(idx []int, r *rand.Rand) (graph.Feeds, error) {
+			x, err := set.NCHW(idx, shape, nil)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Dequantize(x, r)
+			return graph.Feeds{"x": &graph.Tensor{Shape: graph.Shape{len(idx), cfg.Channels, cfg.Size, cfg.Size}, Data: x}}, nil
+		},
+		GroupSizes: groups,
+		Chunk:      chunk,
+		Seed:       seed,
+	}
+}
+
+// LCM is the least common multiple of the group sizes: the image counts they all divide.
+func LCM(groups []int) int {
+	l := 1
+	for _, b := range groups {
+		l = lcm(l, b)
+	}
+	return l
+}
+
+// ChunkFor picks images per run for n images: a multiple of every group size, at most about 40.
+func ChunkFor(groups []int, n int) int {
+	l := LCM(groups)
+	c := max(l, 40/l*l)
+	return min(c, (n+l-1)/l*l)
+}
+
+func lcm(a, b int) int {
+	x, y := a, b
+	for y != 0 {
+		x, y = y, x%y
+	}
+	return a / x * b
+}

@@ -1,0 +1,97 @@
+package scorer
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/oodgpu/oodgpu/data"
+	"github.com/oodgpu/oodgpu/graph/cpu"
+	"github.com/oodgpu/oodgpu/models/weights"
+	"github.com/oodgpu/oodgpu/models/zoo"
+)
+
+func defaultModel(t *testing.T) *Model {
+	t.Helper()
+	f, err := zoo.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := FromFile(zoo.DefaultName, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestDecodeRejectsBadFiles(t *testing.T) {
+	f, err := zoo.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := weights.Encode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		b    []byte
+		want string
+	}{
+		{"empty", nil, "model.safetensors"},
+		{"not safetensors", []byte("\x89PNG\r\n\x1a\n0000000000"), "model.safetensors"},
+		{"truncated", good[:len(good)/2], "model.safetensors"},
+	}
+	for _, c := range cases {
+		if _, err := Decode("model.safetensors", c.b); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one naming %q", c.name, err, c.want)
+		}
+	}
+	if _, err := Decode("model.safetensors", good); err != nil {
+		t.Errorf("re-encoded default model: %v", err)
+	}
+}
+
+func TestScoreExamples(t *testing.T) {
+	m := defaultModel(t)
+	paths := []string{"../examples/fashionmnist-test-0.png", "../examples/noise-generated.png"}
+	var sets []*data.Set
+	for _, p := range paths {
+		s, err := data.LoadImageFile(p, m.ImageShape())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sets = append(sets, s)
+	}
+	ctx := context.Background()
+	var rows []Row
+	for i, s := range sets {
+		got, err := m.Score(ctx, cpu.New(), s, []string{paths[i]}, 1, 1, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, got...)
+	}
+	layers, err := m.ZLayers(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if math.IsNaN(r.Score) || math.IsInf(r.Score, 0) || r.Invalid != "" || len(r.ZScores) != len(layers) {
+			t.Errorf("%s: score %v, invalid %q, %d z-scores for %d layers", r.Input, r.Score, r.Invalid, len(r.ZScores), len(layers))
+		}
+		if r.NLL < 0.5 || r.NLL > 10 {
+			t.Errorf("%s: NLL %.3f bits/dim is not plausible for this model", r.Input, r.NLL)
+		}
+	}
+	if rows[0].Verdict != InDistribution || rows[1].Verdict != OOD {
+		t.Errorf("verdicts %q (FashionMNIST) and %q (uniform noise), want %q and %q", rows[0].Verdict, rows[1].Verdict, InDistribution, OOD)
+	}
+	if _, err := m.Score(ctx, cpu.New(), sets[0], []string{"a", "b"}, 1, 1, nil); err == nil {
+		t.Error("two names for one image were accepted")
+	}
+	if _, err := m.Score(ctx, cpu.New(), sets[0], []string{"a"}, 3, 1, nil); err == nil {
+		t.Error("B = 3 without a fitted detector was accepted")
+	}
+}
