@@ -1,10 +1,22 @@
 GO ?= go
 
-.PHONY: build test bench ci fmt
+.PHONY: build test bench ci fmt wasm serve site
 
 ## build: the oodgpu binary in bin/
 build:
 	$(GO) build -o bin/oodgpu ./cmd/oodgpu
+
+## wasm: the browser app, web/app.wasm (a build output, never committed)
+wasm:
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o web/app.wasm ./wasm
+
+## serve: build the app and serve it with the scoring API on 127.0.0.1:8080
+serve: wasm
+	$(GO) run ./cmd/oodgpu serve --web web
+
+## site: build the app as a static website in dist/
+site: wasm
+	$(GO) run ./cmd/oodgpu site --web web --out dist
 
 ## test: formatting, vet, and every test with the race detector (the README's test command)
 test:

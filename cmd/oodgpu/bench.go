@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"github.com/oodgpu/oodgpu/scorer"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/oodgpu/oodgpu/data"
 	"github.com/oodgpu/oodgpu/ood"
+	"github.com/oodgpu/oodgpu/scorer"
 )
 
 func newBenchCmd() *cobra.Command {

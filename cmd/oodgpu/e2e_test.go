@@ -2,13 +2,14 @@ package main
 
 import (
 	"encoding/json"
-	"github.com/oodgpu/oodgpu/scorer"
 	"image"
 	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/oodgpu/oodgpu/scorer"
 )
 
 // run executes the CLI with args and returns its standard output.
@@ -115,6 +116,10 @@ func TestBadInputs(t *testing.T) {
 		{[]string{"score", "--device", "cpu", "--batch", "3", "mnist:test[:3]"}, "no detector fitted for --batch 3"},
 		{[]string{"data", "fetch", "--dir", dir, "--base-url", "http://127.0.0.1:1/", "mnist"}, "mnist"},
 		{[]string{"data", "fetch", "--dir", dir, "cifar100"}, "cifar100"},
+		{[]string{"site", "--web", dir, "--out", filepath.Join(dir, "site")}, "make wasm"},
+		{[]string{"serve", "--device", "cpu", "--model", filepath.Join(dir, "missing.safetensors")}, "missing.safetensors"},
+		{[]string{"serve", "--device", "cpu", "--addr", "127.0.0.1:99999"}, "99999"},
+		{[]string{"train", "--device", "cpu", "--init-from", corrupt, "--out", filepath.Join(dir, "m.safetensors")}, "--init-from"},
 	}
 	for _, c := range cases {
 		root := newRootCmd()

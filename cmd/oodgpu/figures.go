@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/oodgpu/oodgpu/scorer"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"github.com/oodgpu/oodgpu/graph"
 	"github.com/oodgpu/oodgpu/models/glow"
 	"github.com/oodgpu/oodgpu/ood"
+	"github.com/oodgpu/oodgpu/scorer"
 )
 
 func newFiguresCmd() *cobra.Command {

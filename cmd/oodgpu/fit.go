@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"github.com/oodgpu/oodgpu/scorer"
 	"strconv"
 	"strings"
 
@@ -10,6 +9,7 @@ import (
 
 	"github.com/oodgpu/oodgpu/models/weights"
 	"github.com/oodgpu/oodgpu/ood"
+	"github.com/oodgpu/oodgpu/scorer"
 )
 
 func newFitCmd() *cobra.Command {

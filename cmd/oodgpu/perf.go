@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/oodgpu/oodgpu/scorer"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"github.com/oodgpu/oodgpu/data"
 	"github.com/oodgpu/oodgpu/graph"
 	"github.com/oodgpu/oodgpu/models/glow"
+	"github.com/oodgpu/oodgpu/scorer"
 	"github.com/oodgpu/oodgpu/scripts"
 )
 

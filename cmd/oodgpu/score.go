@@ -4,7 +4,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"github.com/oodgpu/oodgpu/scorer"
 	"io"
 	"os"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/oodgpu/oodgpu/data"
+	"github.com/oodgpu/oodgpu/scorer"
 )
 
 func newScoreCmd() *cobra.Command {

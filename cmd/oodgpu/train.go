@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/oodgpu/oodgpu/scorer"
 	"math/rand/v2"
 	"os"
 	"os/signal"
@@ -19,6 +18,7 @@ import (
 	"github.com/oodgpu/oodgpu/models/glow"
 	"github.com/oodgpu/oodgpu/models/train"
 	"github.com/oodgpu/oodgpu/models/weights"
+	"github.com/oodgpu/oodgpu/scorer"
 )
 
 // trainingRecord is stored in a trained model's metadata (key oodgpu.training).

@@ -5,7 +5,6 @@
 package browsertest
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -13,14 +12,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	cdplog "github.com/chromedp/cdproto/log"
-	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/oodgpu/oodgpu/internal/chromium"
 )
 
 const page = `<!doctype html>
@@ -30,21 +27,6 @@ const page = `<!doctype html>
 const go = new Go();
 WebAssembly.instantiateStreaming(fetch("harness.wasm"), go.importObject).then(r => go.run(r.instance));
 </script></body></html>`
-
-// chromium returns the browser to drive, or skips (fails under OODGPU_REQUIRE_BROWSER=1).
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("OODGPU_REQUIRE_BROWSER") == "1" {
-		t.Fatal("OODGPU_REQUIRE_BROWSER=1 but no chromium on PATH (apt-get install chromium)")
-	}
-	t.Skip("skipping: no chromium on PATH (apt-get install chromium)")
-	return ""
-}
 
 // buildHarness compiles the harness to dir/harness.wasm and copies Go's wasm_exec.js beside it.
 func buildHarness(t *testing.T, dir string) {
@@ -77,58 +59,12 @@ type parityReport struct {
 // TestBrowserParity runs every kernel parity case in headless Chromium on its WebGPU adapter
 // (SwiftShader where there is no GPU).
 func TestBrowserParity(t *testing.T) {
-	browser := chromium(t)
+	ctx := chromium.Start(t, true)
 	dir := t.TempDir()
 	buildHarness(t, dir)
 	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
 	defer srv.Close()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browser),
-		chromedp.NoSandbox,
-		chromedp.Flag("enable-unsafe-webgpu", true),
-		chromedp.Flag("enable-features", "Vulkan"),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	var mu sync.Mutex
-	var console []string
-	if err := chromedp.Listen(ctx, func(ev any) {
-		var line string
-		switch ev := ev.(type) {
-		case *cdpruntime.EventConsoleAPICalled:
-			for _, a := range ev.Args {
-				line += " " + strings.Trim(string(a.Value), `"`) + a.Description
-			}
-			line = string(ev.Type) + ":" + line
-		case *cdplog.EventEntryAdded:
-			line = string(ev.Entry.Level) + ": " + ev.Entry.Text
-		case *cdpruntime.EventExceptionThrown:
-			line = "exception: " + ev.ExceptionDetails.Text
-		default:
-			return
-		}
-		mu.Lock()
-		console = append(console, line)
-		mu.Unlock()
-	}); err != nil {
-		t.Fatalf("starting chromium: %v", err)
-	}
-	defer func() {
-		if t.Failed() {
-			mu.Lock()
-			defer mu.Unlock()
-			for _, l := range console {
-				t.Log("browser console: " + l)
-			}
-		}
-	}()
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/index.html")); err != nil {
 		t.Fatalf("opening the harness page in chromium: %v", err)
 	}

@@ -19,3 +19,7 @@ var defaultModel []byte
 func Default() (*weights.File, error) {
 	return weights.Decode(defaultModel)
 }
+
+// DefaultBytes returns the embedded default model's safetensors bytes (for serving them as
+// they are). Callers must not modify them.
+func DefaultBytes() []byte { return defaultModel }

@@ -1,0 +1,105 @@
+package webapp
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/oodgpu/oodgpu/data"
+)
+
+// await blocks until the JavaScript promise p settles. Call it from a goroutine (ctx.Async):
+// the browser's event loop runs while it waits.
+func await(p app.Value) (app.Value, error) {
+	type settled struct {
+		v   app.Value
+		err error
+	}
+	ch := make(chan settled, 1)
+	resolve := app.FuncOf(func(_ app.Value, args []app.Value) any {
+		var v app.Value
+		if len(args) > 0 {
+			v = args[0]
+		}
+		ch <- settled{v: v}
+		return nil
+	})
+	defer resolve.Release()
+	reject := app.FuncOf(func(_ app.Value, args []app.Value) any {
+		msg := "promise rejected"
+		if len(args) > 0 && args[0].Truthy() {
+			msg = args[0].Call("toString").String()
+		}
+		ch <- settled{err: errors.New(msg)}
+		return nil
+	})
+	defer reject.Release()
+	p.Call("then", resolve, reject)
+	s := <-ch
+	return s.v, s.err
+}
+
+// bytesOf copies a JavaScript ArrayBuffer of n bytes into Go.
+func bytesOf(buf app.Value, n int) []byte {
+	b := make([]byte, n)
+	app.CopyBytesToGo(b, app.Window().Get("Uint8Array").New(buf))
+	return b
+}
+
+// fetchBytes downloads url, refusing bodies over limit bytes.
+func fetchBytes(url string, limit int) ([]byte, error) {
+	resp, err := await(app.Window().Call("fetch", url))
+	if err != nil {
+		return nil, fmt.Errorf("fetching %s: %w", url, err)
+	}
+	if !resp.Get("ok").Bool() {
+		return nil, fmt.Errorf("fetching %s: HTTP %d %s", url, resp.Get("status").Int(), resp.Get("statusText").String())
+	}
+	buf, err := await(resp.Call("arrayBuffer"))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", url, err)
+	}
+	n := buf.Get("byteLength").Int()
+	if n > limit {
+		return nil, fmt.Errorf("%s: %d bytes, more than %d", url, n, limit)
+	}
+	return bytesOf(buf, n), nil
+}
+
+// droppedFile is a File the user picked or dropped, held until it is read.
+type droppedFile struct {
+	name string
+	size int
+	file app.Value
+}
+
+// filesOf lists a FileList. It must run in the event handler: a drop's files are only readable
+// while the event is dispatched.
+func filesOf(list app.Value) []droppedFile {
+	if !list.Truthy() {
+		return nil
+	}
+	out := make([]droppedFile, list.Length())
+	for i := range out {
+		f := list.Index(i)
+		out[i] = droppedFile{name: f.Get("name").String(), size: f.Get("size").Int(), file: f}
+	}
+	return out
+}
+
+// read returns the file's bytes, refusing files larger than data.MaxImageFileBytes before
+// reading them.
+func (f droppedFile) read() ([]byte, error) {
+	if f.size > data.MaxImageFileBytes {
+		return nil, fmt.Errorf("%d MB is too large (the limit is %d MB)", f.size>>20, data.MaxImageFileBytes>>20)
+	}
+	buf, err := await(f.file.Call("arrayBuffer"))
+	if err != nil {
+		return nil, fmt.Errorf("reading it: %w", err)
+	}
+	return bytesOf(buf, buf.Get("byteLength").Int()), nil
+}
+
+// preventDefault is an event handler that stops the browser from opening a dragged file.
+func preventDefault(_ app.Context, e app.Event) { e.PreventDefault() }

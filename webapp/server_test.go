@@ -1,0 +1,220 @@
+//go:build !js
+
+package webapp
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/oodgpu/oodgpu/graph/cpu"
+	"github.com/oodgpu/oodgpu/models/zoo"
+	"github.com/oodgpu/oodgpu/scorer"
+)
+
+// multipartBody builds a form with one file part per (name, content) pair.
+func multipartBody(t *testing.T, files ...[2]string) (*bytes.Buffer, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for _, f := range files {
+		part, err := w.CreateFormFile("image", f[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := part.Write([]byte(f[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return &buf, w.FormDataContentType()
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestScoreAPI(t *testing.T) {
+	srv := startServer(t, t.TempDir())
+	in, ood := readFile(t, inImage), readFile(t, oodImage)
+	want := nativeScores(t, inImage, oodImage)
+	many := make([][2]string, 65)
+	for i := range many {
+		many[i] = [2]string{"x.png", in}
+	}
+	five := make([][2]string, 5)
+	for i := range five {
+		five[i] = [2]string{"x.png", in}
+	}
+	cases := []struct {
+		name        string
+		method      string
+		query       string
+		files       [][2]string
+		raw         string // body when files is nil
+		status      int
+		wantResults int
+		wantErrors  int
+		wantMessage string
+	}{
+		{"get", http.MethodGet, "", nil, "", http.StatusMethodNotAllowed, 0, 0, "POST image files"},
+		{"not multipart", http.MethodPost, "", nil, "hello", http.StatusBadRequest, 0, 0, "multipart/form-data"},
+		{"two images and a text file", http.MethodPost, "", [][2]string{{"in.png", in}, {"notes.txt", "hello"}, {"ood.png", ood}},
+			"", http.StatusOK, 2, 1, ""},
+		{"only bad files", http.MethodPost, "", [][2]string{{"a.txt", "hello"}, {"b.png", in[:len(in)/2]}},
+			"", http.StatusBadRequest, 0, 0, "no image could be scored"},
+		{"too many files", http.MethodPost, "", many, "", http.StatusRequestEntityTooLarge, 0, 0, "more than 64 files"},
+		{"bad batch", http.MethodPost, "?batch=zero", [][2]string{{"in.png", in}}, "", http.StatusBadRequest, 0, 0, "positive integer"},
+		{"batch without detector", http.MethodPost, "?batch=3", [][2]string{{"in.png", in}}, "", http.StatusBadRequest, 0, 0, "no detector fitted"},
+		{"batch of five", http.MethodPost, "?batch=5", five, "", http.StatusOK, 1, 0, ""},
+		{"batch not dividing", http.MethodPost, "?batch=5", [][2]string{{"in.png", in}}, "", http.StatusBadRequest, 0, 0, "not a multiple"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var body io.Reader = strings.NewReader(c.raw)
+			ct := "text/plain"
+			if c.files != nil {
+				body, ct = multipartBody(t, c.files...)
+			}
+			req, err := http.NewRequest(c.method, srv.URL+"/api/score"+c.query, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", ct)
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			raw, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != c.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, c.status, raw)
+			}
+			if c.wantMessage != "" {
+				if !strings.Contains(string(raw), c.wantMessage) {
+					t.Errorf("answer %s, want it to say %q", raw, c.wantMessage)
+				}
+				return
+			}
+			var got ScoreResponse
+			if err := json.Unmarshal(raw, &got); err != nil {
+				t.Fatalf("%v: %s", err, raw)
+			}
+			if len(got.Results) != c.wantResults || len(got.Errors) != c.wantErrors {
+				t.Fatalf("%d results and %d errors, want %d and %d: %s", len(got.Results), len(got.Errors), c.wantResults, c.wantErrors, raw)
+			}
+			for _, r := range got.Results {
+				if len(r.ZScores) != len(got.Layers) {
+					t.Errorf("%s: %d z-scores for %d layers", r.Input, len(r.ZScores), len(got.Layers))
+				}
+			}
+			if c.name == "two images and a text file" {
+				for i, r := range got.Results {
+					if r.Score != want[i].Score || r.Verdict != want[i].Verdict {
+						t.Errorf("%s: score %g (%s), `oodgpu score` gives %g (%s)", r.Input, r.Score, r.Verdict, want[i].Score, want[i].Verdict)
+					}
+				}
+				if !strings.Contains(got.Errors[0].Error, "not a usable image") {
+					t.Errorf("text file: %q", got.Errors[0].Error)
+				}
+			}
+		})
+	}
+}
+
+func TestUploadLimit(t *testing.T) {
+	routesOnce.Do(Routes)
+	m, b := defaultModelAndBytes(t)
+	h, err := NewServer(Options{WebDir: t.TempDir(), Model: m, ModelBytes: b, Exec: cpu.New(), MaxUploadBytes: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, ct := multipartBody(t, [2]string{"in.png", strings.Repeat("x", 5000)})
+	req, _ := http.NewRequest(http.MethodPost, "/api/score", body)
+	req.Header.Set("Content-Type", ct)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), "larger than 1000 bytes") {
+		t.Errorf("status %d: %s", rec.Code, rec.Body)
+	}
+}
+
+func TestAssets(t *testing.T) {
+	dir := t.TempDir()
+	srv := startServer(t, dir)
+	get := func(path string) (int, string, http.Header) {
+		resp, err := srv.Client().Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), resp.Header
+	}
+	if code, body, _ := get("/web/app.wasm"); code != http.StatusNotFound || !strings.Contains(body, "make wasm") {
+		t.Errorf("missing app.wasm: %d %q", code, body)
+	}
+	if err := CheckWasm(dir); err == nil || !strings.Contains(err.Error(), "make wasm") {
+		t.Errorf("CheckWasm on an empty folder: %v", err)
+	}
+	code, body, hdr := get(ModelPath)
+	if code != http.StatusOK || body != string(zoo.DefaultBytes()) || !strings.Contains(hdr.Get("Cache-Control"), "max-age") {
+		t.Errorf("model: %d, %d bytes, Cache-Control %q", code, len(body), hdr.Get("Cache-Control"))
+	}
+	for _, p := range []string{ScoreRoute, RepresentationRoute} {
+		code, body, _ := get(p)
+		if code != http.StatusOK || !strings.Contains(body, "oodgpu") || !strings.Contains(body, `id="drop"`) {
+			t.Errorf("page %s: %d, pre-rendered drop zone missing", p, code)
+		}
+	}
+	for _, p := range []string{StylePath, iconSVGPath, iconPNGPath, "/manifest.webmanifest", "/app-worker.js"} {
+		if code, _, _ := get(p); code != http.StatusOK {
+			t.Errorf("%s: HTTP %d", p, code)
+		}
+	}
+	if code, _, _ := get("/web/../go.mod"); code == http.StatusOK {
+		t.Error("a path outside the assets was served")
+	}
+}
+
+func TestBuildSite(t *testing.T) {
+	web := buildWasm(t)
+	routesOnce.Do(Routes)
+	m, b := defaultModelAndBytes(t)
+	out := t.TempDir()
+	if err := BuildSite(out, Options{WebDir: web, Model: m, ModelBytes: b}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"index.html", "representation.html", "app.js", "app-worker.js", "wasm_exec.js", "manifest.webmanifest",
+		"web/app.wasm", "web/model.safetensors", "web/style.css", "web/icon.png"} {
+		if fi, err := os.Stat(filepath.Join(out, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	if err := BuildSite(t.TempDir(), Options{WebDir: t.TempDir(), Model: m, ModelBytes: b}); err == nil || !strings.Contains(err.Error(), "make wasm") {
+		t.Errorf("site without app.wasm: %v", err)
+	}
+}
+
+func defaultModelAndBytes(t *testing.T) (*scorer.Model, []byte) {
+	t.Helper()
+	m, err := scorer.Decode(zoo.DefaultName, zoo.DefaultBytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, zoo.DefaultBytes()
+}
