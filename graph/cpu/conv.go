@@ -40,8 +40,13 @@ func im2col[T float](c convShape, x, col []T) {
 						continue
 					}
 					src := x[(ch*c.h+iy)*c.w:]
-					clear(dst[:lo])
-					clear(dst[hi:])
+					// Borders are a pixel or two: a loop beats a memclr call.
+					for ox := 0; ox < lo; ox++ {
+						dst[ox] = 0
+					}
+					for ox := hi; ox < c.ow; ox++ {
+						dst[ox] = 0
+					}
 					if c.Stride == 1 {
 						copy(dst[lo:hi], src[lo-c.Pad+j:])
 						continue
@@ -105,8 +110,14 @@ func convForward[T float](c convShape, x, w, y []T) {
 	})
 }
 
-// convBackwardData computes gx = conv^T(gy, w), the input gradient of a convolution.
+// convBackwardData computes gx = conv^T(gy, w), the input gradient of a convolution. With fewer
+// output than input channels it runs as the forward convolution of gy with the flipped kernel,
+// whose im2col matrix is smaller than the one col2im would scatter.
 func convBackwardData[T float](c convShape, gy, w, gx []T) {
+	if f, ok := c.flipped(); ok && !c.direct() && c.co < c.ci {
+		convForward(f, gy, flipKernel(c, w), gx)
+		return
+	}
 	in, out := c.ci*c.h*c.w, c.co*c.p()
 	parallelFor(c.n, 1, func(lo, hi int) {
 		var col []T
@@ -124,6 +135,34 @@ func convBackwardData[T float](c convShape, gy, w, gx []T) {
 			col2im(c, col, gxb)
 		}
 	})
+}
+
+// flipped is the convolution whose forward pass computes this one's data gradient, when there is
+// one (stride 1, a square kernel, padding below its size): gy [N Co OH OW] convolved with the
+// transposed, spatially flipped kernel [Ci Co KH KW] at padding KH-1-Pad.
+func (c convShape) flipped() (convShape, bool) {
+	if c.Stride != 1 || c.kh != c.kw || c.Pad > c.kh-1 {
+		return convShape{}, false
+	}
+	f := convShape{n: c.n, ci: c.co, h: c.oh, w: c.ow, co: c.ci, kh: c.kh, kw: c.kw,
+		ConvGeom: graph.ConvGeom{Stride: 1, Pad: c.kh - 1 - c.Pad}}
+	f.oh, f.ow = f.OutSize(f.h, f.kh), f.OutSize(f.w, f.kw)
+	return f, f.oh == c.h && f.ow == c.w
+}
+
+// flipKernel returns w [Co Ci KH KW] transposed to [Ci Co KH KW] and flipped in space.
+func flipKernel[T float](c convShape, w []T) []T {
+	out := make([]T, len(w))
+	for o := 0; o < c.co; o++ {
+		for i := 0; i < c.ci; i++ {
+			for y := 0; y < c.kh; y++ {
+				for x := 0; x < c.kw; x++ {
+					out[((i*c.co+o)*c.kh+c.kh-1-y)*c.kw+c.kw-1-x] = w[((o*c.ci+i)*c.kh+y)*c.kw+x]
+				}
+			}
+		}
+	}
+	return out
 }
 
 // weightGradImages accumulates the weight gradient of images [lo, hi) into dw [Co, K]

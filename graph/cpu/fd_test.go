@@ -210,6 +210,10 @@ func TestConvGradients(t *testing.T) {
 		{[]int{3, 5, 3, 5}, []int{4, 5, 1, 1}, 1, 0},
 		{[]int{2, 3, 5, 5}, []int{2, 3, 1, 1}, 2, 0},
 		{[]int{1, 2, 4, 4}, []int{3, 2, 1, 1}, 1, 1},
+		// Fewer output than input channels: the data gradient runs as a flipped convolution.
+		{[]int{2, 5, 5, 7}, []int{2, 5, 3, 3}, 1, 1},
+		{[]int{1, 4, 6, 5}, []int{3, 4, 3, 3}, 1, 0},
+		{[]int{1, 3, 6, 6}, []int{1, 3, 5, 5}, 1, 2},
 	}
 	for i, c := range cases {
 		t.Run(fmt.Sprintf("x%v/w%v/s%d/p%d", c.x, c.w, c.stride, c.pad), func(t *testing.T) {
