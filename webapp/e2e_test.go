@@ -33,7 +33,7 @@ import (
 // accepts and an MNIST test image it flags (both checked natively first).
 var (
 	inImage  = filepath.Join("..", "examples", "fashionmnist-test-0.png")
-	oodImage = filepath.Join("..", "examples", "noise-generated.png")
+	oodImage = filepath.Join("..", "examples", "mnist-test-0.png")
 )
 
 var (

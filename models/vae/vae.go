@@ -1,0 +1,224 @@
+// Package vae builds a convolutional variational autoencoder as an oodgpu graph: an encoder of
+// strided convolutions to a diagonal Gaussian posterior, one reparameterized sample z, and a
+// decoder of transposed convolutions to a discretized logistic likelihood of the 8-bit pixels.
+// Its per-image objective is the ELBO, a lower bound of log p(x); the paper's Proposition 2 takes
+// gradient features of the ELBO in place of the intractable log-likelihood.
+package vae
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/oodgpu/oodgpu/graph"
+)
+
+// Config sizes a VAE.
+type Config struct {
+	Channels int `json:"channels"` // input channels (1 grey, 3 colour)
+	Size     int `json:"size"`     // input height and width, a multiple of 8
+	// ImageSize is the size of the images before zero padding to Size; 0 means Size.
+	ImageSize int `json:"image_size,omitempty"`
+	Hidden    int `json:"hidden"` // width of the first convolution (then 2x and 4x)
+	Latent    int `json:"latent"` // dimensions of z
+}
+
+// Default is a small VAE for 28x28 grey images padded to 32.
+func Default() Config { return Config{Channels: 1, Size: 32, ImageSize: 28, Hidden: 32, Latent: 32} }
+
+// Validate checks that the configuration describes a buildable model.
+func (c Config) Validate() error {
+	switch {
+	case c.Channels < 1 || c.Hidden < 1 || c.Latent < 1:
+		return fmt.Errorf("vae: config %+v: channels, hidden and latent must be >= 1", c)
+	case c.Size < 8 || c.Size%8 != 0:
+		return fmt.Errorf("vae: config: size %d must be a positive multiple of 8", c.Size)
+	case c.ImageSize < 0 || c.ImageSize > c.Size:
+		return fmt.Errorf("vae: config: image size %d must be in [0, size %d]", c.ImageSize, c.Size)
+	}
+	return nil
+}
+
+// Image is the size of the images the model scores before padding.
+func (c Config) Image() int {
+	if c.ImageSize > 0 {
+		return c.ImageSize
+	}
+	return c.Size
+}
+
+// Dims is the number of dimensions of one input, C*H*W.
+func (c Config) Dims() int { return c.Channels * c.Size * c.Size }
+
+// MarshalConfig encodes c for a weight file's metadata.
+func (c Config) MarshalConfig() (json.RawMessage, error) { return json.Marshal(c) }
+
+// ParseConfig decodes a configuration from a weight file's metadata and validates it.
+func ParseConfig(raw json.RawMessage) (Config, error) {
+	var c Config
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return c, fmt.Errorf("vae: config: %w", err)
+	}
+	return c, c.Validate()
+}
+
+// Net is a built VAE.
+type Net struct {
+	// ELBO is the per-image evidence lower bound in nats [B]: E_q log p(x|z) - KL(q(z|x) || p(z))
+	// with the one sample z = mu + sigma * eps.
+	ELBO *graph.Node
+	// BitsPerDim is -ELBO / (D ln 2) [B], an upper bound of the negative log-likelihood.
+	BitsPerDim *graph.Node
+	// Recon and KL are the ELBO's two terms [B].
+	Recon, KL *graph.Node
+}
+
+// Inputs of the graph: "x" [B C S S] pixels scaled to [-1, 1] (2k/255 - 1), "eps" [B Latent]
+// standard normal noise, and the pixel masks "not_min" (k > 0) and "not_max" (k < 255), 1 or 0.
+const (
+	InputX      = "x"
+	InputEps    = "eps"
+	InputNotMin = "not_min"
+	InputNotMax = "not_max"
+)
+
+// Build adds a VAE for batch images to g.
+func Build(g *graph.Graph, cfg Config, batch int) (*Net, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	c, s, h, l := cfg.Channels, cfg.Size, cfg.Hidden, cfg.Latent
+	x := g.Input(InputX, batch, c, s, s)
+	eps := g.Input(InputEps, batch, l)
+	notMin := g.Input(InputNotMin, batch, c, s, s)
+	notMax := g.Input(InputNotMax, batch, c, s, s)
+
+	conv := func(name string, in *graph.Node, cin, cout, k, stride, pad int) *graph.Node {
+		w := g.Param(name+".weight", cout, cin, k, k)
+		b := g.Param(name+".bias", cout, 1, 1)
+		return g.Add(g.Conv2D(in, w, stride, pad), b)
+	}
+	deconv := func(name string, in *graph.Node, cin, cout int) *graph.Node {
+		w := g.Param(name+".weight", cin, cout, 4, 4)
+		b := g.Param(name+".bias", cout, 1, 1)
+		return g.Add(g.ConvTranspose2D(in, w, 2, 1, 0), b)
+	}
+	linear := func(name string, in *graph.Node, fin, fout int) *graph.Node {
+		return g.Add(g.Matmul(in, g.Param(name+".weight", fin, fout)), g.Param(name+".bias", fout))
+	}
+
+	// Encoder: S -> S/2 -> S/4 -> S/8.
+	e := g.Silu(conv("enc.0", x, c, h, 3, 1, 1))
+	e = g.Silu(conv("enc.1", e, h, 2*h, 4, 2, 1))
+	e = g.Silu(conv("enc.2", e, 2*h, 4*h, 4, 2, 1))
+	e = g.Silu(conv("enc.3", e, 4*h, 4*h, 4, 2, 1))
+	flat := 4 * h * (s / 8) * (s / 8)
+	stats := linear("enc.stats", g.Reshape(e, batch, flat), flat, 2*l)
+	mu := g.SliceAxis(stats, 1, 0, l)
+	logvar := g.SliceAxis(stats, 1, l, 2*l)
+	z := g.Add(mu, g.Mul(g.Exp(g.MulScalar(logvar, 0.5)), eps))
+
+	// Decoder: S/8 -> S/4 -> S/2 -> S, then the logistic means.
+	d := g.Reshape(g.Silu(linear("dec.in", z, l, flat)), batch, 4*h, s/8, s/8)
+	d = g.Silu(deconv("dec.1", d, 4*h, 4*h))
+	d = g.Silu(deconv("dec.2", d, 4*h, 2*h))
+	d = g.Silu(deconv("dec.3", d, 2*h, h))
+	mean := conv("dec.out", d, h, c, 3, 1, 1)
+
+	logScale := g.Param("dec.log_scale", c, 1, 1)
+	logp := LogisticLogLik(g, x, mean, logScale, notMin, notMax)
+	recon := g.Sum(logp, 1, 2, 3)
+	kl := g.MulScalar(g.Sum(g.Sub(g.Add(g.Square(mu), g.Exp(logvar)), g.AddScalar(logvar, 1)), 1), 0.5)
+	elbo := g.Sub(recon, kl)
+	bpd := g.MulScalar(elbo, float32(-1/(float64(cfg.Dims())*math.Ln2)))
+	if err := g.Err(); err != nil {
+		return nil, fmt.Errorf("vae: %w", err)
+	}
+	return &Net{ELBO: elbo, BitsPerDim: bpd, Recon: recon, KL: kl}, nil
+}
+
+// LogisticLogLik is the log-probability of each 8-bit pixel k, given as x = 2k/255 - 1, under a
+// logistic with mean and per-channel log-scale discretized to bins of width 2/255 on [-1, 1]
+// that are open-ended at the extremes: P = sigma(a) - sigma(b), with a and b the bin's edges in
+// standard units. It is computed as
+// log P = [k<255] log sigma(a) + [k>0] log sigma(-b) + [0<k<255] log(1 - exp(-(a-b))),
+// since sigma(a) - sigma(b) = sigma(a) sigma(-b) (1 - exp(-(a-b))); notMin and notMax are the
+// masks [k>0] and [k<255].
+func LogisticLogLik(g *graph.Graph, x, mean, logScale, notMin, notMax *graph.Node) *graph.Node {
+	invScale := g.Exp(g.Neg(logScale))
+	centred := g.Sub(x, mean)
+	a := g.Mul(g.AddScalar(centred, 1.0/255), invScale)
+	b := g.Mul(g.AddScalar(centred, -1.0/255), invScale)
+	width := g.MulScalar(invScale, 2.0/255) // a - b
+	inner := g.Log(g.AddScalar(g.Neg(g.Exp(g.Neg(width))), 1))
+	return g.Add(g.Add(g.Mul(notMax, g.LogSigmoid(a)), g.Mul(notMin, g.LogSigmoid(g.Neg(b)))),
+		g.Mul(g.Mul(notMin, notMax), inner))
+}
+
+// Feeds turns images (NCHW pixels scaled to [0, 1], k/255, already padded to Size) into the
+// graph's inputs, drawing the posterior noise from r.
+func (c Config) Feeds(pix []float32, batch int, r *rand.Rand) graph.Feeds {
+	x := graph.Zeros(batch, c.Channels, c.Size, c.Size)
+	notMin := graph.Zeros(x.Shape...)
+	notMax := graph.Zeros(x.Shape...)
+	for i, v := range pix {
+		k := math.Round(float64(v) * 255)
+		x.Data[i] = float32(2*k/255 - 1)
+		if k > 0 {
+			notMin.Data[i] = 1
+		}
+		if k < 255 {
+			notMax.Data[i] = 1
+		}
+	}
+	eps := graph.Zeros(batch, c.Latent)
+	for i := range eps.Data {
+		eps.Data[i] = float32(r.NormFloat64())
+	}
+	return graph.Feeds{InputX: x, InputEps: eps, InputNotMin: notMin, InputNotMax: notMax}
+}
+
+// InitParams draws initial parameters: weights normal with variance 1/fan-in (the decoder's
+// output layer 0.1 of that), biases zero, the logistic log-scale log(0.1).
+func InitParams(cfg Config, seed uint64) (graph.Feeds, error) {
+	g := graph.New()
+	if _, err := Build(g, cfg, 1); err != nil {
+		return nil, err
+	}
+	r := rand.New(rand.NewPCG(seed, 0x7ae))
+	feeds := graph.Feeds{}
+	for _, p := range g.Params() {
+		t := graph.Zeros(p.Shape()...)
+		name := p.LeafName()
+		switch {
+		case name == "dec.log_scale":
+			for i := range t.Data {
+				t.Data[i] = float32(math.Log(0.1))
+			}
+		case len(p.Shape()) >= 2 && name[len(name)-7:] == ".weight":
+			fanIn := fanIn(name, p.Shape())
+			std := 1 / math.Sqrt(float64(fanIn))
+			if name == "dec.out.weight" {
+				std *= 0.1
+			}
+			for i := range t.Data {
+				t.Data[i] = float32(std * r.NormFloat64())
+			}
+		}
+		feeds[name] = t
+	}
+	return feeds, nil
+}
+
+// fanIn is the number of inputs one output of a weight sums.
+func fanIn(name string, s graph.Shape) int {
+	switch {
+	case len(s) == 2: // linear [in, out]
+		return s[0]
+	case len(name) > 4 && name[:4] == "dec." && name != "dec.out.weight": // transposed conv [in, out, k, k]
+		return s[0] * s[2] * s[3] / 4
+	default: // conv [out, in, k, k]
+		return s[1] * s[2] * s[3]
+	}
+}
