@@ -32,6 +32,10 @@ func (m *Model) ExpInvariance(ctx context.Context, exec graph.Executor, set *dat
 	if set.N != 1 {
 		return inv, fmt.Errorf("scorer: invariance: %d images, want 1", set.N)
 	}
+	cfg, err := m.Glow("the t = exp(x) invariance check")
+	if err != nil {
+		return inv, err
+	}
 	feeds, err := m.Extractor(exec, set, []int{1}, 1, seed).Inputs([]int{0}, rand.New(rand.NewPCG(seed, 0)))
 	if err != nil {
 		return inv, err
@@ -45,7 +49,7 @@ func (m *Model) ExpInvariance(ctx context.Context, exec graph.Executor, set *dat
 	inv.LogDetShift /= float64(len(x.Data)) * math.Ln2
 
 	ga := graph.New()
-	netX, err := glow.Build(ga, m.Config, 1)
+	netX, err := glow.Build(ga, cfg, 1)
 	if err != nil {
 		return inv, err
 	}
@@ -56,7 +60,7 @@ func (m *Model) ExpInvariance(ctx context.Context, exec graph.Executor, set *dat
 
 	gb := graph.New()
 	tin := gb.Input("t", x.Shape...)
-	netT, err := glow.BuildOn(gb, m.Config, gb.Log(tin))
+	netT, err := glow.BuildOn(gb, cfg, gb.Log(tin))
 	if err != nil {
 		return inv, err
 	}

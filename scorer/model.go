@@ -10,6 +10,7 @@ import (
 
 	"github.com/oodgpu/oodgpu/data"
 	"github.com/oodgpu/oodgpu/graph"
+	"github.com/oodgpu/oodgpu/models"
 	"github.com/oodgpu/oodgpu/models/glow"
 	"github.com/oodgpu/oodgpu/models/weights"
 	"github.com/oodgpu/oodgpu/ood"
@@ -20,7 +21,7 @@ type Model struct {
 	Name      string // where it came from, for messages
 	File      *weights.File
 	Meta      weights.Meta
-	Config    glow.Config
+	Net       models.Model
 	Params    graph.Feeds
 	Detectors []*ood.Detector
 }
@@ -39,7 +40,7 @@ func Load(path string) (*Model, error) {
 	return FromFile(path, f)
 }
 
-// Decode reads and checks a Glow weight file held in memory; name is used in messages.
+// Decode reads and checks a weight file held in memory; name is used in messages.
 func Decode(name string, b []byte) (*Model, error) {
 	f, err := weights.Decode(b)
 	if err != nil {
@@ -48,29 +49,26 @@ func Decode(name string, b []byte) (*Model, error) {
 	return FromFile(name, f)
 }
 
-// FromFile checks a decoded weight file: a Glow whose tensors match its configuration, with
-// the detectors its metadata holds (if any).
+// FromFile checks a decoded weight file: a model (Glow, VAE or DDPM) whose tensors match its
+// configuration, with the detectors its metadata holds (if any).
 func FromFile(path string, f *weights.File) (*Model, error) {
 	meta, err := f.Meta()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if meta.Kind != "glow" {
-		return nil, fmt.Errorf("%s: model kind %q is not supported here (glow is)", path, meta.Kind)
-	}
-	cfg, err := glow.ParseConfig(meta.Config)
+	net, err := models.FromMeta(meta)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	g := graph.New()
-	if _, err := glow.Build(g, cfg, 1); err != nil {
+	if _, err := net.Build(g, 1); err != nil {
 		return nil, err
 	}
 	params, err := weights.Bind(g, f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	m := &Model{Name: path, File: f, Meta: meta, Config: cfg, Params: params}
+	m := &Model{Name: path, File: f, Meta: meta, Net: net, Params: params}
 	if len(meta.Detector) > 0 {
 		var dm detectorMeta
 		if err := json.Unmarshal(meta.Detector, &dm); err != nil {
@@ -111,33 +109,25 @@ func (m *Model) Detector(b int) (*ood.Detector, error) {
 }
 
 // ImageShape is the shape images are brought to before padding to the model's input.
-func (m *Model) ImageShape() data.Shape {
-	return data.Shape{H: m.Config.Image(), W: m.Config.Image(), C: m.Config.Channels}
+func (m *Model) ImageShape() data.Shape { return m.Net.ImageShape() }
+
+// Glow returns the configuration of a Glow model, or an error naming what needs one.
+func (m *Model) Glow(what string) (glow.Config, error) {
+	if g, ok := m.Net.(models.Glow); ok {
+		return g.Cfg, nil
+	}
+	return glow.Config{}, fmt.Errorf("%s: %s needs a Glow; this model is a %s", m.Name, what, m.Net.Kind())
 }
 
 // Extractor computes features of set's images with m: the given group sizes, chunk images
 // per executor run, dequantization noise from seed.
 func (m *Model) Extractor(exec graph.Executor, set *data.Set, groups []int, chunk int, seed uint64) *ood.Extractor {
-	cfg := m.Config
-	shape := data.Shape{H: cfg.Size, W: cfg.Size, C: cfg.Channels}
+	net := m.Net
 	return &ood.Extractor{
-		Exec: exec,
-		Build: func(g *graph.Graph, batch int) (ood.Objective, error) {
-			net, err := glow.Build(g, cfg, batch)
-			if err != nil {
-				return ood.Objective{}, err
-			}
-			return ood.Objective{LogLik: net.LogLik, NLL: net.BitsPerDim}, nil
-		},
-		Params: m.Params,
-		Inputs: func(idx []int, r *rand.Rand) (graph.Feeds, error) {
-			x, err := set.NCHW(idx, shape, nil)
-			if err != nil {
-				return nil, err
-			}
-			cfg.Dequantize(x, r)
-			return graph.Feeds{"x": &graph.Tensor{Shape: graph.Shape{len(idx), cfg.Channels, cfg.Size, cfg.Size}, Data: x}}, nil
-		},
+		Exec:       exec,
+		Build:      net.Build,
+		Params:     m.Params,
+		Inputs:     func(idx []int, r *rand.Rand) (graph.Feeds, error) { return net.Inputs(set, idx, r) },
 		GroupSizes: groups,
 		Chunk:      chunk,
 		Seed:       seed,

@@ -67,6 +67,39 @@ func TestTrainFitScore(t *testing.T) {
 	}
 }
 
+// TestTrainOtherKinds trains a tiny VAE and a tiny DDPM on real FashionMNIST images for a few
+// steps, fits their detectors and scores MNIST images with them.
+func TestTrainOtherKinds(t *testing.T) {
+	cases := []struct {
+		kind string
+		args []string
+		unit string
+	}{
+		{"vae", []string{"--hidden", "4", "--latent", "4"}, "bits/dim"},
+		{"ddpm", []string{"--hidden", "8", "--attention=false"}, "L_t per dimension"},
+	}
+	for _, c := range cases {
+		t.Run(c.kind, func(t *testing.T) {
+			model := filepath.Join(t.TempDir(), c.kind+".safetensors")
+			args := append([]string{"train", "--model", c.kind, "--data", "fashionmnist:train[:128]", "--batch", "32",
+				"--train-steps", "3", "--warmup", "1", "--test", "fashionmnist:test[:20]", "--out", model, "--device", "cpu"}, c.args...)
+			out := run(t, args...)
+			if !strings.Contains(out, c.unit) || !strings.Contains(out, "wrote "+model) {
+				t.Fatalf("train printed %q", out)
+			}
+			out = run(t, "fit", "--model", model, "--data", "fashionmnist:test[:40]", "--batch", "1", "--device", "cpu")
+			if !strings.Contains(out, "B=1: 40 rows") {
+				t.Fatalf("fit printed %q", out)
+			}
+			out = run(t, "score", "--model", model, "--device", "cpu", "--format", "json", "mnist:test[:2]")
+			var rows []scorer.Row
+			if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 2 || rows[0].Invalid != "" {
+				t.Fatalf("score json %q: %v", out, err)
+			}
+		})
+	}
+}
+
 // TestHSV writes a colour PNG and prints its RGB-to-HSV shift.
 func TestHSV(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "red.png")
@@ -119,6 +152,7 @@ func TestBadInputs(t *testing.T) {
 		{[]string{"site", "--web", dir, "--out", filepath.Join(dir, "site")}, "make wasm"},
 		{[]string{"serve", "--device", "cpu", "--model", filepath.Join(dir, "missing.safetensors")}, "missing.safetensors"},
 		{[]string{"serve", "--device", "cpu", "--addr", "127.0.0.1:99999"}, "99999"},
+		{[]string{"train", "--device", "cpu", "--model", "pixelcnn", "--out", filepath.Join(dir, "m.safetensors")}, "pixelcnn"},
 		{[]string{"train", "--device", "cpu", "--init-from", corrupt, "--out", filepath.Join(dir, "m.safetensors")}, "--init-from"},
 	}
 	for _, c := range cases {

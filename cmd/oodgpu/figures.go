@@ -11,7 +11,6 @@ import (
 
 	"github.com/oodgpu/oodgpu/data"
 	"github.com/oodgpu/oodgpu/graph"
-	"github.com/oodgpu/oodgpu/models/glow"
 	"github.com/oodgpu/oodgpu/ood"
 	"github.com/oodgpu/oodgpu/scorer"
 )
@@ -117,7 +116,7 @@ func newFiguresCmd() *cobra.Command {
 func perSampleGradients(ctx context.Context, m *scorer.Model, exec graph.Executor, set *data.Set, names []string,
 	n, window int, seed uint64) ([][]float64, error) {
 	g := graph.New()
-	net, err := glow.Build(g, m.Config, 1)
+	obj, err := m.Net.Build(g, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +124,7 @@ func perSampleGradients(ctx context.Context, m *scorer.Model, exec graph.Executo
 	if err != nil {
 		return nil, err
 	}
-	grads, err := g.Grad(g.Sum(net.LogLik), params)
+	grads, err := g.Grad(g.Sum(obj.LogLik), params)
 	if err != nil {
 		return nil, err
 	}
@@ -133,16 +132,13 @@ func perSampleGradients(ctx context.Context, m *scorer.Model, exec graph.Executo
 	if err != nil {
 		return nil, err
 	}
-	shape := data.Shape{H: m.Config.Size, W: m.Config.Size, C: m.Config.Channels}
 	r := rand.New(rand.NewPCG(seed, 5))
 	var full [][][]float32 // image, layer, coordinate
 	for i := 0; i < n; i++ {
-		x, err := set.NCHW([]int{i}, shape, nil)
+		feeds, err := m.Net.Inputs(set, []int{i}, r)
 		if err != nil {
 			return nil, err
 		}
-		m.Config.Dequantize(x, r)
-		feeds := graph.Feeds{"x": &graph.Tensor{Shape: graph.Shape{1, m.Config.Channels, m.Config.Size, m.Config.Size}, Data: x}}
 		for k, v := range m.Params {
 			feeds[k] = v
 		}

@@ -29,6 +29,10 @@ type torchPerf struct {
 // perfReport times per-sample (B = 1) features of n images: ours, then the PyTorch oracle's
 // per-image loop and vmap on the same model, images and machine. It writes a Markdown section.
 func perfReport(ctx context.Context, w io.Writer, m *scorer.Model, exec graph.Executor, set *data.Set, n int, seed uint64) error {
+	cfg, err := m.Glow("bench --perf (the PyTorch oracle re-implements Glow)")
+	if err != nil {
+		return err
+	}
 	ex := m.Extractor(exec, set, []int{1}, scorer.ChunkFor([]int{1}, n), seed)
 	start := time.Now()
 	if _, err := ex.Run(ctx, n, nil); err != nil {
@@ -49,7 +53,7 @@ func perfReport(ctx context.Context, w io.Writer, m *scorer.Model, exec graph.Ex
 	if err != nil {
 		return err
 	}
-	if err := glow.WriteOracleDir(dir, m.Config, m.Params, feeds["x"], nil); err != nil {
+	if err := glow.WriteOracleDir(dir, cfg, m.Params, feeds["x"], nil); err != nil {
 		return err
 	}
 	script := filepath.Join(dir, "glow_parity.py")

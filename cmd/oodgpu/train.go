@@ -15,8 +15,11 @@ import (
 
 	"github.com/oodgpu/oodgpu/data"
 	"github.com/oodgpu/oodgpu/graph"
+	"github.com/oodgpu/oodgpu/models"
+	"github.com/oodgpu/oodgpu/models/ddpm"
 	"github.com/oodgpu/oodgpu/models/glow"
 	"github.com/oodgpu/oodgpu/models/train"
+	"github.com/oodgpu/oodgpu/models/vae"
 	"github.com/oodgpu/oodgpu/models/weights"
 	"github.com/oodgpu/oodgpu/scorer"
 )
@@ -50,20 +53,18 @@ func newTrainCmd() *cobra.Command {
 		kind, spec, test, out, ckpt string
 		initFrom                    string
 		dataDir                     string
-		cfg                         = glow.Default()
+		arch                        archFlags
 		opt                         = train.Options{Batch: 64, Epochs: 1, LR: 1e-3, Warmup: 200, ClipNorm: 100, Seed: 1, CheckpointEvery: 100, LogEvery: 50}
 		initBatch, testN            int
 	)
 	cmd := &cobra.Command{
 		Use:   "train",
-		Short: "Train a generative model (Glow) and write its weight file",
+		Short: "Train a generative model (Glow, VAE or DDPM) and write its weight file",
 		Example: "  oodgpu train --model glow --data fashionmnist:train --epochs 2 --out glow-fashionmnist.safetensors\n" +
+			"  oodgpu train --model vae --data fashionmnist:train --epochs 1 --out vae-fashionmnist.safetensors\n" +
 			"  oodgpu train ... --resume   # continue from the checkpoint after an interruption",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if kind != "glow" {
-				return fmt.Errorf("train: --model %q: only glow is available", kind)
-			}
 			if out == "" {
 				return fmt.Errorf("train: --out is required")
 			}
@@ -81,65 +82,56 @@ func newTrainCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var start *scorer.Model
+			if set.Shape.H != set.Shape.W || set.Shape.H > arch.size {
+				return fmt.Errorf("train: %s has %dx%d images; the model needs square images of at most --size %d",
+					spec, set.Shape.H, set.Shape.W, arch.size)
+			}
+			var net models.Model
+			var params graph.Feeds
 			if initFrom != "" {
-				if start, err = scorer.Load(initFrom); err != nil {
+				start, err := scorer.Load(initFrom)
+				if err != nil {
 					return fmt.Errorf("train: --init-from: %w", err)
 				}
-				cfg = start.Config
-			}
-			cfg.Channels, cfg.ImageSize = set.Shape.C, set.Shape.H
-			if start != nil && (cfg != start.Config) {
-				return fmt.Errorf("train: --init-from %s was trained on %dx%dx%d images, %s has %dx%dx%d",
-					initFrom, start.Config.Channels, start.Config.ImageSize, start.Config.ImageSize, spec, set.Shape.C, set.Shape.H, set.Shape.W)
-			}
-			if set.Shape.H != set.Shape.W || set.Shape.H > cfg.Size {
-				return fmt.Errorf("train: %s has %dx%d images; the model needs square images of at most --size %d",
-					spec, set.Shape.H, set.Shape.W, cfg.Size)
-			}
-			shape := data.Shape{H: cfg.Size, W: cfg.Size, C: cfg.Channels}
-			inputs := func(s *data.Set) func(idx []int, r *rand.Rand) (graph.Feeds, error) {
-				return func(idx []int, r *rand.Rand) (graph.Feeds, error) {
-					x, err := s.NCHW(idx, shape, nil)
-					if err != nil {
-						return nil, err
-					}
-					cfg.Dequantize(x, r)
-					return graph.Feeds{"x": &graph.Tensor{Shape: graph.Shape{len(idx), cfg.Channels, cfg.Size, cfg.Size}, Data: x}}, nil
+				if got := start.ImageShape(); got != set.Shape {
+					return fmt.Errorf("train: --init-from %s was trained on %dx%dx%d images, %s has %dx%dx%d",
+						initFrom, got.C, got.H, got.W, spec, set.Shape.C, set.Shape.H, set.Shape.W)
+				}
+				net, params = start.Net, start.Params
+			} else {
+				if net, err = arch.model(kind, set.Shape); err != nil {
+					return fmt.Errorf("train: %w", err)
+				}
+				if params, err = net.InitParams(opt.Seed); err != nil {
+					return err
 				}
 			}
 			build := func(g *graph.Graph, batch int) (*graph.Node, error) {
-				net, err := glow.Build(g, cfg, batch)
-				if err != nil {
-					return nil, err
-				}
-				return net.BitsPerDim, nil
+				obj, err := net.Build(g, batch)
+				return obj.NLL, err
 			}
-			raw, err := cfg.MarshalConfig()
+			raw, err := net.Config()
 			if err != nil {
 				return err
 			}
-			opt.Meta = weights.Meta{Kind: "glow", Config: raw, TrainingData: spec}
+			opt.Meta = weights.Meta{Kind: net.Kind(), Config: raw, TrainingData: spec}
 			opt.Checkpoint = ckpt
 			opt.Progress = cmd.ErrOrStderr()
 			opt.Log = cmd.OutOrStdout()
-			params, err := glow.InitParams(cfg, opt.Seed)
-			if err != nil {
-				return err
-			}
-			if start != nil {
-				params = start.Params
-			} else if _, statErr := os.Stat(ckpt); !opt.Resume || statErr != nil {
-				idx := rand.New(rand.NewPCG(opt.Seed, 99)).Perm(set.N)[:min(initBatch, set.N)]
-				feeds, err := inputs(set)(idx, rand.New(rand.NewPCG(opt.Seed, 98)))
-				if err != nil {
-					return err
-				}
-				if err := glow.DataInit(ctx, exec, cfg, params, feeds["x"]); err != nil {
-					return err
+			if g, ok := net.(models.Glow); ok && initFrom == "" {
+				if _, statErr := os.Stat(ckpt); !opt.Resume || statErr != nil {
+					idx := rand.New(rand.NewPCG(opt.Seed, 99)).Perm(set.N)[:min(initBatch, set.N)]
+					feeds, err := net.Inputs(set, idx, rand.New(rand.NewPCG(opt.Seed, 98)))
+					if err != nil {
+						return err
+					}
+					if err := glow.DataInit(ctx, exec, g.Cfg, params, feeds["x"]); err != nil {
+						return err
+					}
 				}
 			}
-			res, err := train.Run(ctx, exec, train.Task{Build: build, Inputs: inputs(set), N: set.N}, params, opt)
+			trainInputs := func(idx []int, r *rand.Rand) (graph.Feeds, error) { return net.TrainInputs(set, idx, r) }
+			res, err := train.Run(ctx, exec, train.Task{Build: build, Inputs: trainInputs, N: set.N}, params, opt)
 			if err != nil {
 				return err
 			}
@@ -157,14 +149,19 @@ func newTrainCmd() *cobra.Command {
 					n = min(n, testN)
 				}
 				start := time.Now()
-				bpd, err := train.Evaluate(ctx, exec, build, inputs(ts), n, 100, params, opt.Seed)
+				testInputs := func(idx []int, r *rand.Rand) (graph.Feeds, error) { return net.Inputs(ts, idx, r) }
+				bpd, err := train.Evaluate(ctx, exec, build, testInputs, n, 100, params, opt.Seed)
 				if err != nil {
 					return err
 				}
 				rec.TestData, rec.TestBitsPerDim = fmt.Sprintf("%s (%d images)", test, n), bpd
-				fmt.Fprintf(cmd.OutOrStdout(), "test %s: %.4f bits/dim over %d images (%.0f s)\n", test, bpd, n, time.Since(start).Seconds())
+				fmt.Fprintf(cmd.OutOrStdout(), "test %s: %.4f %s over %d images (%.0f s)\n", test, bpd, unitOf(net), n, time.Since(start).Seconds())
 			}
-			f, err := weights.FromFeeds(glowGraph(cfg), params)
+			g := graph.New()
+			if _, err := net.Build(g, 1); err != nil {
+				return err
+			}
+			f, err := weights.FromFeeds(g, params)
 			if err != nil {
 				return err
 			}
@@ -179,7 +176,7 @@ func newTrainCmd() *cobra.Command {
 			if err := weights.Save(out, f); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %d steps, %.1f img/s, last %.4f bits/dim\n", out, res.Steps, res.ImagesPerSec, res.LastLoss)
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %d steps, %.1f img/s, last %.4f %s\n", out, res.Steps, res.ImagesPerSec, res.LastLoss, unitOf(net))
 			return nil
 		},
 	}
@@ -194,10 +191,7 @@ func newTrainCmd() *cobra.Command {
 	fl.StringVar(&ckpt, "checkpoint", "", "checkpoint file (default OUT.ckpt)")
 	fl.IntVar(&opt.CheckpointEvery, "checkpoint-every", opt.CheckpointEvery, "steps between checkpoints")
 	fl.BoolVar(&opt.Resume, "resume", false, "continue from the checkpoint if it exists")
-	fl.IntVar(&cfg.Levels, "levels", cfg.Levels, "Glow levels")
-	fl.IntVar(&cfg.Steps, "steps", cfg.Steps, "flow steps per level")
-	fl.IntVar(&cfg.Hidden, "hidden", cfg.Hidden, "coupling network width")
-	fl.IntVar(&cfg.Size, "size", cfg.Size, "input height and width (images are padded to it)")
+	arch.register(cmd)
 	fl.IntVar(&opt.Batch, "batch", opt.Batch, "batch size")
 	fl.Float64Var(&opt.Epochs, "epochs", opt.Epochs, "epochs (fractions allowed)")
 	fl.IntVar(&opt.MaxSteps, "train-steps", 0, "train exactly this many optimizer steps instead of --epochs")
@@ -210,13 +204,6 @@ func newTrainCmd() *cobra.Command {
 	fl.IntVar(&initBatch, "init-batch", 256, "images for the data-dependent ActNorm initialization")
 	fl.IntVar(&opt.LogEvery, "log-every", opt.LogEvery, "steps between log lines")
 	return cmd
-}
-
-// glowGraph builds a batch-1 Glow graph, to name and shape its parameters.
-func glowGraph(cfg glow.Config) *graph.Graph {
-	g := graph.New()
-	_, _ = glow.Build(g, cfg, 1)
-	return g
 }
 
 // loadSet parses and loads a data set spec.
@@ -234,4 +221,60 @@ func baseName(path string) string {
 		return ""
 	}
 	return filepath.Base(path)
+}
+
+// archFlags size a new model; zero means the kind's default.
+type archFlags struct {
+	size, hidden, levels, steps, latent int
+	attention                           bool
+}
+
+func (a *archFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.IntVar(&a.size, "size", 32, "input height and width (images are padded to it)")
+	fl.IntVar(&a.hidden, "hidden", 0, "width: Glow coupling networks (default 128), VAE first convolution (32), DDPM base channels (32)")
+	fl.IntVar(&a.levels, "levels", 3, "Glow levels")
+	fl.IntVar(&a.steps, "steps", 8, "Glow flow steps per level")
+	fl.IntVar(&a.latent, "latent", 32, "VAE latent dimensions")
+	fl.BoolVar(&a.attention, "attention", true, "DDPM self-attention at the lowest resolution")
+}
+
+// model makes a new model of kind for images of shape.
+func (a *archFlags) model(kind string, shape data.Shape) (models.Model, error) {
+	width := func(def int) int {
+		if a.hidden > 0 {
+			return a.hidden
+		}
+		return def
+	}
+	var m models.Model
+	switch kind {
+	case "glow":
+		cfg := glow.Default()
+		cfg.Levels, cfg.Steps, cfg.Hidden, cfg.Size = a.levels, a.steps, width(cfg.Hidden), a.size
+		cfg.Channels, cfg.ImageSize = shape.C, shape.H
+		m = models.Glow{Cfg: cfg}
+		return m, cfg.Validate()
+	case "vae":
+		cfg := vae.Default()
+		cfg.Hidden, cfg.Latent, cfg.Size = width(cfg.Hidden), a.latent, a.size
+		cfg.Channels, cfg.ImageSize = shape.C, shape.H
+		m = models.VAE{Cfg: cfg}
+		return m, cfg.Validate()
+	case "ddpm":
+		cfg := ddpm.Default()
+		cfg.Base, cfg.Size, cfg.Attention = width(cfg.Base), a.size, a.attention
+		cfg.Channels, cfg.ImageSize = shape.C, shape.H
+		m = models.DDPM{Cfg: cfg, Step: 1}
+		return m, cfg.Validate()
+	}
+	return nil, fmt.Errorf("--model %q: want one of %v", kind, models.Kinds)
+}
+
+// unitOf names the unit of a model's NLL column.
+func unitOf(m models.Model) string {
+	if m.Kind() == "ddpm" {
+		return "L_t per dimension"
+	}
+	return "bits/dim"
 }
