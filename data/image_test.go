@@ -9,6 +9,7 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -211,4 +212,39 @@ func FuzzDecodeImage(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestJPEGRoundTrip checks that the round trip changes pixels a little, as JPEG at quality 75
+// does, and blurs colour detail (4:2:0 chroma subsampling) more than brightness detail.
+func TestJPEGRoundTrip(t *testing.T) {
+	const side = 16
+	s := &Set{N: 2, Shape: Shape{H: side, W: side, C: 3}, Pix: make([]uint8, 2*side*side*3)}
+	for i := 0; i < 2*side*side; i++ {
+		x, y := i%side, (i/side)%side
+		s.Pix[3*i], s.Pix[3*i+1], s.Pix[3*i+2] = uint8(8*x+40), uint8(8*y+40), 128
+		if i >= side*side && (x+y)%2 == 0 { // image 1: a red/blue checkerboard of equal brightness
+			s.Pix[3*i], s.Pix[3*i+1], s.Pix[3*i+2] = 200, 60, 60
+		} else if i >= side*side {
+			s.Pix[3*i], s.Pix[3*i+1], s.Pix[3*i+2] = 60, 60, 200
+		}
+	}
+	orig := append([]uint8(nil), s.Pix...)
+	if err := JPEGRoundTrip(s, JPEGQuality); err != nil {
+		t.Fatal(err)
+	}
+	meanAbs := func(img int) float64 {
+		var d float64
+		n := side * side * 3
+		for k := img * n; k < (img+1)*n; k++ {
+			d += math.Abs(float64(s.Pix[k]) - float64(orig[k]))
+		}
+		return d / float64(n)
+	}
+	smooth, checker := meanAbs(0), meanAbs(1)
+	if smooth == 0 || smooth > 4 {
+		t.Errorf("smooth image: mean absolute change %.2f, want small but non-zero", smooth)
+	}
+	if checker < 3*smooth {
+		t.Errorf("colour checkerboard changed by %.2f, smooth image by %.2f: chroma was not subsampled", checker, smooth)
+	}
 }

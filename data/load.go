@@ -12,6 +12,8 @@ var rawSets = map[string]string{
 	"cifar10:lossless":  "cifar10_train_lossless_4000",
 	"gtsrb:train":       "gtsrb_train_32x32_20000",
 	"gtsrb:test":        "gtsrb_test_32x32_5000",
+	"gtsrb:train-raw":   "gtsrb_train_32x32_20000",
+	"gtsrb:test-raw":    "gtsrb_test_32x32_5000",
 	"omniglot":          "omniglot_bg_small_28x28",
 	"omniglot:inverted": "omniglot_bg_small_28x28",
 }
@@ -92,9 +94,16 @@ func load(sp Spec, opts Options) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	if sp.Variant == "inverted" {
+	switch {
+	case sp.Variant == "inverted":
 		for i, p := range s.Pix {
 			s.Pix[i] = 255 - p
+		}
+	case sp.Kind == "gtsrb" && (sp.Variant == "train" || sp.Variant == "test"):
+		// GTSRB is stored losslessly; CIFAR-10 went through JPEG. Give GTSRB the same round trip
+		// so that compression is no cue (gtsrb:train-raw and gtsrb:test-raw skip it).
+		if err := JPEGRoundTrip(s, JPEGQuality); err != nil {
+			return nil, err
 		}
 	}
 	return s, nil

@@ -29,7 +29,7 @@ var variants = map[string][]string{
 	"mnist":        {"train", "test"},
 	"fashionmnist": {"train", "test"},
 	"cifar10":      {"train", "test", "lossless"},
-	"gtsrb":        {"train", "test"},
+	"gtsrb":        {"train", "test", "train-raw", "test-raw"},
 	"omniglot":     {"", "inverted"},
 	"noise":        {"uniform"},
 }
@@ -37,7 +37,8 @@ var variants = map[string][]string{
 // ParseSpec parses a data set spec:
 //
 //	mnist:train  mnist:test  fashionmnist:train  fashionmnist:test
-//	cifar10:train  cifar10:test  cifar10:lossless  gtsrb:train  gtsrb:test
+//	cifar10:train  cifar10:test  cifar10:lossless  gtsrb:train  gtsrb:test (JPEG round trip at
+//	quality 75, as CIFAR-10 had)  gtsrb:train-raw  gtsrb:test-raw (as stored)
 //	omniglot  omniglot:inverted  noise:uniform  dir:PATH  file:PATH
 //
 // optionally followed by a range of images [START:END], either bound omitted for the start or
