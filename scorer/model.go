@@ -111,6 +111,24 @@ func (m *Model) Detector(b int) (*ood.Detector, error) {
 // ImageShape is the shape images are brought to before padding to the model's input.
 func (m *Model) ImageShape() data.Shape { return m.Net.ImageShape() }
 
+// SetDDPMStep makes a DDPM score at diffusion step t (1-based; the default is 1). Other kinds
+// accept only the default.
+func (m *Model) SetDDPMStep(t int) error {
+	d, ok := m.Net.(models.DDPM)
+	if !ok {
+		if t != 1 {
+			return fmt.Errorf("%s: a diffusion step applies to DDPM models; this one is a %s", m.Name, m.Net.Kind())
+		}
+		return nil
+	}
+	if t < 1 || t > d.Cfg.Steps {
+		return fmt.Errorf("%s: diffusion step %d outside 1..%d", m.Name, t, d.Cfg.Steps)
+	}
+	d.Step = t
+	m.Net = d
+	return nil
+}
+
 // Glow returns the configuration of a Glow model, or an error naming what needs one.
 func (m *Model) Glow(what string) (glow.Config, error) {
 	if g, ok := m.Net.(models.Glow); ok {

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/oodgpu/oodgpu/data"
+	"github.com/oodgpu/oodgpu/models"
 	"github.com/oodgpu/oodgpu/ood"
 	"github.com/oodgpu/oodgpu/scorer"
 )
@@ -26,7 +27,7 @@ func newBenchCmd() *cobra.Command {
 		batches                 string
 		seed                    uint64
 		mdPath, csvPath, figDir string
-		perfN                   int
+		perfN, ddpmStep         int
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -38,6 +39,9 @@ func newBenchCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			m, err := openModel(modelPath)
 			if err != nil {
+				return err
+			}
+			if err := m.SetDDPMStep(ddpmStep); err != nil {
 				return err
 			}
 			groups, err := parseBatches(batches)
@@ -97,6 +101,12 @@ func newBenchCmd() *cobra.Command {
 			fmt.Fprintf(cmd.ErrOrStderr(), "\noodgpu: features of %d images (B = %v) in %.0f s on %s: %.1f images/s\n",
 				total, groups, elapsed.Seconds(), exec.Name(), float64(total)/elapsed.Seconds())
 			train := m.Meta.TrainingData
+			switch net := m.Net.(type) {
+			case models.DDPM:
+				train = fmt.Sprintf("ddpm (t = %d), %s", net.Step, train)
+			case models.VAE:
+				train = "vae, " + train
+			}
 			tab := &ood.Table{}
 			rocs := map[int][]rocCurve{}
 			var notes []string
@@ -194,6 +204,7 @@ func newBenchCmd() *cobra.Command {
 	fl.StringVar(&mdPath, "md", "", "write the Markdown report to this file instead of standard output")
 	fl.StringVar(&csvPath, "csv", "", "write every metric as CSV to this file")
 	fl.StringVar(&figDir, "figures", "", "write ROC curves and NLL histograms (PNG) into this folder")
+	fl.IntVar(&ddpmStep, "ddpm-t", 1, "the diffusion step t at which a DDPM is scored (L_t)")
 	fl.IntVar(&perfN, "perf", 0, "also time per-sample features on N images against PyTorch (python3-torch) on this machine")
 	return cmd
 }
