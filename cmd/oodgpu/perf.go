@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/oodgpu/oodgpu/data"
 	"github.com/oodgpu/oodgpu/graph"
 	"github.com/oodgpu/oodgpu/models/glow"
@@ -85,4 +87,46 @@ func exec_(name string, args ...string) ([]byte, error) {
 	cmd := exec.Command(name, args...)
 	cmd.Stderr = os.Stderr
 	return cmd.Output()
+}
+
+func newPerfCmd() *cobra.Command {
+	var (
+		dev       deviceFlags
+		modelPath string
+		spec      string
+		dataDir   string
+		seed      uint64
+	)
+	cmd := &cobra.Command{
+		Use:   "perf",
+		Short: "Time per-sample (B = 1) features against PyTorch on this machine (what bench --perf adds to its report)",
+		Long: "Times oodgpu's per-sample gradient features on the images of --data, then the PyTorch oracle's\n" +
+			"per-image loop (one backward pass and one host read per parameter tensor, the paper's way) and,\n" +
+			"where the installed torch has torch.func, vmap, on the same Glow, images and machine.\n" +
+			"Needs python3 with torch (Debian: python3-torch).",
+		Example: "  oodgpu perf --device cpu --data 'fashionmnist:test[:100]'",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m, err := openModel(modelPath)
+			if err != nil {
+				return err
+			}
+			exec, err := dev.executor(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			set, err := loadSet(spec, dataDir)
+			if err != nil {
+				return err
+			}
+			return perfReport(cmd.Context(), cmd.OutOrStdout(), m, exec, set, set.N, seed)
+		},
+	}
+	dev.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&modelPath, "model", "", "Glow weight file (default: the embedded FashionMNIST Glow)")
+	fl.StringVar(&spec, "data", "fashionmnist:test[:100]", "images to time")
+	fl.StringVar(&dataDir, "data-dir", "", "directory of the colour data sets (default $OODGPU_DATA)")
+	fl.Uint64Var(&seed, "seed", 1, "dequantization seed")
+	return cmd
 }
