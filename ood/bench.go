@@ -1,9 +1,12 @@
 package ood
 
 import (
+	"encoding/csv"
 	"fmt"
 	"io"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -124,16 +127,56 @@ func (t *Table) Markdown(w io.Writer) error {
 	return err
 }
 
+// csvHeader is the first line of Table.CSV.
+var csvHeader = []string{"train", "test", "method", "B", "auroc", "aupr_in", "aupr_out", "fpr_at_95_tpr"}
+
 // CSV writes every cell with all metrics.
 func (t *Table) CSV(w io.Writer) error {
-	if _, err := fmt.Fprintln(w, "train,test,method,B,auroc,aupr_in,aupr_out,fpr_at_95_tpr"); err != nil {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
 		return err
 	}
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
 	for _, c := range t.Cells {
-		if _, err := fmt.Fprintf(w, "%s,%s,%s,%d,%.4f,%.4f,%.4f,%.4f\n", c.Train, c.Test, c.Method, c.B,
-			c.AUROC, c.AUPRIn, c.AUPROut, c.FPR95TPR); err != nil {
+		if err := cw.Write([]string{c.Train, c.Test, c.Method, strconv.Itoa(c.B), f(c.AUROC), f(c.AUPRIn), f(c.AUPROut), f(c.FPR95TPR)}); err != nil {
 			return err
 		}
 	}
-	return nil
+	cw.Flush()
+	return cw.Error()
+}
+
+// ReadTableCSV reads cells written by Table.CSV and appends them to t.
+func (t *Table) ReadTableCSV(r io.Reader) error {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = len(csvHeader)
+	head, err := cr.Read()
+	if err != nil {
+		return fmt.Errorf("ood: table CSV: %w", err)
+	}
+	if strings.Join(head, ",") != strings.Join(csvHeader, ",") {
+		return fmt.Errorf("ood: table CSV: header %q, want %q", strings.Join(head, ","), strings.Join(csvHeader, ","))
+	}
+	for line := 2; ; line++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("ood: table CSV: %w", err)
+		}
+		c := Cell{Train: rec[0], Test: rec[1], Method: rec[2]}
+		if c.B, err = strconv.Atoi(rec[3]); err != nil || c.B < 1 {
+			return fmt.Errorf("ood: table CSV line %d: B %q", line, rec[3])
+		}
+		vals := []*float64{&c.AUROC, &c.AUPRIn, &c.AUPROut, &c.FPR95TPR}
+		for i, v := range vals {
+			x, err := strconv.ParseFloat(rec[4+i], 64)
+			if err != nil || math.IsNaN(x) || x < 0 || x > 1 {
+				return fmt.Errorf("ood: table CSV line %d: %s %q is not in [0, 1]", line, csvHeader[4+i], rec[4+i])
+			}
+			*v = x
+		}
+		t.Cells = append(t.Cells, c)
+	}
 }

@@ -100,6 +100,19 @@ func TestTrainOtherKinds(t *testing.T) {
 	}
 }
 
+// TestTable merges the committed FashionMNIST bench CSV with a second one into one table.
+func TestTable(t *testing.T) {
+	other := filepath.Join(t.TempDir(), "mnist.csv")
+	csv := "train,test,method,B,auroc,aupr_in,aupr_out,fpr_at_95_tpr\nmnist:train,fashionmnist:test,NLL,1,0.9000,0.9,0.9,0.1\n"
+	if err := os.WriteFile(other, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := run(t, "table", "../../docs/results-fashionmnist.csv", other)
+	if !strings.Contains(out, "| fashionmnist:train | mnist:train |") || !strings.Contains(out, "| NLL | 1 | fashionmnist:test | - | 0.900 |") {
+		t.Fatalf("table printed %q", out)
+	}
+}
+
 // TestHSV writes a colour PNG and prints its RGB-to-HSV shift.
 func TestHSV(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "red.png")
