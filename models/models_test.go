@@ -1,6 +1,7 @@
 package models
 
 import (
+	"context"
 	"encoding/json"
 	"math/rand/v2"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/oodgpu/oodgpu/data"
 	"github.com/oodgpu/oodgpu/graph"
+	"github.com/oodgpu/oodgpu/graph/cpu"
 	"github.com/oodgpu/oodgpu/models/ddpm"
 	"github.com/oodgpu/oodgpu/models/glow"
 	"github.com/oodgpu/oodgpu/models/vae"
@@ -75,6 +77,36 @@ func TestFromMetaErrors(t *testing.T) {
 	} {
 		if _, err := FromMeta(c.meta); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one mentioning %q", c.meta.Kind, err, c.want)
+		}
+	}
+}
+
+// TestSample draws a few images from each kind with initial parameters: the right count and
+// shape, and the same pixels for the same seed.
+func TestSample(t *testing.T) {
+	kinds := []Model{
+		Glow{glow.Config{Levels: 2, Steps: 1, Hidden: 4, Channels: 1, Size: 8, ImageSize: 6, Bins: 256, Seed: 1}},
+		VAE{vae.Config{Channels: 3, Size: 8, Hidden: 4, Latent: 2}},
+		DDPM{Cfg: ddpm.Config{Channels: 1, Size: 8, Base: 8, Mults: []int{1, 2}, Steps: 5, BetaStart: 1e-4, BetaEnd: 0.02}, Step: 1},
+	}
+	for _, m := range kinds {
+		params, err := m.InitParams(3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sets []*data.Set
+		for range 2 {
+			s, err := Sample(context.Background(), cpu.New(), m, params, SampleOptions{N: 3, Seed: 9, Temperature: 0.7})
+			if err != nil {
+				t.Fatalf("%s: %v", m.Kind(), err)
+			}
+			sets = append(sets, s)
+		}
+		if sets[0].N != 3 || sets[0].Shape != m.ImageShape() || len(sets[0].Pix) != 3*m.ImageShape().Size() {
+			t.Errorf("%s: %d samples of %v", m.Kind(), sets[0].N, sets[0].Shape)
+		}
+		if string(sets[0].Pix) != string(sets[1].Pix) {
+			t.Errorf("%s: the same seed gave different samples", m.Kind())
 		}
 	}
 }

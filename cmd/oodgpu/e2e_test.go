@@ -113,6 +113,24 @@ func TestTable(t *testing.T) {
 	}
 }
 
+// TestSample writes a grid of samples of the embedded model.
+func TestSample(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "grid.png")
+	out := run(t, "sample", "--device", "cpu", "--n", "4", "--scale", "1", "--out", path)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("%v (printed %q)", err, out)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() != 2*(28+2)+2 || b.Dy() != 2*(28+2)+2 {
+		t.Errorf("grid of 4 28x28 samples is %v", b)
+	}
+}
+
 // TestHSV writes a colour PNG and prints its RGB-to-HSV shift.
 func TestHSV(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "red.png")
@@ -165,6 +183,7 @@ func TestBadInputs(t *testing.T) {
 		{[]string{"site", "--web", dir, "--out", filepath.Join(dir, "site")}, "make wasm"},
 		{[]string{"serve", "--device", "cpu", "--model", filepath.Join(dir, "missing.safetensors")}, "missing.safetensors"},
 		{[]string{"serve", "--device", "cpu", "--addr", "127.0.0.1:99999"}, "99999"},
+		{[]string{"sample", "--device", "cpu"}, "--out"},
 		{[]string{"train", "--device", "cpu", "--model", "pixelcnn", "--out", filepath.Join(dir, "m.safetensors")}, "pixelcnn"},
 		{[]string{"train", "--device", "cpu", "--init-from", corrupt, "--out", filepath.Join(dir, "m.safetensors")}, "--init-from"},
 	}

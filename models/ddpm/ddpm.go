@@ -81,15 +81,19 @@ func ParseConfig(raw json.RawMessage) (Config, error) {
 	return c, c.Validate()
 }
 
+// Beta is beta_t of the linear schedule (1-based, 1 <= t <= Steps).
+func (c Config) Beta(t int) float64 {
+	if c.Steps == 1 {
+		return c.BetaStart
+	}
+	return c.BetaStart + (c.BetaEnd-c.BetaStart)*float64(t-1)/float64(c.Steps-1)
+}
+
 // AlphaBar is the cumulative product of (1 - beta_s) for s = 1..t (1-based, 1 <= t <= Steps).
 func (c Config) AlphaBar(t int) float64 {
 	ab := 1.0
 	for s := 1; s <= t; s++ {
-		beta := c.BetaStart
-		if c.Steps > 1 {
-			beta += (c.BetaEnd - c.BetaStart) * float64(s-1) / float64(c.Steps-1)
-		}
-		ab *= 1 - beta
+		ab *= 1 - c.Beta(s)
 	}
 	return ab
 }
@@ -178,9 +182,33 @@ func Build(g *graph.Graph, cfg Config, batch int) (*Net, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	eps := g.Input(InputEps, batch, cfg.Channels, cfg.Size, cfg.Size)
+	pred := epsNet(g, cfg, batch)
+	loss := g.Sum(g.Square(g.Sub(eps, pred)), 1, 2, 3)
+	net := &Net{Loss: loss, LogLik: g.Neg(loss), PerDim: g.MulScalar(loss, float32(1/float64(cfg.Dims())))}
+	if err := g.Err(); err != nil {
+		return nil, fmt.Errorf("ddpm: %w", err)
+	}
+	return net, nil
+}
+
+// BuildEpsilon adds the noise-prediction network alone, eps_theta(x_t, t) [B C S S] from the
+// inputs "xt" and "temb", for sampling.
+func BuildEpsilon(g *graph.Graph, cfg Config, batch int) (*graph.Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	pred := epsNet(g, cfg, batch)
+	if err := g.Err(); err != nil {
+		return nil, fmt.Errorf("ddpm: %w", err)
+	}
+	return pred, nil
+}
+
+// epsNet is the U-Net on the inputs "xt" and "temb".
+func epsNet(g *graph.Graph, cfg Config, batch int) *graph.Node {
 	c, s, base := cfg.Channels, cfg.Size, cfg.Base
 	xt := g.Input(InputXt, batch, c, s, s)
-	eps := g.Input(InputEps, batch, c, s, s)
 	temb := g.Input(InputTemb, batch, base)
 	u := &builder{g: g, edim: 4 * base, b: batch}
 	u.emb = u.linear("temb.1", g.Silu(u.linear("temb.0", temb, base, 4*base)), 4*base, 4*base)
@@ -212,13 +240,7 @@ func Build(g *graph.Graph, cfg Config, batch int) (*Net, error) {
 			side *= 2
 		}
 	}
-	pred := u.conv("out", g.Silu(u.norm("out.norm", h, ch)), ch, c, 3, 1)
-	loss := g.Sum(g.Square(g.Sub(eps, pred)), 1, 2, 3)
-	net := &Net{Loss: loss, LogLik: g.Neg(loss), PerDim: g.MulScalar(loss, float32(1/float64(cfg.Dims())))}
-	if err := g.Err(); err != nil {
-		return nil, fmt.Errorf("ddpm: %w", err)
-	}
-	return net, nil
+	return u.conv("out", g.Silu(u.norm("out.norm", h, ch)), ch, c, 3, 1)
 }
 
 // TimeEmbedding is the sinusoidal embedding of step t in dim dimensions: sin(t f_i) then

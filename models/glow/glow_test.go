@@ -299,3 +299,74 @@ func featureGraph(t *testing.T, cfg Config, n int, groups ...int) (*graph.Graph,
 	}
 	return g, outs
 }
+
+// TestSamplerRoundTrip samples images from noise and runs them forward: the forward pass must
+// recover the sampler's latents, and at temperature 0 the top latent is the prior mean.
+func TestSamplerRoundTrip(t *testing.T) {
+	cfg := Config{Levels: 3, Steps: 2, Hidden: 8, Channels: 1, Size: 8, Bins: 256, Seed: 3}
+	const batch = 2
+	params := randomParams(t, cfg, 7)
+	ctx, e := context.Background(), cpu.New()
+	for _, temp := range []float32{0, 0.8} {
+		gs := graph.New()
+		smp, err := BuildSampler(gs, cfg, batch, params, temp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps, err := graph.Compile(gs, append([]*graph.Node{smp.X}, smp.Latents...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		feeds := graph.Feeds{}
+		r := rand.New(rand.NewPCG(2, 2))
+		for _, in := range gs.Inputs() {
+			n := graph.Zeros(in.Shape()...)
+			for i := range n.Data {
+				n.Data[i] = float32(r.NormFloat64())
+			}
+			feeds[in.LeafName()] = n
+		}
+		for _, p := range gs.Params() {
+			feeds[p.LeafName()] = params[p.LeafName()]
+		}
+		out, err := e.Run(ctx, ps, feeds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := graph.New()
+		net, err := Build(g, cfg, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := graph.Compile(g, net.Latents...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ff := graph.Feeds{"x": out[0]}
+		for k, v := range params {
+			ff[k] = v
+		}
+		back, err := e.Run(ctx, p, ff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range back {
+			for j, v := range back[i].Data {
+				if w := out[1+i].Data[j]; math.Abs(float64(v-w)) > 1e-3*(1+math.Abs(float64(w))) {
+					t.Fatalf("temperature %g, latent %d[%d]: sampled %g, recovered %g", temp, i, j, w, v)
+				}
+			}
+		}
+		if temp == 0 {
+			top := out[len(out)-1]
+			mean := params["top.mean"].Data
+			c := top.Shape[1]
+			per := top.Shape[2] * top.Shape[3]
+			for j, v := range top.Data {
+				if m := mean[(j/per)%c]; math.Abs(float64(v-m)) > 1e-6 {
+					t.Fatalf("temperature 0: top latent %g, prior mean %g", v, m)
+				}
+			}
+		}
+	}
+}

@@ -20,6 +20,34 @@ type Inverse struct {
 // from params (the LU factors) and baked in as constants; the other parameters are graph
 // parameters with the same names as in Build.
 func BuildInverse(g *graph.Graph, cfg Config, batch int, params graph.Feeds) (*Inverse, error) {
+	return buildInverse(g, cfg, batch, params, func(_ *builder, name string, shape graph.Shape, _ *graph.Node, _ int) *graph.Node {
+		return g.Input(name, shape...)
+	})
+}
+
+// BuildSampler appends a sampler to g: the inverse flow fed with latents drawn from the model's
+// priors at temperature t, z = mean + t exp(logs) eps, where the split priors depend on the
+// coarser latents as in the forward pass. Its inputs "eps.0", "eps.1", ... and "eps.top" are
+// standard normal noise shaped like Net.Latents; Inverse.Latents are the sampled latents.
+func BuildSampler(g *graph.Graph, cfg Config, batch int, params graph.Feeds, t float32) (*Inverse, error) {
+	return buildInverse(g, cfg, batch, params, func(b *builder, name string, shape graph.Shape, z1 *graph.Node, level int) *graph.Node {
+		eps := g.Input("eps"+name[1:], shape...)
+		var mean, logs *graph.Node
+		if z1 == nil {
+			mean = g.Param("top.mean", 1, shape[1], 1, 1)
+			logs = g.Param("top.logs", 1, shape[1], 1, 1)
+		} else {
+			mean, logs = b.interleaved(b.zeroConv(fmt.Sprintf("split.%d.prior", level), z1, 2*z1.Shape()[1]))
+		}
+		return g.Add(mean, g.Mul(g.Exp(logs), g.MulScalar(eps, t)))
+	})
+}
+
+// latentFunc gives the latent named name ("z.0", ..., "z.top") of shape; z1 is the half it is
+// concatenated with (nil for the top latent) and level its level.
+type latentFunc func(b *builder, name string, shape graph.Shape, z1 *graph.Node, level int) *graph.Node
+
+func buildInverse(g *graph.Graph, cfg Config, batch int, params graph.Feeds, latent latentFunc) (*Inverse, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -29,18 +57,14 @@ func BuildInverse(g *graph.Graph, cfg Config, batch int, params graph.Feeds) (*I
 		return nil, err
 	}
 	b := &builder{g: g, cfg: cfg, batch: batch, net: &Net{Config: cfg}}
-	inv := &Inverse{}
-	for i, z := range fwd.Latents {
-		name := fmt.Sprintf("z.%d", i)
-		if i == len(fwd.Latents)-1 {
-			name = "z.top"
-		}
-		inv.Latents = append(inv.Latents, g.Input(name, z.Shape()...))
-	}
-	h := inv.Latents[len(inv.Latents)-1]
+	inv := &Inverse{Latents: make([]*graph.Node, len(fwd.Latents))}
+	top := len(fwd.Latents) - 1
+	inv.Latents[top] = latent(b, "z.top", fwd.Latents[top].Shape(), nil, cfg.Levels-1)
+	h := inv.Latents[top]
 	k := len(fwd.InvConvs) - 1
 	for l := cfg.Levels - 1; l >= 0; l-- {
 		if l < cfg.Levels-1 {
+			inv.Latents[l] = latent(b, fmt.Sprintf("z.%d", l), fwd.Latents[l].Shape(), h, l)
 			h = g.Concat(1, h, inv.Latents[l])
 		}
 		for s := cfg.Steps - 1; s >= 0; s-- {

@@ -99,11 +99,6 @@ func Build(g *graph.Graph, cfg Config, batch int) (*Net, error) {
 		b := g.Param(name+".bias", cout, 1, 1)
 		return g.Add(g.Conv2D(in, w, stride, pad), b)
 	}
-	deconv := func(name string, in *graph.Node, cin, cout int) *graph.Node {
-		w := g.Param(name+".weight", cin, cout, 4, 4)
-		b := g.Param(name+".bias", cout, 1, 1)
-		return g.Add(g.ConvTranspose2D(in, w, 2, 1, 0), b)
-	}
 	linear := func(name string, in *graph.Node, fin, fout int) *graph.Node {
 		return g.Add(g.Matmul(in, g.Param(name+".weight", fin, fout)), g.Param(name+".bias", fout))
 	}
@@ -119,12 +114,7 @@ func Build(g *graph.Graph, cfg Config, batch int) (*Net, error) {
 	logvar := g.SliceAxis(stats, 1, l, 2*l)
 	z := g.Add(mu, g.Mul(g.Exp(g.MulScalar(logvar, 0.5)), eps))
 
-	// Decoder: S/8 -> S/4 -> S/2 -> S, then the logistic means.
-	d := g.Reshape(g.Silu(linear("dec.in", z, l, flat)), batch, 4*h, s/8, s/8)
-	d = g.Silu(deconv("dec.1", d, 4*h, 4*h))
-	d = g.Silu(deconv("dec.2", d, 4*h, 2*h))
-	d = g.Silu(deconv("dec.3", d, 2*h, h))
-	mean := conv("dec.out", d, h, c, 3, 1, 1)
+	mean := decoder(g, cfg, z, batch)
 
 	logScale := g.Param("dec.log_scale", c, 1, 1)
 	logp := LogisticLogLik(g, x, mean, logScale, notMin, notMax)
@@ -136,6 +126,35 @@ func Build(g *graph.Graph, cfg Config, batch int) (*Net, error) {
 		return nil, fmt.Errorf("vae: %w", err)
 	}
 	return &Net{ELBO: elbo, BitsPerDim: bpd, Recon: recon, KL: kl}, nil
+}
+
+// decoder maps latents z [B Latent] to the logistic means of the pixels [B C S S]:
+// S/8 -> S/4 -> S/2 -> S.
+func decoder(g *graph.Graph, cfg Config, z *graph.Node, batch int) *graph.Node {
+	c, s, h, l := cfg.Channels, cfg.Size, cfg.Hidden, cfg.Latent
+	flat := 4 * h * (s / 8) * (s / 8)
+	lin := g.Add(g.Matmul(z, g.Param("dec.in.weight", l, flat)), g.Param("dec.in.bias", flat))
+	d := g.Reshape(g.Silu(lin), batch, 4*h, s/8, s/8)
+	for i, io := range [][2]int{{4 * h, 4 * h}, {4 * h, 2 * h}, {2 * h, h}} {
+		name := fmt.Sprintf("dec.%d", i+1)
+		w := g.Param(name+".weight", io[0], io[1], 4, 4)
+		d = g.Silu(g.Add(g.ConvTranspose2D(d, w, 2, 1, 0), g.Param(name+".bias", io[1], 1, 1)))
+	}
+	w := g.Param("dec.out.weight", c, h, 3, 3)
+	return g.Add(g.Conv2D(d, w, 1, 1), g.Param("dec.out.bias", c, 1, 1))
+}
+
+// BuildDecoder adds the decoder alone for batch latents, input "z" [B Latent]: the means of
+// the pixels' logistics [B C S S] on the [-1, 1] scale, for sampling.
+func BuildDecoder(g *graph.Graph, cfg Config, batch int) (*graph.Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	mean := decoder(g, cfg, g.Input("z", batch, cfg.Latent), batch)
+	if err := g.Err(); err != nil {
+		return nil, fmt.Errorf("vae: decoder: %w", err)
+	}
+	return mean, nil
 }
 
 // LogisticLogLik is the log-probability of each 8-bit pixel k, given as x = 2k/255 - 1, under a
