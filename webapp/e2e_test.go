@@ -5,6 +5,7 @@ package webapp
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -292,6 +293,46 @@ func TestBadFilesInBrowser(t *testing.T) {
 	if rows[2].Error != "" || rows[2].Score == "" {
 		t.Errorf("%s beside the bad files: %+v", rows[2].Name, rows[2])
 	}
+}
+
+// TestDropInBrowser drops a file on the drop zone, as a user dragging an image onto the page
+// does, and checks its score against `oodgpu score`.
+func TestDropInBrowser(t *testing.T) {
+	chromium.Path(t)
+	want := nativeScores(t, inImage)
+	srv := startServer(t, buildWasm(t))
+	b, err := os.ReadFile(inImage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := chromium.Start(t, false)
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/?backend=cpu")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector("#status").textContent.startsWith("Ready")`,
+		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(3*time.Minute))); err != nil {
+		t.Fatalf("the page did not get ready: %v", err)
+	}
+	drop := fmt.Sprintf(`(() => {
+		const bytes = Uint8Array.from(atob(%q), c => c.charCodeAt(0));
+		const dt = new DataTransfer();
+		dt.items.add(new File([bytes], "dropped.png", {type: "image/png"}));
+		document.querySelector("#drop").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+		return true;
+	})()`, base64.StdEncoding.EncodeToString(b))
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](drop)); err != nil {
+		t.Fatalf("dropping: %v", err)
+	}
+	raw, err := chromedp.Run(ctx, chromedp.Poll[string](`document.querySelectorAll("tr.result").length > 0 && `+readRows,
+		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(2*time.Minute)))
+	if err != nil {
+		t.Fatalf("waiting for the dropped file's result: %v", err)
+	}
+	var rows []pageRow
+	if err := json.Unmarshal([]byte(raw), &rows); err != nil || len(rows) != 1 || rows[0].Name != "dropped.png" {
+		t.Fatalf("rows %s: %v", raw, err)
+	}
+	checkClose(t, "dropped file's gradient score", rows[0].Score, want[0].Score)
 }
 
 // TestRepresentationPageInBrowser drops a colour image on the representation page: it shows
