@@ -6,8 +6,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
@@ -283,15 +285,22 @@ func TestBadFilesInBrowser(t *testing.T) {
 	if err := os.WriteFile(truncated, good[:len(good)/2], 0o644); err != nil {
 		t.Fatal(err)
 	}
+	huge := filepath.Join(dir, "huge.png")
+	if err := os.WriteFile(huge, hugePNGHeader(t, 20000, 20000), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ctx := chromium.Start(t, false)
-	rows, _ := scoreInBrowser(t, ctx, srv.URL+"/?backend=cpu", text, truncated, inImage)
-	for _, r := range rows[:2] {
+	rows, _ := scoreInBrowser(t, ctx, srv.URL+"/?backend=cpu", text, truncated, huge, inImage)
+	for _, r := range rows[:3] {
 		if !strings.Contains(r.Error, "not a usable image") {
 			t.Errorf("%s: message %q, want one saying it is not a usable image", r.Name, r.Error)
 		}
 	}
-	if rows[2].Error != "" || rows[2].Score == "" {
-		t.Errorf("%s beside the bad files: %+v", rows[2].Name, rows[2])
+	if !strings.Contains(rows[2].Error, "20000x20000") {
+		t.Errorf("huge image: message %q, want its size named", rows[2].Error)
+	}
+	if rows[3].Error != "" || rows[3].Score == "" {
+		t.Errorf("%s beside the bad files: %+v", rows[3].Name, rows[3])
 	}
 }
 
@@ -375,6 +384,22 @@ func TestRepresentationPageInBrowser(t *testing.T) {
 		t.Errorf("shift %s bits/dim, largest relative feature difference %s", got.Shift, got.Diff)
 	}
 	t.Logf("representation page: RGB to HSV shift %s bits/dim; features differ by at most %s", got.Shift, got.Diff)
+}
+
+// hugePNGHeader is a 1x1 PNG whose header claims w x h pixels: a decompression bomb's first
+// bytes, which must be refused before any pixel is decoded.
+func hugePNGHeader(t *testing.T, w, h uint32) []byte {
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, 1, 1))); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	// Signature (8), IHDR length (4) and type (4), then width and height; the CRC covers type
+	// and data (17 bytes from offset 12).
+	binary.BigEndian.PutUint32(b[16:], w)
+	binary.BigEndian.PutUint32(b[20:], h)
+	binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29]))
+	return b
 }
 
 // colourPNG draws a 32x32 colour test pattern.
