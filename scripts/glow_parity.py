@@ -22,33 +22,13 @@ where torch.func exists, vmap per-sample gradients. Prints one JSON line.
 import json
 import os
 import math
-import struct
 import sys
 import time
 
 import torch
 import torch.nn.functional as F
 
-TOL = 1e-3      # oodgpu's float32 run
-TOL_F64 = 1e-6  # the same plan run in float64
-
-
-def load_safetensors(path):
-    """Reads a safetensors file (F32 tensors only) into float64 torch tensors and its metadata."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
-    meta = header.pop("__metadata__", {})
-    data = raw[8 + n:]
-    tensors = {}
-    for name, info in header.items():
-        if info["dtype"] != "F32":
-            raise SystemExit(f"{path}: tensor {name} has dtype {info['dtype']}, want F32")
-        begin, end = info["data_offsets"]
-        t = torch.frombuffer(bytearray(data[begin:end]), dtype=torch.float32)
-        tensors[name] = t.reshape(info["shape"]).to(torch.float64)
-    return tensors, meta
+from oracle import TOL, TOL_F64, compare, load_safetensors
 
 
 def squeeze(x):
@@ -132,21 +112,6 @@ def sq_norms(model, params, names, x):
     model.loglik(x).sum().backward()
     return torch.stack([(params[n].grad ** 2).sum() if params[n].grad is not None
                         else torch.zeros((), dtype=torch.float64) for n in names])
-
-
-def compare(what, ours, ref, names=None):
-    """Worst relative difference, with an absolute floor of 1e-6 of the largest value."""
-    ours = ours.to(torch.float64)
-    floor = 1e-6 * ref.abs().max().clamp(min=1e-30)
-    rel = (ours - ref).abs() / torch.maximum(ref.abs(), floor)
-    worst = rel.max().item()
-    where = ""
-    if names is not None:
-        i = int(rel.argmax().item())
-        row, col = divmod(i, rel.shape[1])
-        where = f" (row {row}, {names[col]}: ours {ours[row, col].item():.6g}, torch {ref[row, col].item():.6g})"
-    print(f"{what}: worst relative difference {worst:.3g}{where}")
-    return worst
 
 
 def perf(d, n):

@@ -9,3 +9,8 @@ import _ "embed"
 //
 //go:embed glow_parity.py
 var GlowParity []byte
+
+// Oracle is oracle.py, the helpers glow_parity.py imports: write it beside it.
+//
+//go:embed oracle.py
+var Oracle []byte

@@ -62,6 +62,9 @@ func perfReport(ctx context.Context, w io.Writer, m *scorer.Model, exec graph.Ex
 	if err := os.WriteFile(script, scripts.GlowParity, 0o644); err != nil {
 		return err
 	}
+	if err := os.WriteFile(filepath.Join(dir, "oracle.py"), scripts.Oracle, 0o644); err != nil {
+		return err
+	}
 	out, err := exec_("/usr/bin/python3", script, "--perf", fmt.Sprint(n), dir)
 	if err != nil {
 		return fmt.Errorf("bench --perf: PyTorch oracle (needs Debian's python3-torch): %v\n%s", err, out)

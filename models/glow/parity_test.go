@@ -3,30 +3,14 @@ package glow
 import (
 	"context"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/oodgpu/oodgpu/graph"
 	"github.com/oodgpu/oodgpu/graph/cpu"
+	"github.com/oodgpu/oodgpu/models/oracle"
 )
-
-// python returns Debian's python3 when it has torch, or skips (fails under
-// OODGPU_REQUIRE_TORCH=1, as in CI).
-func python(t *testing.T) string {
-	t.Helper()
-	const py = "/usr/bin/python3"
-	err := exec.Command(py, "-c", "import torch").Run()
-	if err == nil {
-		return py
-	}
-	if os.Getenv("OODGPU_REQUIRE_TORCH") == "1" {
-		t.Fatalf("OODGPU_REQUIRE_TORCH=1 but %s cannot import torch (apt-get install python3-torch): %v", py, err)
-	}
-	t.Skipf("skipping: %s cannot import torch (apt-get install python3-torch)", py)
-	return ""
-}
 
 // TestPyTorchParity runs the default-sized Glow on ten images and has scripts/glow_parity.py
 // recompute the log-likelihoods and every per-layer squared gradient norm, for B = 1 and B = 5, in
@@ -35,7 +19,7 @@ func python(t *testing.T) string {
 // autodiff from float32 rounding (on ill-conditioned layers of other random models the float32
 // values can differ by more: squared norms sum terms that cancel).
 func TestPyTorchParity(t *testing.T) {
-	py := python(t)
+	py := oracle.Python(t)
 	cfg := Default()
 	const n = 10
 	x := randomImages(rand.New(rand.NewPCG(5, 5)), cfg, n)
