@@ -3,6 +3,7 @@ package scorer
 import (
 	"context"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -116,4 +117,28 @@ func TestExpInvariance(t *testing.T) {
 	}
 	t.Logf("NLL %.4f -> %.4f bits/dim (log-det %.4f), features differ by at most %.2g over %d layers",
 		inv.NLLX, inv.NLLT, inv.LogDetShift, inv.MaxRelDiff, inv.Layers)
+}
+
+// TestZooModels opens every weight file in models/zoo: each is a model with detectors for
+// B = 1 and 5, trained on the data its metadata names.
+func TestZooModels(t *testing.T) {
+	paths, err := filepath.Glob("../models/zoo/*.safetensors")
+	if err != nil || len(paths) < 2 {
+		t.Fatalf("zoo files %v: %v", paths, err)
+	}
+	for _, p := range paths {
+		m, err := Load(p)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		for _, b := range []int{1, 5} {
+			if _, err := m.Detector(b); err != nil {
+				t.Errorf("%s: %v", p, err)
+			}
+		}
+		if !strings.Contains(filepath.Base(p), strings.SplitN(m.Meta.TrainingData, ":", 2)[0]) {
+			t.Errorf("%s was trained on %q", p, m.Meta.TrainingData)
+		}
+	}
 }
