@@ -118,6 +118,7 @@ func newTrainCmd() *cobra.Command {
 			opt.Checkpoint = ckpt
 			opt.Progress = cmd.ErrOrStderr()
 			opt.Log = cmd.OutOrStdout()
+			opt.Unit = unitOf(net)
 			if g, ok := net.(models.Glow); ok && initFrom == "" {
 				if _, statErr := os.Stat(ckpt); !opt.Resume || statErr != nil {
 					idx := rand.New(rand.NewPCG(opt.Seed, 99)).Perm(set.N)[:min(initBatch, set.N)]

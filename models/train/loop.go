@@ -50,13 +50,15 @@ type Options struct {
 	Progress        io.Writer    // progress bar (nil: none)
 	Log             io.Writer    // one line every LogEvery steps (nil: none)
 	LogEvery        int
+	// Unit names the objective in the progress bar and log ("bits/dim" when empty).
+	Unit string
 }
 
 // Result summarizes a run.
 type Result struct {
 	Steps        int
 	Images       int
-	LastLoss     float64 // mean bits/dim over the last LogEvery steps
+	LastLoss     float64 // mean objective over the last LogEvery steps
 	Elapsed      time.Duration
 	ImagesPerSec float64
 }
@@ -109,6 +111,10 @@ func Run(ctx context.Context, exec graph.Executor, task Task, params graph.Feeds
 			progressbar.OptionSetDescription("training"))
 		_ = bar.Set(start)
 	}
+	unit := opt.Unit
+	if unit == "" {
+		unit = "bits/dim"
+	}
 	began := time.Now()
 	var perm []int
 	permEpoch := -1
@@ -153,12 +159,12 @@ func Run(ctx context.Context, exec graph.Executor, task Task, params graph.Feeds
 		res.Images += opt.Batch
 		rate := float64(res.Images) / time.Since(began).Seconds()
 		if bar != nil {
-			bar.Describe(fmt.Sprintf("%.3f bits/dim, %.1f img/s", l, rate))
+			bar.Describe(fmt.Sprintf("%.3f %s, %.1f img/s", l, unit, rate))
 			_ = bar.Add(1)
 		}
 		if opt.Log != nil && opt.LogEvery > 0 && (step+1)%opt.LogEvery == 0 {
-			fmt.Fprintf(opt.Log, "step %d/%d epoch %.2f: %.4f bits/dim (mean of last %d), %.1f img/s\n",
-				step+1, total, float64(step+1)/float64(perEpoch), mean(window), len(window), rate)
+			fmt.Fprintf(opt.Log, "step %d/%d epoch %.2f: %.4f %s (mean of last %d), %.1f img/s\n",
+				step+1, total, float64(step+1)/float64(perEpoch), mean(window), unit, len(window), rate)
 		}
 		if opt.Checkpoint != "" && opt.CheckpointEvery > 0 && (step+1)%opt.CheckpointEvery == 0 {
 			if err := save(opt.Checkpoint, params, adam, opt.Meta, step+1, opt.Seed); err != nil {
