@@ -62,8 +62,8 @@ func newFitCmd() *cobra.Command {
 					return err
 				}
 				ds = append(ds, d)
-				fmt.Fprintf(cmd.OutOrStdout(), "B=%d: %d rows, %d of %d layers kept, H = %.4f bits/dim, threshold %.2f at %.0f%% recall\n",
-					b, d.FitRows, len(d.Gaussian.Keep), len(d.Gaussian.Layers), d.Typicality.H, d.Threshold, 100*recall)
+				fmt.Fprintf(cmd.OutOrStdout(), "B=%d: %d rows, %d of %d layers kept, H = %.4f %s, threshold %.2f at %.0f%% recall\n",
+					b, d.FitRows, len(d.Gaussian.Keep), len(d.Gaussian.Layers), d.Typicality.H, unitOf(m.Net), d.Threshold, 100*recall)
 				for _, why := range d.Gaussian.Dropped {
 					fmt.Fprintf(cmd.OutOrStdout(), "  dropped %s\n", why)
 				}
