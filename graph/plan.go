@@ -33,7 +33,12 @@ type Executor interface {
 	// Name describes the executor and its device, for logs.
 	Name() string
 	// Run executes p with the given feeds and returns the values of p.Outputs in order.
+	// Executors keep p's buffers between runs, until Forget.
 	Run(ctx context.Context, p *Plan, feeds Feeds) ([]*Tensor, error)
+	// Forget releases what the executor keeps for p. Whoever compiles a plan for a bounded
+	// task forgets it after, so that long-lived processes (the server, the browser app) do
+	// not accumulate buffers.
+	Forget(p *Plan)
 }
 
 // Compile orders the nodes that outputs depend on and assigns storage slots by liveness.

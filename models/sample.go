@@ -90,6 +90,7 @@ func runWithNoise(ctx context.Context, exec graph.Executor, g *graph.Graph, out 
 	if err != nil {
 		return nil, err
 	}
+	defer exec.Forget(p)
 	feeds := graph.Feeds{}
 	for _, in := range g.Inputs() {
 		t := graph.Zeros(in.Shape()...)
@@ -121,6 +122,7 @@ func ancestral(ctx context.Context, exec graph.Executor, cfg ddpm.Config, params
 	if err != nil {
 		return nil, err
 	}
+	defer exec.Forget(p)
 	xt := graph.Zeros(n, cfg.Channels, cfg.Size, cfg.Size)
 	for i := range xt.Data {
 		xt.Data[i] = float32(r.NormFloat64())

@@ -56,6 +56,11 @@ func (e *Extractor) Run(ctx context.Context, n int, progress func(done int)) (*F
 		}
 	}
 	plans := map[int]*graph.Plan{}
+	defer func() {
+		for _, p := range plans {
+			e.Exec.Forget(p)
+		}
+	}()
 	f := &Features{Rows: map[int][][]float64{}}
 	for lo := 0; lo < n; lo += e.Chunk {
 		size := min(e.Chunk, n-lo)

@@ -111,3 +111,35 @@ func TestDetectorFitAndAssess(t *testing.T) {
 		t.Fatalf("unused layer not dropped: %v", d.Gaussian.Dropped)
 	}
 }
+
+// planCounter wraps an executor and counts the plans it holds buffers for: run and not forgotten.
+type planCounter struct {
+	graph.Executor
+	held map[*graph.Plan]bool
+}
+
+func (c *planCounter) Run(ctx context.Context, p *graph.Plan, feeds graph.Feeds) ([]*graph.Tensor, error) {
+	c.held[p] = true
+	return c.Executor.Run(ctx, p, feeds)
+}
+
+func (c *planCounter) Forget(p *graph.Plan) {
+	delete(c.held, p)
+	c.Executor.Forget(p)
+}
+
+// TestExtractorReleasesPlans checks that a run leaves no plan buffers behind in the executor, so
+// that a server scoring request after request does not grow without bound.
+func TestExtractorReleasesPlans(t *testing.T) {
+	ex := sampleExtractor(4, 1)
+	counter := &planCounter{Executor: ex.Exec, held: map[*graph.Plan]bool{}}
+	ex.Exec = counter
+	for range 3 {
+		if _, err := ex.Run(context.Background(), 10, nil); err != nil { // chunks of 4, 4 and 2: two plans
+			t.Fatal(err)
+		}
+		if len(counter.held) != 0 {
+			t.Fatalf("%d plans still held after a run", len(counter.held))
+		}
+	}
+}

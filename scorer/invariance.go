@@ -91,6 +91,7 @@ func (m *Model) features(ctx context.Context, exec graph.Executor, g *graph.Grap
 	if err != nil {
 		return 0, nil, err
 	}
+	defer exec.Forget(plan)
 	for k, v := range m.Params {
 		in[k] = v
 	}

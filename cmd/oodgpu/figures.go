@@ -132,6 +132,7 @@ func perSampleGradients(ctx context.Context, m *scorer.Model, exec graph.Executo
 	if err != nil {
 		return nil, err
 	}
+	defer exec.Forget(p)
 	r := rand.New(rand.NewPCG(seed, 5))
 	var full [][][]float32 // image, layer, coordinate
 	for i := 0; i < n; i++ {

@@ -53,6 +53,7 @@ func DataInit(ctx context.Context, exec graph.Executor, cfg Config, params graph
 	if err != nil {
 		return fmt.Errorf("glow: data init: %w", err)
 	}
+	defer exec.Forget(p)
 	feeds := graph.Feeds{"x": x}
 	for k, v := range params {
 		feeds[k] = v

@@ -92,6 +92,7 @@ func Run(ctx context.Context, exec graph.Executor, task Task, params graph.Feeds
 	if err != nil {
 		return res, err
 	}
+	defer exec.Forget(plan)
 	adam := NewAdam()
 	start := 0
 	if opt.Resume && opt.Checkpoint != "" {
@@ -305,6 +306,7 @@ func Evaluate(ctx context.Context, exec graph.Executor, build func(g *graph.Grap
 				return 0, err
 			}
 			plans[hi-lo] = p
+			defer exec.Forget(p)
 		}
 		idx := make([]int, hi-lo)
 		for i := range idx {
