@@ -1,4 +1,5 @@
-// Package scorer loads a Glow weight file with its fitted detectors and scores images with it:
+// Package scorer loads a model's weight file (Glow, VAE or DDPM) with its fitted detectors and
+// scores images with it:
 // NLL in bits/dim, gradient score, typicality, percentile among the fit set, verdict and the
 // per-layer z-scores. The CLI, the HTTP API and the browser app share it.
 package scorer
@@ -31,7 +32,7 @@ type detectorMeta struct {
 	Detectors []*ood.Detector `json:"detectors"`
 }
 
-// Load reads and checks the Glow weight file at path.
+// Load reads and checks the weight file at path.
 func Load(path string) (*Model, error) {
 	f, err := weights.Load(path)
 	if err != nil {

@@ -28,7 +28,6 @@ import (
 	"github.com/oodgpu/oodgpu/data"
 	"github.com/oodgpu/oodgpu/graph/cpu"
 	"github.com/oodgpu/oodgpu/internal/chromium"
-	"github.com/oodgpu/oodgpu/models/zoo"
 	"github.com/oodgpu/oodgpu/scorer"
 )
 
@@ -102,14 +101,7 @@ func startServer(t *testing.T, webDir string) *httptest.Server {
 // seed 1.
 func nativeScores(t *testing.T, files ...string) []scorer.Row {
 	t.Helper()
-	f, err := zoo.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := scorer.FromFile(zoo.DefaultName, f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, _ := defaultModelAndBytes(t)
 	var rows []scorer.Row
 	for _, file := range files {
 		set, err := data.LoadImageFile(file, m.ImageShape())

@@ -4,9 +4,6 @@ package webapp
 
 import (
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,41 +29,21 @@ func BuildSite(dir string, o Options) error {
 	if err := app.GenerateStaticWebsite(dir, appHandler(a.version), RepresentationRoute); err != nil {
 		return fmt.Errorf("webapp: static site: %w", err)
 	}
-	srv := httptest.NewServer(a)
-	defer srv.Close()
-	paths := []string{wasmPath}
-	for p := range a.files {
-		paths = append(paths, p)
+	files := map[string][]byte{}
+	for p, f := range a.files {
+		files[p] = f.body
 	}
-	for _, p := range paths {
-		resp, err := srv.Client().Get(srv.URL + p)
-		if err != nil {
+	if files[wasmPath], err = os.ReadFile(a.wasm); err != nil {
+		return err
+	}
+	for p, body := range files {
+		out := filepath.Join(dir, filepath.FromSlash(strings.TrimPrefix(p, "/")))
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 			return err
 		}
-		out := filepath.Join(dir, filepath.FromSlash(strings.TrimPrefix(p, "/")))
-		err = writeBody(out, resp)
-		if err != nil {
-			return fmt.Errorf("webapp: static site: %s: %w", p, err)
+		if err := os.WriteFile(out, body, 0o644); err != nil {
+			return fmt.Errorf("webapp: static site: %w", err)
 		}
 	}
 	return nil
-}
-
-func writeBody(path string, resp *http.Response) error {
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("HTTP %d", resp.StatusCode)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, resp.Body); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
