@@ -46,16 +46,25 @@ type Model interface {
 func FromMeta(meta weights.Meta) (Model, error) {
 	switch meta.Kind {
 	case "glow":
-		cfg, err := glow.ParseConfig(meta.Config)
+		cfg, err := decodeConfig[glow.Config](meta)
 		return Glow{cfg}, err
 	case "vae":
-		cfg, err := vae.ParseConfig(meta.Config)
+		cfg, err := decodeConfig[vae.Config](meta)
 		return VAE{cfg}, err
 	case "ddpm":
-		cfg, err := ddpm.ParseConfig(meta.Config)
+		cfg, err := decodeConfig[ddpm.Config](meta)
 		return DDPM{Cfg: cfg, Step: 1}, err
 	}
 	return nil, fmt.Errorf("model kind %q is not supported (want one of %v)", meta.Kind, Kinds)
+}
+
+// decodeConfig decodes and validates the configuration a weight file's metadata holds.
+func decodeConfig[C interface{ Validate() error }](meta weights.Meta) (C, error) {
+	var c C
+	if err := json.Unmarshal(meta.Config, &c); err != nil {
+		return c, fmt.Errorf("%s: config: %w", meta.Kind, err)
+	}
+	return c, c.Validate()
 }
 
 // paddedInputs reads images idx of s as NCHW pixels in [0, 1], zero-padded to size.
@@ -70,7 +79,7 @@ type Glow struct{ Cfg glow.Config }
 func (m Glow) Kind() string { return "glow" }
 
 // Config implements Model.
-func (m Glow) Config() (json.RawMessage, error) { return m.Cfg.MarshalConfig() }
+func (m Glow) Config() (json.RawMessage, error) { return json.Marshal(m.Cfg) }
 
 // Build implements Model.
 func (m Glow) Build(g *graph.Graph, batch int) (ood.Objective, error) {
@@ -112,7 +121,7 @@ type VAE struct{ Cfg vae.Config }
 func (m VAE) Kind() string { return "vae" }
 
 // Config implements Model.
-func (m VAE) Config() (json.RawMessage, error) { return m.Cfg.MarshalConfig() }
+func (m VAE) Config() (json.RawMessage, error) { return json.Marshal(m.Cfg) }
 
 // Build implements Model.
 func (m VAE) Build(g *graph.Graph, batch int) (ood.Objective, error) {
@@ -155,7 +164,7 @@ type DDPM struct {
 func (m DDPM) Kind() string { return "ddpm" }
 
 // Config implements Model.
-func (m DDPM) Config() (json.RawMessage, error) { return m.Cfg.MarshalConfig() }
+func (m DDPM) Config() (json.RawMessage, error) { return json.Marshal(m.Cfg) }
 
 // Build implements Model.
 func (m DDPM) Build(g *graph.Graph, batch int) (ood.Objective, error) {

@@ -7,7 +7,6 @@
 package ddpm
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -68,18 +67,6 @@ func (c Config) Image() int {
 
 // Dims is the number of dimensions of one input, C*H*W.
 func (c Config) Dims() int { return c.Channels * c.Size * c.Size }
-
-// MarshalConfig encodes c for a weight file's metadata.
-func (c Config) MarshalConfig() (json.RawMessage, error) { return json.Marshal(c) }
-
-// ParseConfig decodes a configuration from a weight file's metadata and validates it.
-func ParseConfig(raw json.RawMessage) (Config, error) {
-	var c Config
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return c, fmt.Errorf("ddpm: config: %w", err)
-	}
-	return c, c.Validate()
-}
 
 // Beta is beta_t of the linear schedule (1-based, 1 <= t <= Steps).
 func (c Config) Beta(t int) float64 {

@@ -1,6 +1,7 @@
 package ddpm
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -74,7 +75,7 @@ func TestPyTorchParity(t *testing.T) {
 	for i := range pix {
 		pix[i] = float32(r.IntN(256)) / 255
 	}
-	raw, err := cfg.MarshalConfig()
+	raw, err := json.Marshal(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,15 +51,6 @@ func (c Config) Dims() int { return c.Channels * c.Size * c.Size }
 // MarshalConfig encodes c for a weight file's metadata.
 func (c Config) MarshalConfig() (json.RawMessage, error) { return json.Marshal(c) }
 
-// ParseConfig decodes a configuration from a weight file's metadata and validates it.
-func ParseConfig(raw json.RawMessage) (Config, error) {
-	var c Config
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return c, fmt.Errorf("glow: config: %w", err)
-	}
-	return c, c.Validate()
-}
-
 func expf(v float32) float64 { return math.Exp(float64(v)) }
 
 // Dequantize turns 8-bit pixels given in [0, 1] (k/255) into the model's input in place:

@@ -6,7 +6,6 @@
 package vae
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -50,18 +49,6 @@ func (c Config) Image() int {
 
 // Dims is the number of dimensions of one input, C*H*W.
 func (c Config) Dims() int { return c.Channels * c.Size * c.Size }
-
-// MarshalConfig encodes c for a weight file's metadata.
-func (c Config) MarshalConfig() (json.RawMessage, error) { return json.Marshal(c) }
-
-// ParseConfig decodes a configuration from a weight file's metadata and validates it.
-func ParseConfig(raw json.RawMessage) (Config, error) {
-	var c Config
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return c, fmt.Errorf("vae: config: %w", err)
-	}
-	return c, c.Validate()
-}
 
 // Net is a built VAE.
 type Net struct {

@@ -2,6 +2,7 @@ package vae
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -132,7 +133,7 @@ func TestPyTorchParity(t *testing.T) {
 			pix[i] = float32(r.IntN(256)) / 255
 		}
 	}
-	raw, err := cfg.MarshalConfig()
+	raw, err := json.Marshal(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
