@@ -91,23 +91,7 @@ func TestInvertibility(t *testing.T) {
 	x := randomImages(rand.New(rand.NewPCG(1, 1)), cfg, batch)
 	ctx, e := context.Background(), cpu.New()
 
-	g := graph.New()
-	net, err := Build(g, cfg, batch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := graph.Compile(g, net.Latents...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	feeds := graph.Feeds{"x": x}
-	for k, v := range params {
-		feeds[k] = v
-	}
-	latents, err := e.Run(ctx, p, feeds)
-	if err != nil {
-		t.Fatal(err)
-	}
+	latents := forwardLatents(t, cfg, params, x)
 
 	gi := graph.New()
 	inv, err := BuildInverse(gi, cfg, batch, params)
@@ -333,23 +317,7 @@ func TestSamplerRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		g := graph.New()
-		net, err := Build(g, cfg, batch)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := graph.Compile(g, net.Latents...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ff := graph.Feeds{"x": out[0]}
-		for k, v := range params {
-			ff[k] = v
-		}
-		back, err := e.Run(ctx, p, ff)
-		if err != nil {
-			t.Fatal(err)
-		}
+		back := forwardLatents(t, cfg, params, out[0])
 		for i := range back {
 			for j, v := range back[i].Data {
 				if w := out[1+i].Data[j]; math.Abs(float64(v-w)) > 1e-3*(1+math.Abs(float64(w))) {
@@ -369,4 +337,27 @@ func TestSamplerRoundTrip(t *testing.T) {
 			}
 		}
 	}
+}
+
+// forwardLatents runs images x forward through the flow and returns its latents.
+func forwardLatents(t *testing.T, cfg Config, params graph.Feeds, x *graph.Tensor) []*graph.Tensor {
+	t.Helper()
+	g := graph.New()
+	net, err := Build(g, cfg, x.Shape[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := graph.Compile(g, net.Latents...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feeds := graph.Feeds{"x": x}
+	for k, v := range params {
+		feeds[k] = v
+	}
+	latents, err := cpu.New().Run(context.Background(), p, feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return latents
 }
