@@ -248,26 +248,22 @@ func (a *archFlags) model(kind string, shape data.Shape) (models.Model, error) {
 		}
 		return def
 	}
-	var m models.Model
 	switch kind {
 	case "glow":
 		cfg := glow.Default()
 		cfg.Levels, cfg.Steps, cfg.Hidden, cfg.Size = a.levels, a.steps, width(cfg.Hidden), a.size
 		cfg.Channels, cfg.ImageSize = shape.C, shape.H
-		m = models.Glow{Cfg: cfg}
-		return m, cfg.Validate()
+		return models.Glow{Cfg: cfg}, cfg.Validate()
 	case "vae":
 		cfg := vae.Default()
 		cfg.Hidden, cfg.Latent, cfg.Size = width(cfg.Hidden), a.latent, a.size
 		cfg.Channels, cfg.ImageSize = shape.C, shape.H
-		m = models.VAE{Cfg: cfg}
-		return m, cfg.Validate()
+		return models.VAE{Cfg: cfg}, cfg.Validate()
 	case "ddpm":
 		cfg := ddpm.Default()
 		cfg.Base, cfg.Size, cfg.Attention = width(cfg.Base), a.size, a.attention
 		cfg.Channels, cfg.ImageSize = shape.C, shape.H
-		m = models.DDPM{Cfg: cfg, Step: 1}
-		return m, cfg.Validate()
+		return models.DDPM{Cfg: cfg, Step: 1}, cfg.Validate()
 	}
 	return nil, fmt.Errorf("--model %q: want one of %v", kind, models.Kinds)
 }
