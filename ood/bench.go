@@ -127,6 +127,44 @@ func (t *Table) Markdown(w io.Writer) error {
 	return err
 }
 
+// Average is the mean AUROC of one method at one batch size over every cell of a table, as the
+// paper reports beside its Tables 1, 2 and 5.
+type Average struct {
+	Method string
+	B      int
+	Cells  int
+	AUROC  float64
+}
+
+// Averages returns the mean AUROC of each method x B block, in table order.
+func (t *Table) Averages() []Average {
+	_, _, blocks := t.keys()
+	out := make([]Average, 0, len(blocks))
+	for _, blk := range blocks {
+		a := Average{Method: blk.Method, B: blk.B}
+		for _, c := range t.Cells {
+			if c.Method == blk.Method && c.B == blk.B {
+				a.Cells++
+				a.AUROC += c.AUROC
+			}
+		}
+		a.AUROC /= float64(a.Cells)
+		out = append(out, a)
+	}
+	return out
+}
+
+// AveragesMarkdown writes Averages as a Markdown table.
+func (t *Table) AveragesMarkdown(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("| method, B | cells | average AUROC |\n|---|---|---|\n")
+	for _, a := range t.Averages() {
+		fmt.Fprintf(&b, "| %s, B = %d | %d | %.3f |\n", a.Method, a.B, a.Cells, a.AUROC)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
 // csvHeader is the first line of Table.CSV.
 var csvHeader = []string{"train", "test", "method", "B", "auroc", "aupr_in", "aupr_out", "fpr_at_95_tpr"}
 

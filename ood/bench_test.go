@@ -25,6 +25,18 @@ func TestTableRendering(t *testing.T) {
 	if len(lines) != 2+8 || lines[2] != "| gradient (ours) | 1 | mnist | 0.600 |" || !strings.HasPrefix(lines[9], "| NLL | 5 | noise |") {
 		t.Fatalf("markdown:\n%s", md.String())
 	}
+	avg := tab.Averages()
+	if len(avg) != 4 || avg[0].Method != MethodGradient || avg[0].B != 1 || avg[0].Cells != 2 || math.Abs(avg[0].AUROC-0.6) > 1e-12 ||
+		avg[3].Method != MethodNLL || avg[3].B != 5 || math.Abs(avg[3].AUROC-1.0) > 1e-12 {
+		t.Fatalf("averages %+v", avg)
+	}
+	var am strings.Builder
+	if err := tab.AveragesMarkdown(&am); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(am.String(), "| gradient (ours), B = 1 | 2 | 0.600 |") {
+		t.Fatalf("averages markdown:\n%s", am.String())
+	}
 	var csv strings.Builder
 	if err := tab.CSV(&csv); err != nil {
 		t.Fatal(err)

@@ -108,7 +108,8 @@ func TestTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := run(t, "table", "../../docs/results-fashionmnist.csv", other)
-	if !strings.Contains(out, "| fashionmnist:train | mnist:train |") || !strings.Contains(out, "| NLL | 1 | fashionmnist:test | - | 0.900 |") {
+	if !strings.Contains(out, "| fashionmnist:train | mnist:train |") || !strings.Contains(out, "| NLL | 1 | fashionmnist:test | - | 0.900 |") ||
+		!strings.Contains(out, "| method, B | cells | average AUROC |") || !strings.Contains(out, "| NLL, B = 1 | 5 |") {
 		t.Fatalf("table printed %q", out)
 	}
 }

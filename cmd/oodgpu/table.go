@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -16,7 +17,7 @@ func newTableCmd() *cobra.Command {
 		Short: "Merge the CSV files of several bench runs into one AUROC table in the paper's form",
 		Long: "Reads the --csv outputs of oodgpu bench (one per model) and prints one Markdown table: rows\n" +
 			"are test sets in blocks of method x B, columns the models' training sets, '-' where a model\n" +
-			"was not tested on a set.",
+			"was not tested on a set. Below it, each method's average AUROC at each B over all its cells.",
 		Example: "  oodgpu table docs/results-fashionmnist.csv docs/results-mnist.csv",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -35,10 +36,19 @@ func newTableCmd() *cobra.Command {
 			if err := writeFile(csvPath, tab.CSV); err != nil {
 				return err
 			}
-			if mdPath == "" {
-				return tab.Markdown(cmd.OutOrStdout())
+			report := func(w io.Writer) error {
+				if err := tab.Markdown(w); err != nil {
+					return err
+				}
+				if _, err := io.WriteString(w, "\n"); err != nil {
+					return err
+				}
+				return tab.AveragesMarkdown(w)
 			}
-			return writeFile(mdPath, tab.Markdown)
+			if mdPath == "" {
+				return report(cmd.OutOrStdout())
+			}
+			return writeFile(mdPath, report)
 		},
 	}
 	cmd.Flags().StringVar(&mdPath, "md", "", "write the Markdown table to this file instead of standard output")

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# results.sh: reproduces every AUROC table and sample grid of docs/RESULTS.md with the models in
+# models/zoo. It runs one `oodgpu bench` per model (and per DDPM step t), writes their CSVs to
+# docs/results-*.csv, merges them with `oodgpu table` into docs/tables/*.md (the paper's Table 1,
+# 2, 3 and 7 forms, each with its averages), and draws the sample grids into docs/figures.
+#
+#   OODGPU_DATA=path/to/shared/data scripts/results.sh   # everything (about 2 hours on 2 CPU cores)
+#   scripts/results.sh grey colour tables                 # only these parts (also: samples)
+#   DEVICE=gpu scripts/results.sh                         # on a WebGPU adapter
+#
+# Seed 1 throughout. The colour data sets are read from $OODGPU_DATA; GTSRB passes through the
+# JPEG q75 round trip by default (see the data package), CIFAR-10 is used as stored.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+device=${DEVICE:-cpu}
+parts=" ${*:-grey colour tables samples} "
+want() { [[ $parts == *" $1 "* ]]; }
+zoo=models/zoo
+mkdir -p docs/tables docs/figures
+bin=$(mktemp -d)/oodgpu
+go build -o "$bin" ./cmd/oodgpu
+
+bench() { # bench CSV [flags...]
+  local csv=$1
+  shift
+  echo "results: bench $* -> $csv" >&2
+  "$bin" bench --device "$device" --seed 1 --csv "$csv" "$@" >/dev/null
+}
+
+grey_ood=omniglot,omniglot:inverted,noise:uniform
+
+if want grey || want colour; then
+  : "${OODGPU_DATA:?set OODGPU_DATA to the directory of the shared data sets (Omniglot, CIFAR-10, GTSRB)}"
+fi
+if want grey; then
+  # Grey models (FashionMNIST and MNIST against each other, Omniglot and noise).
+  bench docs/results-fashionmnist.csv --figures docs/figures
+  bench docs/results-mnist.csv --model $zoo/glow-mnist.safetensors --in mnist:test \
+    --ood fashionmnist:test,$grey_ood --figures docs/figures/mnist
+  bench docs/results-vae-fashionmnist.csv --model $zoo/vae-fashionmnist.safetensors
+  for t in 1 8 64; do
+    bench docs/results-ddpm-t$t-fashionmnist.csv --model $zoo/ddpm-fashionmnist.safetensors \
+      --ddpm-t $t --fit-n 500 --n 500
+  done
+fi
+if want colour; then
+  # Colour models: trained on CIFAR-10 or GTSRB, tested on the other.
+  for kind in glow vae ddpm; do
+    for pair in cifar10:gtsrb gtsrb:cifar10; do
+      in=${pair%%:*} ood=${pair##*:}
+      if [ $kind = ddpm ]; then
+        for t in 1 8 64; do
+          bench docs/results-ddpm-t$t-$in.csv --model $zoo/ddpm-$in.safetensors --ddpm-t $t \
+            --in $in:test --ood $ood:test
+        done
+      else
+        bench docs/results-$kind-$in.csv --model $zoo/$kind-$in.safetensors --in $in:test --ood $ood:test
+      fi
+    done
+  done
+fi
+
+if want tables; then
+table() { # table MD CSV...
+  local md=$1
+  shift
+  echo "results: table $* -> $md" >&2
+  "$bin" table --md "$md" "$@"
+}
+table docs/tables/grey-glow.md docs/results-fashionmnist.csv docs/results-mnist.csv
+table docs/tables/grey-vae-ddpm.md docs/results-vae-fashionmnist.csv \
+  docs/results-ddpm-t{1,8,64}-fashionmnist.csv
+table docs/tables/table1-glow.md docs/results-glow-{cifar10,gtsrb}.csv
+table docs/tables/table2-ddpm.md docs/results-ddpm-t1-{cifar10,gtsrb}.csv
+table docs/tables/table3-ddpm-t.md docs/results-ddpm-t{1,8,64}-cifar10.csv docs/results-ddpm-t{1,8,64}-gtsrb.csv
+table docs/tables/table7-vae.md docs/results-vae-{cifar10,gtsrb}.csv
+fi
+
+if want samples; then
+  # Sample grids (the paper's Figures 18 to 20): 64 per model, seed 1, Glow at temperature 0.7.
+  for m in glow-fashionmnist glow-mnist vae-fashionmnist ddpm-fashionmnist \
+    glow-cifar10 glow-gtsrb vae-cifar10 vae-gtsrb ddpm-cifar10 ddpm-gtsrb; do
+    echo "results: samples of $m" >&2
+    "$bin" sample --device "$device" --model $zoo/$m.safetensors --n 64 --out docs/figures/samples-$m.png
+  done
+fi
