@@ -1,6 +1,6 @@
 GO ?= go
 
-.PHONY: build test bench ci fmt wasm serve site
+.PHONY: build test bench ci fmt wasm serve site results
 
 ## build: the oodgpu binary in bin/
 build:
@@ -28,6 +28,10 @@ test:
 ## bench: engine benchmarks: CPU executor beside gonum's Sgemm, WebGPU kernels on the adapter present
 bench:
 	$(GO) test -run '^$$' -bench . ./graph/... ./gpu/...
+
+## results: every table and sample grid of docs/RESULTS.md, from the models in models/zoo (hours on a CPU)
+results:
+	bash scripts/results.sh
 
 ## ci: what CI runs on a clean clone
 ci:

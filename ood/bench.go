@@ -174,7 +174,12 @@ func (t *Table) CSV(w io.Writer) error {
 	if err := cw.Write(csvHeader); err != nil {
 		return err
 	}
-	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
+	f := func(v float64) string {
+		if math.IsNaN(v) {
+			return "" // not measured, as in tables transcribed from papers
+		}
+		return strconv.FormatFloat(v, 'f', 4, 64)
+	}
 	for _, c := range t.Cells {
 		if err := cw.Write([]string{c.Train, c.Test, c.Method, strconv.Itoa(c.B), f(c.AUROC), f(c.AUPRIn), f(c.AUPROut), f(c.FPR95TPR)}); err != nil {
 			return err
@@ -184,7 +189,8 @@ func (t *Table) CSV(w io.Writer) error {
 	return cw.Error()
 }
 
-// ReadTableCSV reads cells written by Table.CSV and appends them to t.
+// ReadTableCSV reads cells written by Table.CSV and appends them to t. Every AUROC must be in
+// [0, 1]; the other metrics may be empty (not measured).
 func (t *Table) ReadTableCSV(r io.Reader) error {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = len(csvHeader)
@@ -209,6 +215,10 @@ func (t *Table) ReadTableCSV(r io.Reader) error {
 		}
 		vals := []*float64{&c.AUROC, &c.AUPRIn, &c.AUPROut, &c.FPR95TPR}
 		for i, v := range vals {
+			if i > 0 && rec[4+i] == "" {
+				*v = math.NaN() // only the AUROC is required
+				continue
+			}
 			x, err := strconv.ParseFloat(rec[4+i], 64)
 			if err != nil || math.IsNaN(x) || x < 0 || x > 1 {
 				return fmt.Errorf("ood: table CSV line %d: %s %q is not in [0, 1]", line, csvHeader[4+i], rec[4+i])

@@ -52,6 +52,7 @@ func TestTableCSVRoundTrip(t *testing.T) {
 	a := &Table{Cells: []Cell{
 		{Train: "fashionmnist:train", Test: "mnist:test", Method: MethodGradient, B: 1, Metrics: Metrics{AUROC: 0.8959, AUPRIn: 0.9, AUPROut: 0.88, FPR95TPR: 0.426}},
 		{Train: "ddpm (t = 8), fashionmnist:train", Test: "omniglot", Method: MethodTypicality, B: 5, Metrics: Metrics{AUROC: 1}},
+		{Train: "paper: GTSRB", Test: "CIFAR-10", Method: MethodGradient, B: 1, Metrics: Metrics{AUROC: 0.9126, AUPRIn: math.NaN(), AUPROut: math.NaN(), FPR95TPR: math.NaN()}},
 	}}
 	var buf bytes.Buffer
 	if err := a.CSV(&buf); err != nil {
@@ -61,7 +62,8 @@ func TestTableCSVRoundTrip(t *testing.T) {
 	if err := b.ReadTableCSV(&buf); err != nil {
 		t.Fatal(err)
 	}
-	if len(b.Cells) != 2 || b.Cells[1].Train != a.Cells[1].Train || b.Cells[0].AUROC != 0.8959 || b.Cells[0].FPR95TPR != 0.426 {
+	if len(b.Cells) != 3 || b.Cells[1].Train != a.Cells[1].Train || b.Cells[0].AUROC != 0.8959 || b.Cells[0].FPR95TPR != 0.426 ||
+		b.Cells[2].AUROC != 0.9126 || !math.IsNaN(b.Cells[2].AUPRIn) || !math.IsNaN(b.Cells[2].FPR95TPR) {
 		t.Fatalf("read back %+v", b.Cells)
 	}
 	var md bytes.Buffer
@@ -72,7 +74,8 @@ func TestTableCSVRoundTrip(t *testing.T) {
 		t.Errorf("merged table:\n%s", md.String())
 	}
 	for _, bad := range []string{"", "train,test\n", strings.Join(csvHeader, ",") + "\nx,y,z,0,0.5,0.5,0.5,0.5\n",
-		strings.Join(csvHeader, ",") + "\nx,y,z,1,NaN,0.5,0.5,0.5\n", strings.Join(csvHeader, ",") + "\nx,y,z,1,1.5,0.5,0.5,0.5\n"} {
+		strings.Join(csvHeader, ",") + "\nx,y,z,1,NaN,0.5,0.5,0.5\n", strings.Join(csvHeader, ",") + "\nx,y,z,1,1.5,0.5,0.5,0.5\n",
+		strings.Join(csvHeader, ",") + "\nx,y,z,1,,0.5,0.5,0.5\n"} {
 		var tab Table
 		if err := tab.ReadTableCSV(strings.NewReader(bad)); err == nil {
 			t.Errorf("%q was accepted", bad)

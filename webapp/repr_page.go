@@ -70,7 +70,7 @@ func (p *RepresentationPage) view() app.UI {
 	var inv app.UI = app.P().ID("invariance").Class("error").Text("Invariance check failed: " + r.invErr)
 	if r.invErr == "" {
 		inv = app.Div().ID("invariance").Body(
-			app.P().Text(fmt.Sprintf("No colour model is bundled yet, so the invariance is shown with the grey "+
+			app.P().Text(fmt.Sprintf("The page bundles only the default model, so the invariance is shown with the grey "+
 				"FashionMNIST Glow (the image turned grey, 28x28) under a change of representation that applies "+
 				"to it: t = exp(x) per pixel, whose density is p(log t) / prod t. Ran on %s.", r.backend)),
 			app.Table().Body(

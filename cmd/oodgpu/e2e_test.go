@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"image"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -197,6 +198,37 @@ func TestBadInputs(t *testing.T) {
 		err := root.Execute()
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("oodgpu %s: error %v, want one mentioning %q", strings.Join(c.args, " "), err, c.want)
+		}
+	}
+}
+
+// TestColourModels scores real CIFAR-10 and GTSRB test images with every colour model in
+// models/zoo, through the CLI: one row per image, finite likelihoods and scores, a verdict from
+// the model's own detector.
+func TestColourModels(t *testing.T) {
+	dir := os.Getenv("OODGPU_DATA")
+	if _, err := os.Stat(filepath.Join(dir, "gtsrb_test_32x32_5000.u8.gz")); dir == "" || err != nil {
+		reason := "the colour data sets are not in $OODGPU_DATA"
+		if os.Getenv("OODGPU_REQUIRE_DATA") == "1" {
+			t.Fatalf("required data missing (OODGPU_REQUIRE_DATA=1): %s", reason)
+		}
+		t.Skipf("data missing: %s (set OODGPU_REQUIRE_DATA=1 to make this a failure)", reason)
+	}
+	for _, kind := range []string{"glow", "vae", "ddpm"} {
+		for _, set := range []string{"cifar10", "gtsrb"} {
+			t.Run(kind+"-"+set, func(t *testing.T) {
+				model := filepath.Join("..", "..", "models", "zoo", kind+"-"+set+".safetensors")
+				out := run(t, "score", "--model", model, "--device", "cpu", "--format", "json", "cifar10:test[:2]", "gtsrb:test[:2]")
+				var rows []scorer.Row
+				if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 4 {
+					t.Fatalf("score json %q: %v", out, err)
+				}
+				for _, r := range rows {
+					if r.Invalid != "" || !(r.NLL > 0) || math.IsInf(r.NLL, 0) || math.IsNaN(r.Score) || math.IsInf(r.Score, 0) || r.Verdict == "" {
+						t.Errorf("%s: %+v", r.Input, r)
+					}
+				}
+			})
 		}
 	}
 }
