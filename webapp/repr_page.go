@@ -36,6 +36,7 @@ type reprResult struct {
 	detLo     float64 // range of the per-pixel log2|det|
 	detHi     float64
 	inv       scorer.Invariance
+	model     string // the served model and the shape it sees the image at
 	invErr    string
 	backend   string
 	invMillis float64
@@ -70,9 +71,9 @@ func (p *RepresentationPage) view() app.UI {
 	var inv app.UI = app.P().ID("invariance").Class("error").Text("Invariance check failed: " + r.invErr)
 	if r.invErr == "" {
 		inv = app.Div().ID("invariance").Body(
-			app.P().Text(fmt.Sprintf("The page bundles only the default model, so the invariance is shown with the grey "+
-				"FashionMNIST Glow (the image turned grey, 28x28) under a change of representation that applies "+
-				"to it: t = exp(x) per pixel, whose density is p(log t) / prod t. Ran on %s.", r.backend)),
+			app.P().Text(fmt.Sprintf("The invariance is shown with the served model (%s; oodgpu serve --model "+
+				"models/zoo/glow-cifar10.safetensors serves a colour one) under a change of representation that "+
+				"applies to any image: t = exp(x) per pixel, whose density is p(log t) / prod t. Ran on %s.", r.model, r.backend)),
 			app.Table().Body(
 				app.Tr().Body(app.Th().Text("NLL as x (bits/dim)"), app.Td().Text(fmt.Sprintf("%.4f", r.inv.NLLX))),
 				app.Tr().Body(app.Th().Text("NLL as t = exp(x) (bits/dim)"), app.Td().Text(fmt.Sprintf("%.4f", r.inv.NLLT))),
@@ -159,6 +160,7 @@ func analyse(f droppedFile) (*reprResult, error) {
 	}
 	r.backend = e.backend
 	shape := e.model.ImageShape()
+	r.model = fmt.Sprintf("a %s trained on %s, the image at %dx%d with %d channel(s)", e.model.Meta.Kind, e.model.Meta.TrainingData, shape.W, shape.H, shape.C)
 	grey, _, err := data.DecodeImage(b, shape)
 	if err != nil {
 		return nil, err

@@ -46,6 +46,23 @@ func TestTrainFitScore(t *testing.T) {
 	if strings.Count(out, "mnist:test[:3]#") != 3 || !strings.Contains(out, "GRADIENT SCORE") {
 		t.Fatalf("score table %q", out)
 	}
+	// The same model stored at half precision: a smaller file that scores the same images.
+	half := filepath.Join(dir, "tiny-f16.safetensors")
+	run(t, "fit", "--model", model, "--half", "--out", half, "--data", "fashionmnist:test[:60]", "--batch", "1,5", "--device", "cpu")
+	full, err := os.Stat(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, err := os.Stat(half)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if small.Size() >= full.Size() {
+		t.Fatalf("half-precision file of %d bytes against %d", small.Size(), full.Size())
+	}
+	if out := run(t, "score", "--model", half, "--device", "cpu", "mnist:test[:3]"); strings.Count(out, "mnist:test[:3]#") != 3 {
+		t.Fatalf("score with the half-precision model: %q", out)
+	}
 	out = run(t, "score", "--model", model, "--device", "cpu", "--batch", "5", "--format", "json", "fashionmnist:test[100:110]")
 	var rows []scorer.Row
 	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 2 || rows[0].NLL <= 0 {

@@ -20,6 +20,7 @@ func newFitCmd() *cobra.Command {
 		batches        string
 		recall         float64
 		seed           uint64
+		half           bool
 	)
 	cmd := &cobra.Command{
 		Use:     "fit",
@@ -27,7 +28,17 @@ func newFitCmd() *cobra.Command {
 		Example: "  oodgpu fit --model glow-fashionmnist.safetensors --data 'fashionmnist:test[:1000]' --batch 1,5",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, err := scorer.Load(modelPath)
+			f, err := weights.Load(modelPath)
+			if err != nil {
+				return err
+			}
+			if half {
+				// Round first, so that the detectors describe the weights as stored.
+				if err := f.RoundToHalf(); err != nil {
+					return fmt.Errorf("fit --half: %w", err)
+				}
+			}
+			m, err := scorer.FromFile(modelPath, f)
 			if err != nil {
 				return err
 			}
@@ -90,6 +101,7 @@ func newFitCmd() *cobra.Command {
 	fl.StringVar(&batches, "batch", "1,5", "batch sizes B to fit detectors for (comma-separated)")
 	fl.Float64Var(&recall, "recall", 0.95, "in-distribution recall of the verdict threshold")
 	fl.Uint64Var(&seed, "seed", 1, "dequantization seed")
+	fl.BoolVar(&half, "half", false, "store the weights as float16 (half the file size); the detectors are fit on the rounded weights")
 	_ = cmd.MarkFlagRequired("model")
 	return cmd
 }

@@ -7,7 +7,8 @@
 // own reader and writer: it writes tensors sorted by name, contiguously, with the header padded with
 // spaces to a multiple of 8 bytes, which for float32 tensors is byte-for-byte what the reference
 // implementation writes (it leaves the order of metadata keys unspecified; we sort them). It reads
-// only F32 tensors, the only dtype oodgpu graphs use.
+// F32 tensors, the dtype oodgpu graphs compute in, and F16 tensors (widened to float32 exactly),
+// the dtype a File marked Half is written in.
 //
 // Reading validates everything before trusting it (header size, JSON, dtypes, shapes, offsets, data
 // length) and never allocates much more than the input's own size, so hostile files give errors,
@@ -42,7 +43,7 @@ const MaxHeaderSize = 100_000_000
 // metadataKey is the reserved header entry holding string metadata.
 const metadataKey = "__metadata__"
 
-// knownDtypes are the safetensors dtype names; only F32 can be loaded.
+// knownDtypes are the safetensors dtype names; only F32 and F16 can be loaded.
 var knownDtypes = map[string]bool{
 	"BOOL": true, "U8": true, "I8": true, "F8_E5M2": true, "F8_E4M3": true, "F8_E8M0": true,
 	"F4": true, "F6_E2M3": true, "F6_E3M2": true, "I16": true, "U16": true, "F16": true,
@@ -55,6 +56,9 @@ var knownDtypes = map[string]bool{
 type File struct {
 	Tensors  map[string]*graph.Tensor
 	Metadata map[string]string
+	// Half writes every tensor as F16 (see RoundToHalf). Reading sets it when the file has
+	// tensors and all of them are F16, so rewriting such a file keeps its size.
+	Half bool
 }
 
 // Names returns the tensor names in sorted order.
@@ -71,6 +75,7 @@ func (f *File) Names() []string {
 type entry struct {
 	name       string
 	shape      graph.Shape
+	width      int64 // bytes per value: 4 for F32, 2 for F16
 	begin, end int64 // byte offsets in the data section
 }
 
@@ -130,10 +135,11 @@ func read(r io.Reader, size int64) (*File, error) {
 			return nil, fmt.Errorf("trailing bytes after the tensor data: %d bytes beyond the %d the header describes", have-dataLen, dataLen)
 		}
 	}
-	f := &File{Tensors: make(map[string]*graph.Tensor, len(entries)), Metadata: meta}
+	f := &File{Tensors: make(map[string]*graph.Tensor, len(entries)), Metadata: meta, Half: len(entries) > 0}
 	buf := make([]byte, min(dataLen, 4*readChunk))
 	for _, e := range entries {
-		data, err := readFloats(r, int((e.end-e.begin)/4), size >= 0, buf)
+		f.Half = f.Half && e.width == 2
+		data, err := readFloats(r, int((e.end-e.begin)/e.width), e.width, size >= 0, buf)
 		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 				return nil, fmt.Errorf("truncated data: tensor %q (bytes [%d, %d) of the data section) is cut short", e.name, e.begin, e.end)
@@ -155,10 +161,11 @@ func read(r io.Reader, size int64) (*File, error) {
 // readChunk is how many float32 values readFloats reads at a time.
 const readChunk = 4096
 
-// readFloats reads count little-endian float32 values through buf, a scratch buffer of at least
-// min(4*count, 4*readChunk) bytes. With exact, the caller has checked that the input holds them
-// and the slice is allocated at once; otherwise it grows as data arrives.
-func readFloats(r io.Reader, count int, exact bool, buf []byte) ([]float32, error) {
+// readFloats reads count little-endian values of width bytes (4: float32, 2: float16) through
+// buf, a scratch buffer of at least min(4*count, 4*readChunk) bytes. With exact, the caller has
+// checked that the input holds them and the slice is allocated at once; otherwise it grows as
+// data arrives.
+func readFloats(r io.Reader, count int, width int64, exact bool, buf []byte) ([]float32, error) {
 	var out []float32
 	if exact {
 		out = make([]float32, 0, count)
@@ -167,11 +174,15 @@ func readFloats(r io.Reader, count int, exact bool, buf []byte) ([]float32, erro
 	}
 	for len(out) < count {
 		k := min(count-len(out), readChunk)
-		if _, err := io.ReadFull(r, buf[:4*k]); err != nil {
+		if _, err := io.ReadFull(r, buf[:int(width)*k]); err != nil {
 			return nil, err
 		}
 		for i := range k {
-			out = append(out, math.Float32frombits(binary.LittleEndian.Uint32(buf[4*i:])))
+			if width == 2 {
+				out = append(out, halfToFloat32(binary.LittleEndian.Uint16(buf[2*i:])))
+			} else {
+				out = append(out, math.Float32frombits(binary.LittleEndian.Uint32(buf[4*i:])))
+			}
 		}
 	}
 	return out, nil
@@ -270,9 +281,9 @@ func parseEntry(name string, raw json.RawMessage) (entry, error) {
 		return e, err
 	case dtype == nil:
 		return e, errors.New("missing dtype")
-	case *dtype != "F32" && knownDtypes[*dtype]:
-		return e, fmt.Errorf("dtype %s is not supported: oodgpu reads only F32 tensors (convert the weights to float32)", *dtype)
-	case *dtype != "F32":
+	case *dtype != "F32" && *dtype != "F16" && knownDtypes[*dtype]:
+		return e, fmt.Errorf("dtype %s is not supported: oodgpu reads only F32 and F16 tensors (convert the weights to float32)", *dtype)
+	case *dtype != "F32" && *dtype != "F16":
 		return e, fmt.Errorf("unknown dtype %q", *dtype)
 	case shape == nil:
 		return e, errors.New("missing shape")
@@ -289,13 +300,17 @@ func parseEntry(name string, raw json.RawMessage) (entry, error) {
 	for i, d := range shape {
 		e.shape[i] = int(d)
 	}
-	nbytes, ok := byteSize(e.shape)
+	e.width = 4
+	if *dtype == "F16" {
+		e.width = 2
+	}
+	nbytes, ok := byteSize(e.shape, e.width)
 	if !ok {
 		return e, fmt.Errorf("shape %v is too large (its size overflows)", e.shape)
 	}
 	if e.end-e.begin != nbytes {
-		return e, fmt.Errorf("data_offsets [%d, %d] span %d bytes, but F32 shape %v needs %d",
-			e.begin, e.end, e.end-e.begin, e.shape, nbytes)
+		return e, fmt.Errorf("data_offsets [%d, %d] span %d bytes, but %s shape %v needs %d",
+			e.begin, e.end, e.end-e.begin, *dtype, e.shape, nbytes)
 	}
 	return e, nil
 }
@@ -322,11 +337,12 @@ func parseInts(raw json.RawMessage, field string, bits int) ([]int64, error) {
 	return out, nil
 }
 
-// byteSize returns the number of bytes of an F32 tensor of the given shape, and false when a
-// dimension is negative or the size overflows (checked one dimension at a time, as the reference
-// implementation does, so a zero dimension does not hide an overflow before it).
-func byteSize(s graph.Shape) (int64, bool) {
-	n := int64(4)
+// byteSize returns the number of bytes of a tensor of the given shape with width bytes per
+// value, and false when a dimension is negative or the size overflows (checked one dimension at a
+// time, as the reference implementation does, so a zero dimension does not hide an overflow
+// before it).
+func byteSize(s graph.Shape, width int64) (int64, bool) {
+	n := width
 	for _, d := range s {
 		if d < 0 || (d != 0 && n > math.MaxInt64/int64(d)) {
 			return 0, false
@@ -334,7 +350,7 @@ func byteSize(s graph.Shape) (int64, bool) {
 		n *= int64(d)
 	}
 	// Elements must be addressable as an int, also on 32-bit platforms.
-	return n, n/4 <= math.MaxInt
+	return n, n/width <= math.MaxInt
 }
 
 // walkObject calls fn for each member of the JSON object in data, in order, rejecting anything
@@ -427,8 +443,13 @@ func Write(w io.Writer, f *File) error {
 	var buf [4]byte
 	for _, name := range names {
 		for _, v := range f.Tensors[name].Data {
-			binary.LittleEndian.PutUint32(buf[:], math.Float32bits(v))
-			bw.Write(buf[:])
+			if f.Half {
+				binary.LittleEndian.PutUint16(buf[:], float32ToHalf(v))
+				bw.Write(buf[:2])
+			} else {
+				binary.LittleEndian.PutUint32(buf[:], math.Float32bits(v))
+				bw.Write(buf[:])
+			}
 		}
 	}
 	// bufio.Writer keeps the first error and reports it on Flush.
@@ -453,6 +474,10 @@ func encodeHeader(f *File) ([]byte, []string, error) {
 		return nil, nil, errors.New("nil file")
 	}
 	names := f.Names()
+	width, dtype := int64(4), "F32"
+	if f.Half {
+		width, dtype = 2, "F16"
+	}
 	b := []byte{'{'}
 	if len(f.Metadata) > 0 {
 		keys := make([]string, 0, len(f.Metadata))
@@ -486,12 +511,19 @@ func encodeHeader(f *File) ([]byte, []string, error) {
 		case t == nil:
 			return nil, nil, fmt.Errorf("tensor %q is nil", name)
 		}
-		nbytes, ok := byteSize(t.Shape)
+		nbytes, ok := byteSize(t.Shape, width)
 		if !ok {
 			return nil, nil, fmt.Errorf("tensor %q: invalid shape %v", name, t.Shape)
 		}
-		if int64(len(t.Data)) != nbytes/4 {
-			return nil, nil, fmt.Errorf("tensor %q: shape %v needs %d values, has %d", name, t.Shape, nbytes/4, len(t.Data))
+		if int64(len(t.Data)) != nbytes/width {
+			return nil, nil, fmt.Errorf("tensor %q: shape %v needs %d values, has %d", name, t.Shape, nbytes/width, len(t.Data))
+		}
+		if f.Half {
+			for j, v := range t.Data {
+				if a := math.Abs(float64(v)); a > maxHalf && !math.IsInf(a, 1) {
+					return nil, nil, fmt.Errorf("tensor %q value %d is %g, beyond the half-precision range", name, j, v)
+				}
+			}
 		}
 		if offset > math.MaxInt64-nbytes {
 			return nil, nil, errors.New("tensor data too large")
@@ -500,7 +532,7 @@ func encodeHeader(f *File) ([]byte, []string, error) {
 			b = append(b, ',')
 		}
 		b = appendJSONString(b, name)
-		b = append(b, `:{"dtype":"F32","shape":[`...)
+		b = append(b, `:{"dtype":"`+dtype+`","shape":[`...)
 		for j, d := range t.Shape {
 			if j > 0 {
 				b = append(b, ',')

@@ -187,7 +187,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"metadata value not string", file(`{"__metadata__":{"k":1}}`, nil), `value of "k" is a number, not a string`},
 		{"duplicate metadata key", file(`{"__metadata__":{"k":"a","k":"b"}}`, nil), `duplicate key "k"`},
 		{"duplicate metadata entry", file(`{"__metadata__":{},"__metadata__":{}}`, nil), `duplicate key "__metadata__"`},
-		{"F16", file(`{`+tensorJSON("w", "F16", "[2]", 0, 4)+`}`, make([]byte, 4)), `tensor "w": dtype F16 is not supported`},
+		{"F16 size", file(`{`+tensorJSON("w", "F16", "[2]", 0, 8)+`}`, eight), `tensor "w": data_offsets [0, 8] span 8 bytes, but F16 shape [2] needs 4`},
 		{"BF16", file(`{`+tensorJSON("w", "BF16", "[2]", 0, 4)+`}`, make([]byte, 4)), `tensor "w": dtype BF16 is not supported`},
 		{"F64", file(`{`+tensorJSON("w", "F64", "[1]", 0, 8)+`}`, eight), `tensor "w": dtype F64 is not supported`},
 		{"I64", file(`{`+tensorJSON("step", "I64", "[1]", 0, 8)+`}`, eight), `tensor "step": dtype I64 is not supported`},
