@@ -54,7 +54,7 @@ if want colour; then
       if [ $kind = ddpm ]; then
         for t in 1 8 64; do
           bench docs/results-ddpm-t$t-$in.csv --model $zoo/ddpm-$in.safetensors --ddpm-t $t \
-            --in $in:test --ood $ood:test
+            --fit-n 500 --n 500 --in $in:test --ood $ood:test
         done
       else
         bench docs/results-$kind-$in.csv --model $zoo/$kind-$in.safetensors --in $in:test --ood $ood:test
