@@ -351,10 +351,7 @@ func forwardLatents(t *testing.T, cfg Config, params graph.Feeds, x *graph.Tenso
 	if err != nil {
 		t.Fatal(err)
 	}
-	feeds := graph.Feeds{"x": x}
-	for k, v := range params {
-		feeds[k] = v
-	}
+	feeds := withParams(graph.Feeds{"x": x}, params)
 	latents, err := cpu.New().Run(context.Background(), p, feeds)
 	if err != nil {
 		t.Fatal(err)

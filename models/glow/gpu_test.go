@@ -27,10 +27,7 @@ func TestGPUMatchesCPU(t *testing.T) {
 	x := randomImages(rand.New(rand.NewPCG(21, 21)), cfg, n)
 	params := realisticParams(t, cfg, x, 21)
 	g, outs := featureGraph(t, cfg, n, 1, 2)
-	feeds := graph.Feeds{"x": x}
-	for k, v := range params {
-		feeds[k] = v
-	}
+	feeds := withParams(graph.Feeds{"x": x}, params)
 	if err := graphtest.Compare(context.Background(), e, cpu.New(), g, feeds, 1e-3, outs...); err != nil {
 		t.Fatal(err)
 	}

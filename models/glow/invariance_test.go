@@ -38,6 +38,7 @@ func features(t *testing.T, g *graph.Graph, ll *graph.Node, feeds graph.Feeds) (
 	return out[0].Data, rows
 }
 
+// withParams returns a new feed map holding feeds and params.
 func withParams(feeds, params graph.Feeds) graph.Feeds {
 	out := graph.Feeds{}
 	for k, v := range feeds {

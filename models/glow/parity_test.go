@@ -29,10 +29,7 @@ func TestPyTorchParity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	feeds := graph.Feeds{"x": x}
-	for k, v := range params {
-		feeds[k] = v
-	}
+	feeds := withParams(graph.Feeds{"x": x}, params)
 	out, err := cpu.New().Run(context.Background(), p, feeds)
 	if err != nil {
 		t.Fatal(err)

@@ -37,10 +37,7 @@ func BenchmarkTrainStep(b *testing.B) {
 	for i := range x.Data {
 		x.Data[i] = float32(r.Float64() - 0.5)
 	}
-	feeds := graph.Feeds{"x": x}
-	for k, v := range params {
-		feeds[k] = v
-	}
+	feeds := withParams(graph.Feeds{"x": x}, params)
 	e := cpu.New()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
