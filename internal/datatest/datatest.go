@@ -1,0 +1,58 @@
+// Package datatest finds the shared data sets (Omniglot, CIFAR-10, GTSRB) for tests, with one
+// policy for when they are absent: the test skips with a printed reason, or fails under
+// OODGPU_REQUIRE_DATA=1, as in CI.
+package datatest
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// env is the data package's DataEnv, repeated because that package's own tests use this one.
+const env = "OODGPU_DATA"
+
+// Missing skips t because real data is absent, or fails it when OODGPU_REQUIRE_DATA=1.
+func Missing(t testing.TB, reason string) {
+	t.Helper()
+	if os.Getenv("OODGPU_REQUIRE_DATA") == "1" {
+		t.Fatalf("required data missing (OODGPU_REQUIRE_DATA=1): %s", reason)
+	}
+	t.Skipf("data missing: %s (set OODGPU_REQUIRE_DATA=1 to make this a failure)", reason)
+}
+
+// Dir returns $OODGPU_DATA, else ../shared/data beside the module root (the folder of go.mod
+// found by walking up from the working directory), or calls Missing when it does not exist.
+func Dir(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv(env)
+	if dir == "" {
+		root, err := moduleRoot()
+		if err != nil {
+			Missing(t, err.Error())
+		}
+		dir = filepath.Join(root, "..", "shared", "data")
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		Missing(t, "no raw u8 sets at "+dir+" (set "+env+")")
+	}
+	return dir
+}
+
+// moduleRoot walks up from the working directory to the folder holding go.mod.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", os.ErrNotExist
+		}
+		dir = parent
+	}
+}
