@@ -8,6 +8,13 @@ import (
 // maxHalf is the largest finite IEEE 754 half-precision value.
 const maxHalf = 65504
 
+// beyondHalf reports whether v is finite but too large for half precision, where narrowing
+// would turn it into an infinity.
+func beyondHalf(v float32) bool {
+	a := math.Abs(float64(v))
+	return a > maxHalf && !math.IsInf(a, 1)
+}
+
 // halfToFloat32 widens an IEEE 754 half-precision value (exactly: every half is a float32).
 func halfToFloat32(h uint16) float32 {
 	sign := uint32(h>>15) << 31
@@ -75,7 +82,7 @@ func float32ToHalf(v float32) uint16 {
 func (f *File) RoundToHalf() error {
 	for _, name := range f.Names() {
 		for i, v := range f.Tensors[name].Data {
-			if math.IsNaN(float64(v)) || math.Abs(float64(v)) > maxHalf {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) || beyondHalf(v) {
 				return fmt.Errorf("weights: tensor %q value %d is %g, outside the half-precision range", name, i, v)
 			}
 		}

@@ -520,7 +520,7 @@ func encodeHeader(f *File) ([]byte, []string, error) {
 		}
 		if f.Half {
 			for j, v := range t.Data {
-				if a := math.Abs(float64(v)); a > maxHalf && !math.IsInf(a, 1) {
+				if beyondHalf(v) {
 					return nil, nil, fmt.Errorf("tensor %q value %d is %g, beyond the half-precision range", name, j, v)
 				}
 			}
