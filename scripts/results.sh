@@ -4,7 +4,7 @@
 # docs/results-*.csv, merges them with `oodgpu table` into docs/tables/*.md (the paper's Table 1,
 # 2, 3 and 7 forms, each with its averages), and draws the sample grids into docs/figures.
 #
-#   OODGPU_DATA=path/to/shared/data scripts/results.sh   # everything (about 2 hours on 2 CPU cores)
+#   OODGPU_DATA=path/to/shared/data scripts/results.sh   # everything (about two hours on 2 CPU cores)
 #   scripts/results.sh grey colour tables                 # only these parts (also: samples)
 #   DEVICE=gpu scripts/results.sh                         # on a WebGPU adapter
 #
@@ -30,6 +30,16 @@ bench() { # bench CSV [flags...]
   "$bin" bench --device "$device" --seed 1 --csv "$csv" "$@" >/dev/null
 }
 
+# bench_ddpm NAME MODEL [flags...]: one run per diffusion step t of the paper's ablation, each on
+# 500 fit images and 500 against 500, into docs/results-ddpm-tT-NAME.csv.
+bench_ddpm() {
+  local name=$1 model=$2
+  shift 2
+  for t in 1 8 64; do
+    bench docs/results-ddpm-t$t-$name.csv --model "$model" --ddpm-t $t --fit-n 500 --n 500 "$@"
+  done
+}
+
 grey_ood=omniglot,omniglot:inverted,noise:uniform
 
 if want grey || want colour; then
@@ -41,10 +51,7 @@ if want grey; then
   bench docs/results-mnist.csv --model $zoo/glow-mnist.safetensors --in mnist:test \
     --ood fashionmnist:test,$grey_ood --figures docs/figures/mnist
   bench docs/results-vae-fashionmnist.csv --model $zoo/vae-fashionmnist.safetensors
-  for t in 1 8 64; do
-    bench docs/results-ddpm-t$t-fashionmnist.csv --model $zoo/ddpm-fashionmnist.safetensors \
-      --ddpm-t $t --fit-n 500 --n 500
-  done
+  bench_ddpm fashionmnist $zoo/ddpm-fashionmnist.safetensors
 fi
 if want colour; then
   # Colour models: trained on CIFAR-10 or GTSRB, tested on the other.
@@ -52,10 +59,7 @@ if want colour; then
     for pair in cifar10:gtsrb gtsrb:cifar10; do
       in=${pair%%:*} ood=${pair##*:}
       if [ $kind = ddpm ]; then
-        for t in 1 8 64; do
-          bench docs/results-ddpm-t$t-$in.csv --model $zoo/ddpm-$in.safetensors --ddpm-t $t \
-            --fit-n 500 --n 500 --in $in:test --ood $ood:test
-        done
+        bench_ddpm $in $zoo/ddpm-$in.safetensors --in $in:test --ood $ood:test
       else
         bench docs/results-$kind-$in.csv --model $zoo/$kind-$in.safetensors --in $in:test --ood $ood:test
       fi
@@ -63,27 +67,28 @@ if want colour; then
   done
 fi
 
-if want tables; then
 table() { # table MD CSV...
   local md=$1
   shift
   echo "results: table $* -> $md" >&2
   "$bin" table --md "$md" "$@"
 }
-table docs/tables/grey-glow.md docs/results-fashionmnist.csv docs/results-mnist.csv
-table docs/tables/grey-vae-ddpm.md docs/results-vae-fashionmnist.csv \
-  docs/results-ddpm-t{1,8,64}-fashionmnist.csv
-table docs/tables/table1-glow.md docs/results-glow-{cifar10,gtsrb}.csv
-table docs/tables/table2-ddpm.md docs/results-ddpm-t1-{cifar10,gtsrb}.csv
-table docs/tables/table3-ddpm-t.md docs/results-ddpm-t{1,8,64}-cifar10.csv docs/results-ddpm-t{1,8,64}-gtsrb.csv
-table docs/tables/table7-vae.md docs/results-vae-{cifar10,gtsrb}.csv
-# The paper's Tables 1, 2 and 7 as transcribed into docs/paper: whole (their averages over all 20
-# pairs), and only the two pairs run here (CIFAR-10 against GTSRB and back).
-for t in table1-glow table2-diffusion table7-vae; do
-  table docs/tables/paper-$t.md docs/paper/$t.csv
-  grep -E '^(train,|paper: (CIFAR-10,GTSRB|GTSRB,CIFAR-10),)' docs/paper/$t.csv >"$work/$t-pairs.csv"
-  table docs/tables/paper-$t-pairs.md "$work/$t-pairs.csv"
-done
+
+if want tables; then
+  table docs/tables/grey-glow.md docs/results-fashionmnist.csv docs/results-mnist.csv
+  table docs/tables/grey-vae-ddpm.md docs/results-vae-fashionmnist.csv \
+    docs/results-ddpm-t{1,8,64}-fashionmnist.csv
+  table docs/tables/table1-glow.md docs/results-glow-{cifar10,gtsrb}.csv
+  table docs/tables/table2-ddpm.md docs/results-ddpm-t1-{cifar10,gtsrb}.csv
+  table docs/tables/table3-ddpm-t.md docs/results-ddpm-t{1,8,64}-cifar10.csv docs/results-ddpm-t{1,8,64}-gtsrb.csv
+  table docs/tables/table7-vae.md docs/results-vae-{cifar10,gtsrb}.csv
+  # The paper's Tables 1, 2 and 7 as transcribed into docs/paper: whole (their averages over all 20
+  # pairs), and only the two pairs run here (CIFAR-10 against GTSRB and back).
+  for t in table1-glow table2-diffusion table7-vae; do
+    table docs/tables/paper-$t.md docs/paper/$t.csv
+    grep -E '^(train,|paper: (CIFAR-10,GTSRB|GTSRB,CIFAR-10),)' docs/paper/$t.csv >"$work/$t-pairs.csv"
+    table docs/tables/paper-$t-pairs.md "$work/$t-pairs.csv"
+  done
 fi
 
 if want samples; then
