@@ -187,9 +187,13 @@ func TestLoadImageFile(t *testing.T) {
 	}
 }
 
+// FuzzDecodeImage checks that DecodeImage never panics, returns pixels of the shape it reports,
+// and keeps within a small pixel budget: whatever it does with an input, accepted or not, it
+// allocates no more than the budget and the decoders' small fixed buffers. The seeds reach every
+// path of the header walkers: tiny images of each format, their truncated headers, and small
+// versions of the decompression bombs (a progressive JPEG with too many scans, a baseline one
+// scanned twice, an interlaced PNG, animated and interlaced GIFs).
 func FuzzDecodeImage(f *testing.F) {
-	f.Add(pngBytes(f, uniformRGBA(3, 2, color.RGBA{10, 20, 30, 255})))
-	f.Add(pngBytes(f, image.NewGray16(image.Rect(0, 0, 2, 2))))
 	var jpg, gifb bytes.Buffer
 	if err := jpeg.Encode(&jpg, uniformRGBA(9, 9, color.RGBA{1, 2, 3, 255}), nil); err != nil {
 		f.Fatal(err)
@@ -197,13 +201,39 @@ func FuzzDecodeImage(f *testing.F) {
 	if err := gif.Encode(&gifb, uniformRGBA(2, 3, color.RGBA{1, 2, 3, 255}), nil); err != nil {
 		f.Fatal(err)
 	}
-	f.Add(jpg.Bytes())
-	f.Add(gifb.Bytes())
-	f.Add(pngHeaderOnly(MaxImageSide+1, 1))
-	f.Add([]byte("GIF89a"))
+	seeds := [][]byte{
+		pngBytes(f, uniformRGBA(3, 2, color.RGBA{10, 20, 30, 255})),
+		pngBytes(f, image.NewGray16(image.Rect(0, 0, 2, 2))),
+		jpg.Bytes(),
+		gifb.Bytes(),
+		pngHeaderOnly(MaxImageSide+1, 1),
+		[]byte("GIF89a"),
+		jpegScans(jpegSOF2, 16, 1, 2),
+		jpegScans(jpegSOF2, 16, 3, 12),
+		jpegScans(jpegSOF0, 16, 3, 2),
+		jpegHeader(jpegSOF0, 16, 16, 0x22, 0x11, 0x11),
+		pngFile(f, 5, 5, 8, 2, 1),
+		pngFile(f, 4, 4, 16, 0, 0, pngChunk("tRNS", []byte{0, 0})),
+		gifFrames(8, 8, 3, false),
+		gifFrames(8, 8, 2, true),
+	}
+	for _, s := range seeds {
+		f.Add(s)
+		f.Add(s[:min(len(s), 30)])
+	}
+	const budget, slack = 4 << 20, 1 << 20
+	limits := DecodeLimits{MaxPixelBytes: budget}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, to := range []Shape{{}, {H: 8, W: 8, C: 1}, {H: 3, W: 5, C: 3}} {
-			pix, shape, err := DecodeImage(b, to)
+			var (
+				pix   []uint8
+				shape Shape
+				err   error
+			)
+			n := allocated(func() { pix, shape, err = limits.DecodeImage(b, to) })
+			if n > budget+slack {
+				t.Fatalf("target %v: allocated %d bytes over a budget of %d (err %v)", to, n, budget, err)
+			}
 			if err != nil {
 				continue
 			}

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 )
@@ -33,6 +34,8 @@ type Options struct {
 	Shape Shape
 	// Seed seeds noise:uniform: the same seed gives the same pixels.
 	Seed uint64
+	// Limits bound the decoding of dir: and file: images (zero: the defaults).
+	Limits DecodeLimits
 }
 
 // Load loads the data set sp names, then selects its range. The Set's Name is sp.String().
@@ -68,9 +71,9 @@ func load(sp Spec, opts Options) (*Set, error) {
 	case "fashionmnist":
 		return loadFashionMNIST(opts.FashionMNISTDir, sp.Variant)
 	case "dir":
-		return loadImageDir(sp.Path, opts.Shape)
+		return opts.Limits.loadImageDir(context.Background(), sp.Path, opts.Shape)
 	case "file":
-		pix, shape, err := readImageFile(sp.Path, opts.Shape)
+		pix, shape, err := opts.Limits.readImageFile(sp.Path, opts.Shape)
 		if err != nil {
 			return nil, err
 		}

@@ -58,10 +58,7 @@ func TestRealMNIST(t *testing.T) {
 }
 
 func TestRealFashionMNIST(t *testing.T) {
-	dir, err := fashionMNISTDir()
-	if err != nil {
-		datatest.Missing(t, err.Error())
-	}
+	dir := datatest.FashionMNIST(t)
 	checkReal(t, Options{FashionMNISTDir: dir}, []realCase{
 		{"fashionmnist:test[:2000]", 2000, Shape{28, 28, 1}, []uint8{9, 2, 1, 1, 6}, false},
 		{"fashionmnist:train", 60000, Shape{28, 28, 1}, []uint8{9, 0, 0, 3, 0}, true},

@@ -1,8 +1,10 @@
 package data
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 )
 
 // Shape is the size of one image: height, width and channels (1 grey, 3 RGB). A zero field means
@@ -41,6 +43,9 @@ type Set struct {
 	Pix []uint8
 	// Labels holds N class labels, or is nil when the source has none.
 	Labels []uint8
+	// Files holds N file names (relative to the folder) for a set read from a folder of image
+	// files, or is nil.
+	Files []string
 }
 
 // Validate checks that the shape is sane and that Pix and Labels have the sizes N and Shape imply.
@@ -67,6 +72,9 @@ func (s *Set) validate() error {
 	if s.Labels != nil && len(s.Labels) != s.N {
 		return fmt.Errorf("%d labels for %d images", len(s.Labels), s.N)
 	}
+	if s.Files != nil && len(s.Files) != s.N {
+		return fmt.Errorf("%d file names for %d images", len(s.Files), s.N)
+	}
 	return nil
 }
 
@@ -77,6 +85,23 @@ func (s *Set) Image(i int) ([]uint8, error) {
 	}
 	n := s.Shape.Size()
 	return s.Pix[i*n : (i+1)*n : (i+1)*n], nil
+}
+
+// ContentKey is a 64-bit FNV-1a hash of image i's shape and pixels: equal images get equal keys
+// wherever they stand, which is what per-image noise streams are keyed by.
+func (s *Set) ContentKey(i int) (uint64, error) {
+	pix, err := s.Image(i)
+	if err != nil {
+		return 0, err
+	}
+	h := fnv.New64a()
+	var dims [12]byte
+	binary.LittleEndian.PutUint32(dims[0:], uint32(s.Shape.H))
+	binary.LittleEndian.PutUint32(dims[4:], uint32(s.Shape.W))
+	binary.LittleEndian.PutUint32(dims[8:], uint32(s.Shape.C))
+	h.Write(dims[:])
+	h.Write(pix)
+	return h.Sum64(), nil
 }
 
 // Float32CHW writes image i into dst as float32 in [0, 1] (pixel/255), channels first (CHW).
@@ -112,6 +137,9 @@ func (s *Set) Slice(start, end int) (*Set, error) {
 	}
 	if s.Labels != nil {
 		out.Labels = s.Labels[start:end:end]
+	}
+	if s.Files != nil {
+		out.Files = s.Files[start:end:end]
 	}
 	return out, nil
 }
