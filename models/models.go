@@ -4,6 +4,7 @@
 package models
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -58,10 +59,16 @@ func FromMeta(meta weights.Meta) (Model, error) {
 	return nil, fmt.Errorf("model kind %q is not supported (want one of %v)", meta.Kind, Kinds)
 }
 
-// decodeConfig decodes and validates the configuration a weight file's metadata holds.
+// decodeConfig decodes and validates the configuration a weight file's metadata holds; fields
+// the kind does not have are errors, so that a misspelt one is not silently left at zero.
 func decodeConfig[C interface{ Validate() error }](meta weights.Meta) (C, error) {
 	var c C
-	if err := json.Unmarshal(meta.Config, &c); err != nil {
+	if len(meta.Config) == 0 {
+		return c, fmt.Errorf("%s: the weight file holds no model config", meta.Kind)
+	}
+	dec := json.NewDecoder(bytes.NewReader(meta.Config))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
 		return c, fmt.Errorf("%s: config: %w", meta.Kind, err)
 	}
 	return c, c.Validate()

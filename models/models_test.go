@@ -74,6 +74,14 @@ func TestFromMetaErrors(t *testing.T) {
 		{weights.Meta{Kind: "pixelcnn", Config: json.RawMessage(`{}`)}, "pixelcnn"},
 		{weights.Meta{Kind: "vae", Config: json.RawMessage(`{"channels": 1, "size": 12, "hidden": 4, "latent": 2}`)}, "size 12"},
 		{weights.Meta{Kind: "ddpm", Config: json.RawMessage(`[1, 2]`)}, "ddpm: config"},
+		{weights.Meta{Kind: "glow", Config: json.RawMessage(`{"levels": 64, "steps": 8, "hidden": 128, "channels": 1, "size": 32, "bins": 256}`)},
+			"levels 64 outside 1..10"},
+		{weights.Meta{Kind: "ddpm", Config: json.RawMessage(`{"channels": 1, "size": 32, "base": 8, "mults": [` +
+			strings.Repeat("1, ", 64) + `1], "steps": 10, "beta_start": 0.0001, "beta_end": 0.02}`)}, "65 channel multipliers"},
+		{weights.Meta{Kind: "glow", Config: json.RawMessage(`{"level": 3, "steps": 8, "hidden": 128, "channels": 1, "size": 32, "bins": 256}`)},
+			`unknown field "level"`},
+		{weights.Meta{Kind: "vae"}, "vae: the weight file holds no model config"},
+		{weights.Meta{Kind: "glow", Config: json.RawMessage(`null`)}, "glow: config: levels 0"},
 	} {
 		if _, err := FromMeta(c.meta); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one mentioning %q", c.meta.Kind, err, c.want)

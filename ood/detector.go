@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Detector is a fitted detector for one batch size B: the Gaussian over log gradient features,
@@ -58,8 +61,14 @@ func (d *Detector) Percentile(score float64) float64 {
 	return 100 * float64(i) / float64(len(d.FitScores))
 }
 
-// IsOOD reports whether score lies beyond the threshold.
-func (d *Detector) IsOOD(score float64) bool { return score > d.Threshold }
+// IsOOD reports whether score lies beyond the threshold; a NaN score is OOD.
+func (d *Detector) IsOOD(score float64) bool { return !(score <= d.Threshold) }
+
+// Reasons in Result.Invalid for non-finite numbers.
+const (
+	NonFiniteScore = "non-finite gradient score"
+	NonFiniteNLL   = "non-finite likelihood"
+)
 
 // Result is the verdict on one image or batch.
 type Result struct {
@@ -68,24 +77,98 @@ type Result struct {
 	Typicality float64 // |NLL - H|
 	Percentile float64 // of Score among the fit set's scores
 	OOD        bool
-	Invalid    string // why the features were unusable, or ""
-	ZScores    []float64
+	// Invalid says why the features or the numbers were unusable ("; " between reasons), or "".
+	// An invalid result is OOD.
+	Invalid string
+	ZScores []float64
 }
 
-// Assess scores one feature row with the NLLs of its images.
+// Assess scores one feature row with the NLLs of its images. Unusable features, a NaN or
+// infinite gradient score and a NaN or infinite NLL make the result OOD, with the reasons in
+// Invalid.
 func (d *Detector) Assess(row []float64, nll []float64) Result {
 	r := Result{Typicality: d.Typicality.Score(nll)}
 	for _, v := range nll {
 		r.NLL += v / float64(len(nll))
 	}
-	z, err := d.Gaussian.ZScores(row)
-	if err != nil {
-		r.Score, r.OOD, r.Invalid, r.Percentile = math.Inf(1), true, err.Error(), 100
-		return r
+	var invalid []string
+	if z, err := d.Gaussian.ZScores(row); err != nil {
+		r.Score, r.Percentile = math.Inf(1), 100
+		invalid = append(invalid, err.Error())
+	} else {
+		r.ZScores, r.Score = z, d.Gaussian.scoreOf(z)
+		r.Percentile = d.Percentile(r.Score)
+		if !finite(r.Score) {
+			invalid = append(invalid, NonFiniteScore)
+		}
 	}
-	r.ZScores = z
-	r.Score, _ = d.Gaussian.Score(row)
-	r.Percentile = d.Percentile(r.Score)
-	r.OOD = d.IsOOD(r.Score)
+	if !finite(r.NLL) {
+		invalid = append(invalid, NonFiniteNLL)
+	}
+	r.Invalid = strings.Join(invalid, "; ")
+	r.OOD = r.Invalid != "" || d.IsOOD(r.Score)
 	return r
 }
+
+// Validate checks a detector read from a weight file against the model's layers (its parameter
+// names, in feature order): a positive group size, a complete Gaussian over those layers, a
+// finite typicality entropy and threshold, a recall in (0, 1], and as many fit scores as fit
+// rows, sorted, none NaN or -Inf (+Inf marks a fit row with unusable features).
+func (d *Detector) Validate(layers []string) error {
+	if d == nil {
+		return errors.New("ood: detector is null")
+	}
+	if err := d.validate(layers); err != nil {
+		return fmt.Errorf("ood: detector for B = %d: %w", d.GroupSize, err)
+	}
+	return nil
+}
+
+// validate is Validate without the detector's name on errors.
+func (d *Detector) validate(layers []string) error {
+	switch {
+	case d.GroupSize < 1:
+		return errors.New("group size must be >= 1")
+	case d.Gaussian == nil:
+		return errors.New("no gaussian")
+	case !finite(d.Typicality.H):
+		return fmt.Errorf("typicality entropy %v, want a finite number", d.Typicality.H)
+	case !(d.Recall > 0 && d.Recall <= 1):
+		return fmt.Errorf("recall %v outside (0, 1]", d.Recall)
+	case !finite(d.Threshold):
+		return fmt.Errorf("threshold %v, want a finite number", d.Threshold)
+	case len(d.FitScores) == 0:
+		return errors.New("no fit scores")
+	case d.FitRows != len(d.FitScores):
+		return fmt.Errorf("%d fit rows with %d fit scores", d.FitRows, len(d.FitScores))
+	}
+	if err := checkText("fit data", d.FitData); err != nil {
+		return err
+	}
+	for i, s := range d.FitScores {
+		switch {
+		case math.IsNaN(s) || math.IsInf(s, -1):
+			return fmt.Errorf("fit score %d is %v", i, s)
+		case i > 0 && s < d.FitScores[i-1]:
+			return fmt.Errorf("fit scores are not sorted (score %d is %v, after %v)", i, s, d.FitScores[i-1])
+		}
+	}
+	if err := d.Gaussian.validate(layers); err != nil {
+		return fmt.Errorf("gaussian: %w", err)
+	}
+	return nil
+}
+
+// maxText bounds the length in bytes of the text a detector holds.
+const maxText = 1024
+
+// checkText reports an error unless s is printable UTF-8 text of at most maxText bytes, fit for
+// messages.
+func checkText(field, s string) error {
+	if len(s) > maxText || !utf8.ValidString(s) || strings.IndexFunc(s, notPrint) >= 0 {
+		return fmt.Errorf("%s %.40q is not printable text of at most %d bytes", field, s, maxText)
+	}
+	return nil
+}
+
+func notPrint(r rune) bool { return !unicode.IsPrint(r) }

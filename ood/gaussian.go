@@ -89,11 +89,16 @@ func (g *Gaussian) Score(row []float64) (float64, error) {
 	if err != nil {
 		return math.Inf(1), err
 	}
+	return g.scoreOf(z), nil
+}
+
+// scoreOf is the negative log-density of the z-scores of the kept layers.
+func (g *Gaussian) scoreOf(z []float64) float64 {
 	s := 0.0
 	for k, v := range z {
 		s += 0.5*v*v + 0.5*math.Log(2*math.Pi*g.Var[k])
 	}
-	return s, nil
+	return s
 }
 
 // ZScores returns (log f - mean)/sd for each kept layer.
@@ -111,3 +116,48 @@ func (g *Gaussian) ZScores(row []float64) ([]float64, error) {
 	}
 	return z, nil
 }
+
+// validate checks that g is a complete Gaussian over layers, the model's parameter names in
+// feature order: the same layers, at least one kept, kept indices in range and unique, per kept
+// layer a finite mean and a positive finite variance, and reasons for dropped layers that are
+// short printable text, no more of them than layers.
+func (g *Gaussian) validate(layers []string) error {
+	if len(g.Layers) != len(layers) {
+		return fmt.Errorf("%d layers, the model has %d", len(g.Layers), len(layers))
+	}
+	for j, name := range layers {
+		if g.Layers[j] != name {
+			return fmt.Errorf("layer %d is %q, the model's is %q", j, g.Layers[j], name)
+		}
+	}
+	if len(g.Keep) == 0 || len(g.Mean) != len(g.Keep) || len(g.Var) != len(g.Keep) {
+		return fmt.Errorf("%d kept layers with %d means and %d variances, want as many of each and at least one",
+			len(g.Keep), len(g.Mean), len(g.Var))
+	}
+	kept := make([]bool, len(layers))
+	for k, j := range g.Keep {
+		switch {
+		case j < 0 || j >= len(layers):
+			return fmt.Errorf("kept layer index %d outside 0..%d", j, len(layers)-1)
+		case kept[j]:
+			return fmt.Errorf("layer %s is kept twice", layers[j])
+		case !finite(g.Mean[k]):
+			return fmt.Errorf("mean of layer %s is %v, want a finite number", layers[j], g.Mean[k])
+		case !(g.Var[k] > 0) || math.IsInf(g.Var[k], 1):
+			return fmt.Errorf("variance of layer %s is %v, want a positive finite number", layers[j], g.Var[k])
+		}
+		kept[j] = true
+	}
+	if len(g.Dropped) > len(layers) {
+		return fmt.Errorf("%d dropped layers of %d", len(g.Dropped), len(layers))
+	}
+	for _, why := range g.Dropped {
+		if err := checkText("dropped layer", why); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finite reports whether v is neither NaN nor infinite.
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

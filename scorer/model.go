@@ -5,6 +5,7 @@
 package scorer
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -25,6 +26,7 @@ type Model struct {
 	Net       models.Model
 	Params    graph.Feeds
 	Detectors []*ood.Detector
+	layers    []string // the parameter names, in feature order
 }
 
 // detectorMeta is the JSON of weights.Meta.Detector.
@@ -50,8 +52,9 @@ func Decode(name string, b []byte) (*Model, error) {
 	return FromFile(name, f)
 }
 
-// FromFile checks a decoded weight file: a model (Glow, VAE or DDPM) whose tensors match its
-// configuration, with the detectors its metadata holds (if any).
+// FromFile checks a decoded weight file: a model (Glow, VAE or DDPM) of a valid configuration
+// whose tensors match it, with the detectors its metadata holds (if any), each complete and
+// consistent with the model.
 func FromFile(path string, f *weights.File) (*Model, error) {
 	meta, err := f.Meta()
 	if err != nil {
@@ -63,16 +66,24 @@ func FromFile(path string, f *weights.File) (*Model, error) {
 	}
 	g := graph.New()
 	if _, err := net.Build(g, 1); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	params, err := weights.Bind(g, f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	m := &Model{Name: path, File: f, Meta: meta, Net: net, Params: params}
+	for _, p := range g.Params() {
+		m.layers = append(m.layers, p.LeafName())
+	}
 	if len(meta.Detector) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(meta.Detector))
+		dec.DisallowUnknownFields()
 		var dm detectorMeta
-		if err := json.Unmarshal(meta.Detector, &dm); err != nil {
+		if err := dec.Decode(&dm); err != nil {
+			return nil, fmt.Errorf("%s: detector metadata: %w", path, err)
+		}
+		if err := m.checkDetectors(dm.Detectors); err != nil {
 			return nil, fmt.Errorf("%s: detector metadata: %w", path, err)
 		}
 		m.Detectors = dm.Detectors
@@ -80,8 +91,29 @@ func FromFile(path string, f *weights.File) (*Model, error) {
 	return m, nil
 }
 
-// SetDetectors replaces the detectors stored in the model's metadata.
+// checkDetectors checks that ds are valid detectors for the model, one per group size.
+func (m *Model) checkDetectors(ds []*ood.Detector) error {
+	seen := map[int]bool{}
+	for i, d := range ds {
+		if d == nil {
+			return fmt.Errorf("detector %d is null", i)
+		}
+		if err := d.Validate(m.layers); err != nil {
+			return err
+		}
+		if seen[d.GroupSize] {
+			return fmt.Errorf("two detectors for B = %d", d.GroupSize)
+		}
+		seen[d.GroupSize] = true
+	}
+	return nil
+}
+
+// SetDetectors checks ds against the model and replaces the detectors stored in its metadata.
 func (m *Model) SetDetectors(ds []*ood.Detector) error {
+	if err := m.checkDetectors(ds); err != nil {
+		return fmt.Errorf("%s: detectors: %w", m.Name, err)
+	}
 	raw, err := json.Marshal(detectorMeta{Detectors: ds})
 	if err != nil {
 		return fmt.Errorf("%s: detectors: %w", m.Name, err)
@@ -139,14 +171,19 @@ func (m *Model) Glow(what string) (glow.Config, error) {
 }
 
 // Extractor computes features of set's images with m: the given group sizes, chunk images
-// per executor run, dequantization noise from seed.
+// per executor run, dequantization noise from seed and each image's content (data.Set.ContentKey),
+// so that an image's scores depend only on the image, the model and the seed.
 func (m *Model) Extractor(exec graph.Executor, set *data.Set, groups []int, chunk int, seed uint64) *ood.Extractor {
 	net := m.Net
 	return &ood.Extractor{
-		Exec:       exec,
-		Build:      net.Build,
-		Params:     m.Params,
-		Inputs:     func(idx []int, r *rand.Rand) (graph.Feeds, error) { return net.Inputs(set, idx, r) },
+		Exec:   exec,
+		Build:  net.Build,
+		Params: m.Params,
+		Inputs: func(idx []int, r *rand.Rand) (graph.Feeds, error) { return net.Inputs(set, idx, r) },
+		ImageKey: func(i int) uint64 {
+			k, _ := set.ContentKey(i) // i < set.N: the extractor only asks for images it runs
+			return k
+		},
 		GroupSizes: groups,
 		Chunk:      chunk,
 		Seed:       seed,

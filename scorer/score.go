@@ -2,24 +2,100 @@ package scorer
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/oodgpu/oodgpu/data"
 	"github.com/oodgpu/oodgpu/graph"
 	"github.com/oodgpu/oodgpu/ood"
 )
 
-// Row is the result for one image, or one group of B images scored together.
+// Row is the result for one image, or one group of B images scored together. A NaN or infinite
+// value (unusable features, a model that gives NaN) makes the row OOD with the reason in Invalid;
+// its JSON encoding (MarshalJSON) writes such a value as null.
 type Row struct {
-	Input      string    `json:"input"`
-	NLL        float64   `json:"nll_bits_per_dim"`
-	Score      float64   `json:"gradient_score"`
-	Typicality float64   `json:"typicality"`
-	Percentile float64   `json:"percentile"`
-	Verdict    string    `json:"verdict"`
-	Invalid    string    `json:"invalid,omitempty"`
-	ZScores    []float64 `json:"layer_z_scores,omitempty"`
+	Input      string
+	NLL        float64 // bits/dim (L_t per dimension for DDPM)
+	Score      float64 // gradient score
+	Typicality float64
+	Percentile float64 // of Score among the fit set's scores
+	Verdict    string  // InDistribution or OOD
+	Invalid    string  // why the row's numbers are unusable, or ""
+	ZScores    []float64
+}
+
+// rowJSON is the JSON form of a Row.
+type rowJSON struct {
+	Input      string      `json:"input"`
+	NLL        jsonFloat   `json:"nll_bits_per_dim"`
+	Score      jsonFloat   `json:"gradient_score"`
+	Typicality jsonFloat   `json:"typicality"`
+	Percentile jsonFloat   `json:"percentile"`
+	Verdict    string      `json:"verdict"`
+	Invalid    string      `json:"invalid,omitempty"`
+	ZScores    []jsonFloat `json:"layer_z_scores,omitempty"`
+}
+
+// MarshalJSON encodes r with null for every NaN or infinite number, as JSON has neither.
+func (r Row) MarshalJSON() ([]byte, error) {
+	z := make([]jsonFloat, len(r.ZScores))
+	for i, v := range r.ZScores {
+		z[i] = jsonFloat(v)
+	}
+	return json.Marshal(rowJSON{Input: r.Input, NLL: jsonFloat(r.NLL), Score: jsonFloat(r.Score),
+		Typicality: jsonFloat(r.Typicality), Percentile: jsonFloat(r.Percentile), Verdict: r.Verdict,
+		Invalid: r.Invalid, ZScores: z})
+}
+
+// UnmarshalJSON decodes what MarshalJSON writes; a null number becomes NaN.
+func (r *Row) UnmarshalJSON(b []byte) error {
+	var j rowJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*r = Row{Input: j.Input, NLL: float64(j.NLL), Score: float64(j.Score), Typicality: float64(j.Typicality),
+		Percentile: float64(j.Percentile), Verdict: j.Verdict, Invalid: j.Invalid}
+	for _, v := range j.ZScores {
+		r.ZScores = append(r.ZScores, float64(v))
+	}
+	return nil
+}
+
+// jsonFloat is a number that JSON encodes as null when it is NaN or infinite, and decodes null
+// as NaN.
+type jsonFloat float64
+
+// MarshalJSON implements json.Marshaler.
+func (v jsonFloat) MarshalJSON() ([]byte, error) {
+	if f := float64(v); !math.IsNaN(f) && !math.IsInf(f, 0) {
+		return json.Marshal(f)
+	}
+	return []byte("null"), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (v *jsonFloat) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*v = jsonFloat(math.NaN())
+		return nil
+	}
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	*v = jsonFloat(f)
+	return nil
+}
+
+// FormatFloat formats v for a CSV field or other text output: the shortest decimal that reads
+// back as v, and "null" for NaN or infinity, as in the JSON encoding.
+func FormatFloat(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "null"
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
 // Verdicts of a Row.
@@ -79,16 +155,4 @@ func makeRow(name string, r ood.Result) Row {
 	}
 	return Row{Input: name, NLL: r.NLL, Score: r.Score, Typicality: r.Typicality, Percentile: r.Percentile,
 		Verdict: v, Invalid: r.Invalid, ZScores: r.ZScores}
-}
-
-// JSONSafe returns rows with infinite scores (unusable features) replaced by the largest float,
-// as JSON has no Inf.
-func JSONSafe(rows []Row) []Row {
-	out := append([]Row(nil), rows...)
-	for i := range out {
-		if math.IsInf(out[i].Score, 1) {
-			out[i].Score = math.MaxFloat64
-		}
-	}
-	return out
 }

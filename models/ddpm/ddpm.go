@@ -37,24 +37,106 @@ func Default() Config {
 		Steps: 1000, BetaStart: 1e-4, BetaEnd: 0.02}
 }
 
-// Validate checks that the configuration describes a buildable model.
+// Bounds of a Config: far beyond any model oodgpu trains, small enough that building and
+// scoring one cannot exhaust memory.
+const (
+	MaxSize   = 1024  // input height and width
+	MaxBase   = 1024  // channels at full resolution
+	MaxLevels = 8     // resolution levels (channel multipliers)
+	MaxMult   = 64    // channel multiplier of one level
+	MaxSteps  = 10000 // diffusion steps T
+	// MaxElements bounds the parameter count and the values of the largest activation of one
+	// image (2^26 float32 values are 256 MiB).
+	MaxElements = 1 << 26
+)
+
+// Validate checks that the configuration describes a buildable model of a sane size.
 func (c Config) Validate() error {
+	if err := c.validateRanges(); err != nil {
+		return err
+	}
+	params, activation := c.sizes()
 	switch {
-	case c.Channels < 1 || c.Base < 8 || c.Base%8 != 0 || len(c.Mults) < 1:
-		return fmt.Errorf("ddpm: config: channels >= 1, base a multiple of 8 and at least one level needed, got %+v", c)
-	case c.Size < 1 || c.Size%(1<<(len(c.Mults)-1)) != 0:
+	case params > MaxElements:
+		return fmt.Errorf("ddpm: config: %.0f parameters, over the limit of %d", params, MaxElements)
+	case activation > MaxElements:
+		return fmt.Errorf("ddpm: config: activations of %.0f values per image, over the limit of %d", activation, MaxElements)
+	}
+	return nil
+}
+
+// validateRanges checks each field on its own; the level count is checked before 2^levels is
+// formed.
+func (c Config) validateRanges() error {
+	switch {
+	case c.Channels != 1 && c.Channels != 3:
+		return fmt.Errorf("ddpm: config: channels %d: want 1 (grey) or 3 (colour)", c.Channels)
+	case c.Base < 8 || c.Base > MaxBase || c.Base%8 != 0:
+		return fmt.Errorf("ddpm: config: base %d must be a multiple of 8 in 8..%d", c.Base, MaxBase)
+	case len(c.Mults) < 1 || len(c.Mults) > MaxLevels:
+		return fmt.Errorf("ddpm: config: %d channel multipliers, want 1..%d", len(c.Mults), MaxLevels)
+	case c.Size < 1 || c.Size > MaxSize:
+		return fmt.Errorf("ddpm: config: size %d outside 1..%d", c.Size, MaxSize)
+	case c.Size%(1<<(len(c.Mults)-1)) != 0:
 		return fmt.Errorf("ddpm: config: size %d must be divisible by %d", c.Size, 1<<(len(c.Mults)-1))
 	case c.ImageSize < 0 || c.ImageSize > c.Size:
 		return fmt.Errorf("ddpm: config: image size %d must be in [0, size %d]", c.ImageSize, c.Size)
-	case c.Steps < 1 || !(c.BetaStart > 0 && c.BetaStart <= c.BetaEnd && c.BetaEnd < 1):
-		return fmt.Errorf("ddpm: config: need steps >= 1 and 0 < beta_start <= beta_end < 1")
+	case c.Steps < 1 || c.Steps > MaxSteps:
+		return fmt.Errorf("ddpm: config: steps %d outside 1..%d", c.Steps, MaxSteps)
+	case !(c.BetaStart > 0 && c.BetaStart <= c.BetaEnd && c.BetaEnd < 1):
+		return fmt.Errorf("ddpm: config: betas %g..%g: need 0 < beta_start <= beta_end < 1", c.BetaStart, c.BetaEnd)
 	}
 	for _, m := range c.Mults {
-		if m < 1 {
-			return fmt.Errorf("ddpm: config: channel multipliers must be >= 1, got %v", c.Mults)
+		if m < 1 || m > MaxMult {
+			return fmt.Errorf("ddpm: config: channel multipliers %v: each must be in 1..%d", c.Mults, MaxMult)
 		}
 	}
 	return nil
+}
+
+// sizes returns the number of parameters and the number of values of the largest activation of
+// one image, for a configuration whose fields are in range. They are counted in float64, which
+// no such configuration can overflow, and exact below 2^53.
+func (c Config) sizes() (params, activation float64) {
+	base, s, in := float64(c.Base), float64(c.Size), float64(c.Channels)
+	conv := func(cin, cout, k float64) float64 { return cout*cin*k*k + cout }
+	linear := func(fin, fout float64) float64 { return fin*fout + fout }
+	res := func(cin, cout float64) float64 {
+		p := 2*cin + conv(cin, cout, 3) + linear(4*base, cout) + 2*cout + conv(cout, cout, 3)
+		if cin != cout {
+			p += conv(cin, cout, 1)
+		}
+		return p
+	}
+	params = linear(base, 4*base) + linear(4*base, 4*base) + conv(in, base, 3)
+	activation = max(in*s*s, 4*base, base*s*s)
+	ch, last := base, len(c.Mults)-1
+	skips := make([]float64, len(c.Mults))
+	for i, m := range c.Mults {
+		params += res(ch, base*float64(m))
+		ch, skips[i] = base*float64(m), base*float64(m)
+		activation = max(activation, ch*s*s)
+		if i < last {
+			params += conv(ch, ch, 3)
+			s /= 2
+		}
+	}
+	params += 2 * res(ch, ch)
+	if c.Attention {
+		params += 2*ch + 4*conv(ch, ch, 1)
+		activation = max(activation, s*s*s*s) // the attention weights of every pixel pair
+	}
+	for i := last; i >= 0; i-- {
+		activation = max(activation, (ch+skips[i])*s*s)
+		params += res(ch+skips[i], skips[i])
+		ch = skips[i]
+		if i > 0 {
+			params += conv(ch, ch, 3)
+			s *= 2
+			activation = max(activation, ch*s*s)
+		}
+	}
+	return params + 2*ch + conv(ch, in, 3), activation
 }
 
 // Image is the size of the images the model scores before padding.

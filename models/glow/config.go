@@ -32,17 +32,76 @@ func Default() Config {
 	return Config{Levels: 3, Steps: 8, Hidden: 128, Channels: 1, Size: 32, Bins: 256, Seed: 1}
 }
 
-// Validate checks that the configuration describes a buildable flow.
+// Bounds of a Config: far beyond any model oodgpu trains, small enough that building and
+// scoring one cannot exhaust memory.
+const (
+	MaxLevels = 10      // multi-scale levels
+	MaxSteps  = 256     // flow steps per level
+	MaxHidden = 4096    // coupling network width
+	MaxSize   = 1024    // input height and width
+	MaxBins   = 1 << 16 // quantization levels
+	// MaxElements bounds the parameter count and the values of the largest activation of one
+	// image (2^26 float32 values are 256 MiB).
+	MaxElements = 1 << 26
+)
+
+// Validate checks that the configuration describes a buildable flow of a sane size.
 func (c Config) Validate() error {
+	if err := c.validateRanges(); err != nil {
+		return err
+	}
+	params, activation := c.sizes()
 	switch {
-	case c.Levels < 1 || c.Steps < 1 || c.Hidden < 1 || c.Channels < 1 || c.Bins < 2:
-		return fmt.Errorf("glow: config %+v: levels, steps, hidden, channels must be >= 1 and bins >= 2", c)
-	case c.ImageSize < 0 || c.ImageSize > c.Size:
-		return fmt.Errorf("glow: config: image size %d must be in [0, size %d]", c.ImageSize, c.Size)
-	case c.Size < 1 || c.Size%(1<<c.Levels) != 0:
-		return fmt.Errorf("glow: config: size %d must be divisible by 2^levels = %d", c.Size, 1<<c.Levels)
+	case params > MaxElements:
+		return fmt.Errorf("glow: config: %.0f parameters, over the limit of %d", params, MaxElements)
+	case activation > MaxElements:
+		return fmt.Errorf("glow: config: activations of %.0f values per image, over the limit of %d", activation, MaxElements)
 	}
 	return nil
+}
+
+// validateRanges checks each field on its own; Levels is checked before 2^Levels is formed.
+func (c Config) validateRanges() error {
+	switch {
+	case c.Levels < 1 || c.Levels > MaxLevels:
+		return fmt.Errorf("glow: config: levels %d outside 1..%d", c.Levels, MaxLevels)
+	case c.Steps < 1 || c.Steps > MaxSteps:
+		return fmt.Errorf("glow: config: steps %d outside 1..%d", c.Steps, MaxSteps)
+	case c.Hidden < 1 || c.Hidden > MaxHidden:
+		return fmt.Errorf("glow: config: hidden width %d outside 1..%d", c.Hidden, MaxHidden)
+	case c.Channels != 1 && c.Channels != 3:
+		return fmt.Errorf("glow: config: channels %d: want 1 (grey) or 3 (colour)", c.Channels)
+	case c.Size < 1 || c.Size > MaxSize:
+		return fmt.Errorf("glow: config: size %d outside 1..%d", c.Size, MaxSize)
+	case c.Size%(1<<c.Levels) != 0:
+		return fmt.Errorf("glow: config: size %d must be divisible by 2^levels = %d", c.Size, 1<<c.Levels)
+	case c.ImageSize < 0 || c.ImageSize > c.Size:
+		return fmt.Errorf("glow: config: image size %d must be in [0, size %d]", c.ImageSize, c.Size)
+	case c.Bins < 2 || c.Bins > MaxBins:
+		return fmt.Errorf("glow: config: bins %d outside 2..%d", c.Bins, MaxBins)
+	}
+	return nil
+}
+
+// sizes returns the number of parameters and the number of values of the largest activation of
+// one image, for a configuration whose fields are in range. They are counted in float64, which
+// no such configuration can overflow, and exact below 2^53.
+func (c Config) sizes() (params, activation float64) {
+	ch, s, hid := float64(c.Channels), float64(c.Size), float64(c.Hidden)
+	activation = ch * s * s
+	for l := 0; l < c.Levels; l++ {
+		ch, s = 4*ch, s/2 // squeeze
+		actnorm := 2 * ch
+		invconv := 2*ch*ch + ch
+		coupling := (9*hid*ch/2 + 2*hid) + (hid*hid + 2*hid) + (9*ch*hid + 2*ch)
+		params += float64(c.Steps) * (actnorm + invconv + coupling)
+		activation = max(activation, max(ch, hid)*s*s)
+		if l < c.Levels-1 {
+			params += 9*ch*ch/2 + 2*ch // the split's prior
+			ch /= 2
+		}
+	}
+	return params + 2*ch, activation // the top prior
 }
 
 // Dims is the number of dimensions of one image, C*H*W.

@@ -26,17 +26,51 @@ type Config struct {
 // Default is a small VAE for 28x28 grey images padded to 32.
 func Default() Config { return Config{Channels: 1, Size: 32, ImageSize: 28, Hidden: 32, Latent: 32} }
 
-// Validate checks that the configuration describes a buildable model.
+// Bounds of a Config: far beyond any model oodgpu trains, small enough that building and
+// scoring one cannot exhaust memory.
+const (
+	MaxSize   = 1024 // input height and width
+	MaxHidden = 1024 // width of the first convolution
+	MaxLatent = 4096 // dimensions of z
+	// MaxElements bounds the parameter count and the values of the largest activation of one
+	// image (2^26 float32 values are 256 MiB).
+	MaxElements = 1 << 26
+)
+
+// Validate checks that the configuration describes a buildable model of a sane size.
 func (c Config) Validate() error {
 	switch {
-	case c.Channels < 1 || c.Hidden < 1 || c.Latent < 1:
-		return fmt.Errorf("vae: config %+v: channels, hidden and latent must be >= 1", c)
-	case c.Size < 8 || c.Size%8 != 0:
-		return fmt.Errorf("vae: config: size %d must be a positive multiple of 8", c.Size)
+	case c.Channels != 1 && c.Channels != 3:
+		return fmt.Errorf("vae: config: channels %d: want 1 (grey) or 3 (colour)", c.Channels)
+	case c.Hidden < 1 || c.Hidden > MaxHidden:
+		return fmt.Errorf("vae: config: hidden width %d outside 1..%d", c.Hidden, MaxHidden)
+	case c.Latent < 1 || c.Latent > MaxLatent:
+		return fmt.Errorf("vae: config: latent dimensions %d outside 1..%d", c.Latent, MaxLatent)
+	case c.Size < 8 || c.Size > MaxSize || c.Size%8 != 0:
+		return fmt.Errorf("vae: config: size %d must be a multiple of 8 in 8..%d", c.Size, MaxSize)
 	case c.ImageSize < 0 || c.ImageSize > c.Size:
 		return fmt.Errorf("vae: config: image size %d must be in [0, size %d]", c.ImageSize, c.Size)
 	}
+	params, activation := c.sizes()
+	switch {
+	case params > MaxElements:
+		return fmt.Errorf("vae: config: %.0f parameters, over the limit of %d", params, MaxElements)
+	case activation > MaxElements:
+		return fmt.Errorf("vae: config: activations of %.0f values per image, over the limit of %d", activation, MaxElements)
+	}
 	return nil
+}
+
+// sizes returns the number of parameters and the number of values of the largest activation of
+// one image, for a configuration whose fields are in range. They are counted in float64, which
+// no such configuration can overflow, and exact below 2^53.
+func (c Config) sizes() (params, activation float64) {
+	in, s, h, l := float64(c.Channels), float64(c.Size), float64(c.Hidden), float64(c.Latent)
+	flat := 4 * h * (s / 8) * (s / 8)
+	conv := func(cin, cout, k float64) float64 { return cout*cin*k*k + cout }
+	encoder := conv(in, h, 3) + conv(h, 2*h, 4) + conv(2*h, 4*h, 4) + conv(4*h, 4*h, 4) + 2*l*(flat+1)
+	decoder := l*flat + flat + conv(4*h, 4*h, 4) + conv(4*h, 2*h, 4) + conv(2*h, h, 4) + conv(h, in, 3) + in
+	return encoder + decoder, max(in*s*s, h*s*s, 2*l)
 }
 
 // Image is the size of the images the model scores before padding.

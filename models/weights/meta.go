@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"unicode"
+	"unicode/utf8"
 )
 
 // MetaKey is the "__metadata__" key under which oodgpu stores its Meta, as JSON (safetensors
@@ -58,10 +60,59 @@ func (f *File) Meta() (Meta, error) {
 	if err := dec.Decode(&m); err != nil {
 		return Meta{}, fmt.Errorf("weights: invalid oodgpu metadata: %w", err)
 	}
-	if m.Kind == "" {
-		return Meta{}, errors.New("weights: invalid oodgpu metadata: no model kind")
+	if err := m.Validate(); err != nil {
+		return Meta{}, fmt.Errorf("weights: invalid oodgpu metadata: %w", err)
 	}
 	return m, nil
+}
+
+// MaxTextLen bounds the length in bytes of Meta's text fields.
+const MaxTextLen = 1024
+
+// Validate checks the fields this package knows: the format version, a kind and a training data
+// spec that are short printable text, and a config and detector that are JSON objects when
+// present. The model and detector packages check what the config and detector hold.
+func (m Meta) Validate() error {
+	switch {
+	case m.Format != FormatVersion:
+		return fmt.Errorf("format %d: this build handles format %d", m.Format, FormatVersion)
+	case m.Kind == "":
+		return errors.New("no model kind")
+	}
+	if err := checkText("model kind", m.Kind); err != nil {
+		return err
+	}
+	if err := checkText("training data", m.TrainingData); err != nil {
+		return err
+	}
+	if err := checkObject("config", m.Config); err != nil {
+		return err
+	}
+	return checkObject("detector", m.Detector)
+}
+
+// checkText reports an error unless s is printable UTF-8 text of at most MaxTextLen bytes.
+func checkText(field, s string) error {
+	if len(s) > MaxTextLen {
+		return fmt.Errorf("%s is %d bytes long, over %d", field, len(s), MaxTextLen)
+	}
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("%s is not valid UTF-8", field)
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return fmt.Errorf("%s %q holds a control or unprintable character", field, s)
+		}
+	}
+	return nil
+}
+
+// checkObject reports an error unless raw is empty (absent) or a JSON object.
+func checkObject(field string, raw json.RawMessage) error {
+	if v := bytes.TrimSpace(raw); len(raw) > 0 && (len(v) == 0 || v[0] != '{') {
+		return fmt.Errorf("%s must be a JSON object, got %.20s", field, raw)
+	}
+	return nil
 }
 
 // SetMeta stores m as f's oodgpu metadata, keeping any other metadata. A zero Format is set to
@@ -70,11 +121,8 @@ func (f *File) SetMeta(m Meta) error {
 	if m.Format == 0 {
 		m.Format = FormatVersion
 	}
-	if m.Format != FormatVersion {
-		return fmt.Errorf("weights: set metadata: unsupported format %d (this build writes format %d)", m.Format, FormatVersion)
-	}
-	if m.Kind == "" {
-		return errors.New("weights: set metadata: no model kind")
+	if err := m.Validate(); err != nil {
+		return fmt.Errorf("weights: set metadata: %w", err)
 	}
 	b, err := json.Marshal(m)
 	if err != nil {

@@ -73,6 +73,11 @@ func TestMetaErrors(t *testing.T) {
 		{"wrong type", map[string]string{MetaKey: `{"format":1,"kind":3}`}, "invalid oodgpu metadata"},
 		{"trailing data", map[string]string{MetaKey: `{"format":1,"kind":"glow"} {}`}, "invalid oodgpu metadata: invalid character"},
 		{"no kind", map[string]string{MetaKey: `{"format":1}`}, "no model kind"},
+		{"control character in the kind", map[string]string{MetaKey: `{"format":1,"kind":"glow\u001b[2J"}`}, "model kind \"glow\\x1b[2J\" holds a control"},
+		{"long training data", map[string]string{MetaKey: `{"format":1,"kind":"glow","training_data":"` + strings.Repeat("x", 2000) + `"}`}, "training data is 2000 bytes long, over 1024"},
+		{"config not an object", map[string]string{MetaKey: `{"format":1,"kind":"glow","config":[3]}`}, "config must be a JSON object, got [3]"},
+		{"null config", map[string]string{MetaKey: `{"format":1,"kind":"glow","config":null}`}, "config must be a JSON object, got null"},
+		{"detector not an object", map[string]string{MetaKey: `{"format":1,"kind":"glow","detector":"x"}`}, `detector must be a JSON object, got "x"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -92,6 +97,10 @@ func TestMetaErrors(t *testing.T) {
 		{Format: 2, Kind: "glow"},
 		{Kind: ""},
 		{Kind: "glow", Config: json.RawMessage(`{bad`)},
+		{Kind: "glow", Config: json.RawMessage(`  `)},
+		{Kind: "glow", Detector: json.RawMessage(`[]`)},
+		{Kind: "glow\n"},
+		{Kind: "glow", TrainingData: "\xff"}, // JSON decoding would have replaced it
 	} {
 		if err := f.SetMeta(m); err == nil {
 			t.Errorf("SetMeta(%+v) succeeded", m)
