@@ -35,7 +35,7 @@ import (
 // accepts and an MNIST test image it flags (both checked natively first).
 var (
 	inImage  = filepath.Join("..", "examples", "fashionmnist-test-0.png")
-	oodImage = filepath.Join("..", "examples", "mnist-test-0.png")
+	oodImage = filepath.Join("..", "examples", "mnist-test-1.png")
 )
 
 var (

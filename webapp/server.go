@@ -37,6 +37,12 @@ const (
 // BuildHint says how to build app.wasm.
 const BuildHint = "build it with `make wasm` (GOOS=js GOARCH=wasm go build -o web/app.wasm ./wasm)"
 
+// Defaults of `oodgpu serve --timeout` and `--queue`.
+const (
+	DefaultScoreTimeout = 2 * time.Minute
+	DefaultMaxQueue     = 4
+)
+
 // Options configure NewServer and BuildSite.
 type Options struct {
 	// WebDir holds app.wasm (`make wasm` writes web/app.wasm).
@@ -50,8 +56,22 @@ type Options struct {
 	// (default 64).
 	MaxUploadBytes int64
 	MaxFiles       int
-	// ScoreTimeout bounds the scoring of one API request (default 2 minutes).
+	// ScoreTimeout bounds the decoding and scoring of one API request, counted from when it
+	// leaves the queue; 0 means no limit.
 	ScoreTimeout time.Duration
+	// MaxQueue is how many API requests may wait while another is scored (default DefaultMaxQueue;
+	// negative: none). Requests beyond it are answered 503 with a Retry-After header at once.
+	MaxQueue int
+	// AllowOrigins lists the origins ("https://example.org") whose web pages may POST to the
+	// API, besides the server's own; "*" allows every origin. Requests without an Origin header
+	// (curl, scripts) are always allowed.
+	AllowOrigins []string
+	// Addr is the address the server listens on. When it is a loopback address, requests must
+	// name localhost, a loopback address or one of AllowHosts in their Host header, so that a web
+	// page cannot reach the server through a DNS name rebound to 127.0.0.1.
+	Addr string
+	// AllowHosts lists further Host names accepted on a loopback address; "*" accepts any.
+	AllowHosts []string
 }
 
 func (o *Options) defaults() error {
@@ -64,8 +84,14 @@ func (o *Options) defaults() error {
 	if o.MaxFiles <= 0 {
 		o.MaxFiles = 64
 	}
-	if o.ScoreTimeout <= 0 {
-		o.ScoreTimeout = 2 * time.Minute
+	if o.ScoreTimeout < 0 {
+		return fmt.Errorf("webapp: scoring timeout %v: want 0 (no limit) or a positive duration", o.ScoreTimeout)
+	}
+	switch {
+	case o.MaxQueue == 0:
+		o.MaxQueue = DefaultMaxQueue
+	case o.MaxQueue < 0:
+		o.MaxQueue = 0
 	}
 	return nil
 }
@@ -83,7 +109,8 @@ func CheckWasm(webDir string) error {
 
 // NewServer returns the HTTP handler of `oodgpu serve`: the app's pages (pre-rendered by
 // go-app), its static assets (app.wasm from WebDir, the weight file, style and icons) and the
-// scoring API (POST /api/score). Routes must have been called.
+// scoring API (POST /api/score); every other path is 404. Requests pass the Host and Origin
+// checks of Options first. Routes must have been called.
 func NewServer(o Options) (http.Handler, error) {
 	if err := o.defaults(); err != nil {
 		return nil, err
@@ -93,10 +120,52 @@ func NewServer(o Options) (http.Handler, error) {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/api/score", &scoreAPI{opts: o})
+	mux.Handle("/api/score", newScoreAPI(o))
 	mux.Handle("/web/", assets)
-	mux.Handle("/", appHandler(assets.version))
-	return mux, nil
+	mux.Handle("/", pages{appHandler(assets.version)})
+	return &guard{next: mux, origins: o.AllowOrigins, hosts: o.AllowHosts, loopback: isLoopback(hostOnly(o.Addr))}, nil
+}
+
+// Server timeouts of NewHTTPServer.
+const (
+	readHeaderTimeout = 10 * time.Second
+	// readTimeout bounds reading a whole request, upload included.
+	readTimeout = time.Minute
+	// writeGrace is the time to write an answer, on top of the scoring timeout.
+	writeGrace  = time.Minute
+	idleTimeout = 2 * time.Minute
+)
+
+// NewHTTPServer returns the http.Server of `oodgpu serve` for handler h (from NewServer) and
+// the API's scoring timeout: with scoreTimeout 0 (no limit) it has no write timeout either.
+// The API moves its own deadlines while a request waits in the queue and while it is scored.
+func NewHTTPServer(h http.Handler, scoreTimeout time.Duration) *http.Server {
+	var write time.Duration
+	if scoreTimeout > 0 {
+		write = scoreTimeout + writeGrace
+	}
+	return &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
+		WriteTimeout: write, IdleTimeout: idleTimeout}
+}
+
+// pageFiles are the paths go-app answers: the app's pages, its scripts, manifest and style.
+// Any other path is 404 here; go-app would answer it itself, and it answers /robots.txt,
+// /sitemap.xml and /ads.txt by fetching http://<Host header>/web/... (500 and an error log).
+var pageFiles = map[string]bool{
+	"/app.js": true, "/goapp.js": true, "/app-worker.js": true, "/wasm_exec.js": true,
+	"/manifest.webmanifest": true, "/manifest.json": true, "/app.css": true,
+	ScoreRoute: true, RepresentationRoute: true,
+}
+
+// pages passes the app's pages and go-app's files to go-app and answers 404 for other paths.
+type pages struct{ app http.Handler }
+
+func (p pages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !pageFiles[r.URL.Path] {
+		http.NotFound(w, r)
+		return
+	}
+	p.app.ServeHTTP(w, r)
 }
 
 // appHandler configures go-app for the app's pages.

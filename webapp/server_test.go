@@ -5,6 +5,7 @@ package webapp
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -13,6 +14,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/oodgpu/oodgpu/graph/cpu"
 	"github.com/oodgpu/oodgpu/models/zoo"
@@ -39,7 +43,7 @@ func multipartBody(t *testing.T, files ...[2]string) (*bytes.Buffer, string) {
 	return &buf, w.FormDataContentType()
 }
 
-func readFile(t *testing.T, path string) string {
+func readFile(t testing.TB, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -191,6 +195,92 @@ func TestAssets(t *testing.T) {
 	}
 }
 
+// TestUnknownPaths: paths that are neither pages, go-app's files nor assets are 404, and
+// nothing is logged for them (go-app's handler answered /robots.txt, /sitemap.xml and /ads.txt
+// with 500 and an error log).
+func TestUnknownPaths(t *testing.T) {
+	var logged strings.Builder
+	defer func(l func(string, ...any)) { app.DefaultLogger = l }(app.DefaultLogger)
+	app.DefaultLogger = func(format string, v ...any) { fmt.Fprintf(&logged, format+"\n", v...) }
+	routesOnce.Do(Routes)
+	m, b := defaultModelAndBytes(t)
+	h, err := NewServer(Options{WebDir: t.TempDir(), Model: m, ModelBytes: b, Exec: cpu.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		path string
+		want int
+	}{
+		{"/robots.txt", http.StatusNotFound},
+		{"/sitemap.xml", http.StatusNotFound},
+		{"/ads.txt", http.StatusNotFound},
+		{"/favicon.ico", http.StatusNotFound},
+		{"/no/such/page", http.StatusNotFound},
+		{"/app.wasm", http.StatusNotFound},
+		{"/web/robots.txt", http.StatusNotFound},
+		{ScoreRoute, http.StatusOK},
+		{RepresentationRoute, http.StatusOK},
+		{"/app.js", http.StatusOK},
+		{"/manifest.webmanifest", http.StatusOK},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, c.path, nil))
+		if rec.Code != c.want {
+			t.Errorf("GET %s: status %d, want %d", c.path, rec.Code, c.want)
+		}
+	}
+	if logged.Len() > 0 {
+		t.Errorf("the server logged:\n%s", logged.String())
+	}
+}
+
+func TestNewHTTPServer(t *testing.T) {
+	for _, c := range []struct {
+		scoreTimeout time.Duration
+		wantWrite    time.Duration
+	}{
+		{0, 0}, // --timeout 0: no limit anywhere
+		{10 * time.Second, 10*time.Second + writeGrace},
+		{DefaultScoreTimeout, DefaultScoreTimeout + writeGrace},
+	} {
+		srv := NewHTTPServer(http.NotFoundHandler(), c.scoreTimeout)
+		if srv.WriteTimeout != c.wantWrite || srv.ReadHeaderTimeout == 0 {
+			t.Errorf("scoring timeout %v: write timeout %v, want %v (read header timeout %v)", c.scoreTimeout, srv.WriteTimeout, c.wantWrite, srv.ReadHeaderTimeout)
+		}
+	}
+}
+
+func TestOptionsDefaults(t *testing.T) {
+	m, b := defaultModelAndBytes(t)
+	for _, c := range []struct {
+		name      string
+		in        Options
+		wantQueue int
+		wantErr   string
+	}{
+		{"zero values", Options{}, DefaultMaxQueue, ""},
+		{"no queue", Options{MaxQueue: -1}, 0, ""},
+		{"queue of 9", Options{MaxQueue: 9}, 9, ""},
+		{"negative timeout", Options{ScoreTimeout: -time.Second}, 0, "no limit"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o := c.in
+			o.Model, o.ModelBytes = m, b
+			err := o.defaults()
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Errorf("error %v, want one saying %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil || o.MaxQueue != c.wantQueue || o.ScoreTimeout != c.in.ScoreTimeout {
+				t.Errorf("error %v, queue %d, timeout %v; want queue %d and timeout %v kept", err, o.MaxQueue, o.ScoreTimeout, c.wantQueue, c.in.ScoreTimeout)
+			}
+		})
+	}
+}
+
 func TestBuildSite(t *testing.T) {
 	web := buildWasm(t)
 	routesOnce.Do(Routes)
@@ -210,7 +300,7 @@ func TestBuildSite(t *testing.T) {
 	}
 }
 
-func defaultModelAndBytes(t *testing.T) (*scorer.Model, []byte) {
+func defaultModelAndBytes(t testing.TB) (*scorer.Model, []byte) {
 	t.Helper()
 	m, err := scorer.Decode(zoo.DefaultName, zoo.DefaultBytes())
 	if err != nil {

@@ -46,21 +46,67 @@ func (f *webFlags) options() (webapp.Options, error) {
 	return o, err
 }
 
+// serveFlags are serve's own flags.
+type serveFlags struct {
+	addr         string
+	uploadMB     int
+	timeout      time.Duration
+	queue        int
+	allowOrigins []string
+	allowHosts   []string
+}
+
+func (f *serveFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fl.IntVar(&f.uploadMB, "max-upload-mb", 64, "largest POST /api/score body, in MiB")
+	fl.DurationVar(&f.timeout, "timeout", webapp.DefaultScoreTimeout,
+		"longest time one API request may spend decoding and scoring its images, counted from when it leaves the queue (0: no limit, and no write timeout either)")
+	fl.IntVar(&f.queue, "queue", webapp.DefaultMaxQueue,
+		"API requests that may wait while another is scored; beyond them a request is answered 503 with Retry-After at once (0: none wait)")
+	fl.StringArrayVar(&f.allowOrigins, "allow-origin", nil,
+		"let web pages of this origin (scheme://host[:port]) POST to the API; repeatable; * allows every origin "+
+			"(by default only this server's own pages may, and requests without an Origin header, as curl sends, always may)")
+	fl.StringArrayVar(&f.allowHosts, "allow-host", nil,
+		"when listening on a loopback address, also answer requests whose Host header names this host; repeatable; * answers any "+
+			"(by default only localhost and loopback addresses, which stops DNS rebinding)")
+}
+
+// options sets o's API limits and checks from the flags.
+func (f *serveFlags) options(o *webapp.Options) error {
+	switch {
+	case f.uploadMB < 1:
+		return fmt.Errorf("--max-upload-mb %d: want a positive size", f.uploadMB)
+	case f.timeout < 0:
+		return fmt.Errorf("--timeout %v: want 0 (no limit) or a positive duration", f.timeout)
+	case f.queue < 0:
+		return fmt.Errorf("--queue %d: want 0 (none wait) or more", f.queue)
+	}
+	o.MaxUploadBytes = int64(f.uploadMB) << 20
+	o.ScoreTimeout = f.timeout
+	o.MaxQueue = f.queue
+	if f.queue == 0 {
+		o.MaxQueue = -1 // webapp.Options: negative means none wait
+	}
+	o.AllowOrigins, o.AllowHosts = f.allowOrigins, f.allowHosts
+	return nil
+}
+
 func newServeCmd() *cobra.Command {
 	var (
-		dev      deviceFlags
-		web      webFlags
-		addr     string
-		uploadMB int
-		timeout  time.Duration
+		dev   deviceFlags
+		web   webFlags
+		serve serveFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the browser app and the scoring API (POST /api/score)",
 		Long: "Serves the app's pages (scoring on the browser's WebGPU adapter, or on the CPU in\n" +
 			"WebAssembly), its static assets and an HTTP API: POST /api/score takes image files as\n" +
-			"multipart/form-data (query: batch, seed) and answers JSON. app.wasm is a build output:\n" +
-			"`make serve` builds it and serves.",
+			"multipart/form-data (query: batch, seed) and answers JSON. Requests are scored one at a\n" +
+			"time; --queue more may wait. Web pages of other origins may not POST (--allow-origin),\n" +
+			"and on a loopback address only localhost names are answered (--allow-host). app.wasm is\n" +
+			"a build output: `make serve` builds it and serves.",
 		Example: "  make wasm && oodgpu serve --addr 127.0.0.1:8080\n" +
 			"  curl -F image=@examples/mnist-test-0.png http://127.0.0.1:8080/api/score",
 		Args: cobra.NoArgs,
@@ -72,44 +118,47 @@ func newServeCmd() *cobra.Command {
 			if o.Exec, err = dev.executor(cmd.ErrOrStderr()); err != nil {
 				return err
 			}
-			o.MaxUploadBytes = int64(uploadMB) << 20
-			o.ScoreTimeout = timeout
+			if err := serve.options(&o); err != nil {
+				return err
+			}
+			ln, err := net.Listen("tcp", serve.addr)
+			if err != nil {
+				return err
+			}
+			defer ln.Close()
+			o.Addr = ln.Addr().String()
 			webapp.Routes()
 			h, err := webapp.NewServer(o)
 			if err != nil {
 				return err
 			}
-			ln, err := net.Listen("tcp", addr)
-			if err != nil {
-				return err
-			}
-			srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
-				WriteTimeout: timeout + time.Minute, IdleTimeout: 2 * time.Minute}
 			if err := webapp.CheckWasm(web.webDir); err != nil {
 				fmt.Fprintf(cmd.ErrOrStderr(), "oodgpu: the app's pages need app.wasm, and %v; the API works without it\n", err)
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "oodgpu: serving http://%s (model %s, API on %s)\n", ln.Addr(), o.Model.Name, o.Exec.Name())
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-			defer stop()
-			go func() {
-				<-ctx.Done()
-				shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				_ = srv.Shutdown(shut)
-			}()
-			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-				return err
-			}
-			return nil
+			return serveUntilInterrupt(cmd.Context(), webapp.NewHTTPServer(h, o.ScoreTimeout), ln)
 		},
 	}
 	dev.register(cmd)
 	web.register(cmd)
-	fl := cmd.Flags()
-	fl.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
-	fl.IntVar(&uploadMB, "max-upload-mb", 64, "largest POST /api/score body, in MiB")
-	fl.DurationVar(&timeout, "timeout", 2*time.Minute, "longest scoring time of one API request")
+	serve.register(cmd)
 	return cmd
+}
+
+// serveUntilInterrupt serves on ln until an interrupt, then shuts the server down.
+func serveUntilInterrupt(ctx context.Context, srv *http.Server, ln net.Listener) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shut)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }
 
 func newSiteCmd() *cobra.Command {
