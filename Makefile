@@ -18,12 +18,21 @@ serve: wasm
 site: wasm
 	$(GO) run ./cmd/oodgpu site --web web --out dist
 
-## test: formatting, vet, and every test with the race detector (the README's test command)
+## test: formatting, vet, and every test (the README's test command); with the race detector
+## when cgo works (CGO_ENABLED=1 and the C compiler of `go env CC` found), else without cgo, saying so
 test:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt wants to change:"; echo "$$out"; exit 1; fi
-	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 20m ./...
+	@set -e; cc=$$($(GO) env CC); cc=$${cc%% *}; race=-race; \
+	if ! command -v "$$cc" >/dev/null 2>&1; then \
+		echo "make test: no C compiler ($$cc) for cgo: testing without -race (CGO_ENABLED=0, so without the native WebGPU executor)"; \
+		export CGO_ENABLED=0; race=; \
+	elif [ "$$($(GO) env CGO_ENABLED)" != 1 ]; then \
+		echo "make test: cgo is off (CGO_ENABLED=0): testing without -race (and without the native WebGPU executor)"; \
+		export CGO_ENABLED=0; race=; \
+	fi; \
+	echo "$(GO) vet ./..."; $(GO) vet ./...; \
+	echo "$(GO) test $$race -count=1 -timeout 20m ./..."; $(GO) test $$race -count=1 -timeout 20m ./...
 
 ## bench: engine benchmarks: CPU executor beside gonum's Sgemm, WebGPU kernels on the adapter present
 bench:

@@ -1,7 +1,8 @@
 // Package gpu is oodgpu's WebGPU executor: it lowers a compiled graph.Plan to WGSL dispatches
 // (package shaders), encodes every dispatch of a run into one command buffer, submits it once and
-// reads back only the plan's outputs. Natively it runs on wgpu-native (Vulkan, Metal, DX12);
-// built with GOOS=js it runs on the browser's navigator.gpu.
+// reads back only the plan's outputs. Natively it runs on wgpu-native (Vulkan, Metal, DX12),
+// which needs cgo; built with GOOS=js it runs on the browser's navigator.gpu. Built without cgo
+// for any other target, New and Adapters return ErrNoGPUSupport and callers use the CPU executor.
 package gpu
 
 import (
@@ -9,13 +10,25 @@ import (
 	"fmt"
 	"os"
 	"strings"
-
-	"github.com/oliverbestmann/webgpu/wgpu"
 )
 
 // ErrNoAdapter is returned (wrapped) when no usable WebGPU adapter exists. Callers fall back to
 // the CPU executor.
 var ErrNoAdapter = errors.New("no usable WebGPU adapter")
+
+// ErrNoGPUSupport is returned by New and Adapters in a binary built without cgo
+// (CGO_ENABLED=0), which leaves the native WebGPU binding out. It wraps ErrNoAdapter, so callers
+// that fall back to the CPU executor on ErrNoAdapter do so here too.
+var ErrNoGPUSupport error = noGPUSupport{}
+
+// noGPUSupport is ErrNoGPUSupport: its own message, unwrapping to ErrNoAdapter.
+type noGPUSupport struct{}
+
+func (noGPUSupport) Error() string {
+	return "this oodgpu was built without GPU support (CGO_ENABLED=0)"
+}
+
+func (noGPUSupport) Unwrap() error { return ErrNoAdapter }
 
 // AdapterInfo describes one WebGPU adapter.
 type AdapterInfo struct {
@@ -40,25 +53,6 @@ type Options struct {
 	// ("llvmpipe"). Empty means the environment variable OODGPU_ADAPTER, and if that is empty the
 	// best adapter: discrete GPU, then integrated, then others, then CPU implementations.
 	Adapter string
-}
-
-// rank orders adapters by preference, lower first: by type (discrete, integrated, other, CPU),
-// then native APIs before OpenGL, which wgpu supports only as a compatibility backend.
-func rank(t wgpu.AdapterType, b wgpu.BackendType) int {
-	r := 2
-	switch t {
-	case wgpu.AdapterTypeDiscreteGPU:
-		r = 0
-	case wgpu.AdapterTypeIntegratedGPU:
-		r = 1
-	case wgpu.AdapterTypeCPU:
-		r = 3
-	}
-	r *= 2
-	if b == wgpu.BackendTypeOpenGL || b == wgpu.BackendTypeOpenGLES {
-		r++
-	}
-	return r
 }
 
 // choose returns the index of the adapter that want selects among infos (see Options.Adapter).

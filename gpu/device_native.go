@@ -1,4 +1,4 @@
-//go:build !js
+//go:build cgo && !js
 
 package gpu
 
@@ -7,6 +7,25 @@ import (
 
 	"github.com/oliverbestmann/webgpu/wgpu"
 )
+
+// rank orders adapters by preference, lower first: by type (discrete, integrated, other, CPU),
+// then native APIs before OpenGL, which wgpu supports only as a compatibility backend.
+func rank(t wgpu.AdapterType, b wgpu.BackendType) int {
+	r := 2
+	switch t {
+	case wgpu.AdapterTypeDiscreteGPU:
+		r = 0
+	case wgpu.AdapterTypeIntegratedGPU:
+		r = 1
+	case wgpu.AdapterTypeCPU:
+		r = 3
+	}
+	r *= 2
+	if b == wgpu.BackendTypeOpenGL || b == wgpu.BackendTypeOpenGLES {
+		r++
+	}
+	return r
+}
 
 // enumerate lists the native adapters.
 func enumerate(inst *wgpu.Instance) ([]*wgpu.Adapter, []AdapterInfo, []int) {

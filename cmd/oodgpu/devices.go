@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"text/tabwriter"
 
@@ -30,7 +31,11 @@ func newDevicesCmd() *cobra.Command {
 				}
 				w.Flush()
 			}
-			if err != nil {
+			switch {
+			case errors.Is(err, gpu.ErrNoGPUSupport):
+				fmt.Fprintf(out, "%v; runs use the CPU executor\n", err)
+				return nil
+			case err != nil:
 				fmt.Fprintf(out, "no usable WebGPU adapter (%v): runs use the CPU executor\n", err)
 				return nil
 			}

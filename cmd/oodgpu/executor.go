@@ -25,8 +25,9 @@ func (f *deviceFlags) register(cmd *cobra.Command) {
 		"WebGPU adapter by index or name substring (default: $OODGPU_ADAPTER, else the best one)")
 }
 
-// executor opens the executor the flags ask for. In auto mode a missing or broken adapter falls
-// back to the CPU executor with a one-line notice on stderr.
+// executor opens the executor the flags ask for. In auto mode a missing or broken adapter, or a
+// binary built without GPU support (CGO_ENABLED=0), falls back to the CPU executor with a
+// one-line notice on stderr.
 func (f *deviceFlags) executor(stderr io.Writer) (graph.Executor, error) {
 	switch f.device {
 	case "cpu":
@@ -43,7 +44,7 @@ func (f *deviceFlags) executor(stderr io.Writer) (graph.Executor, error) {
 			return e, nil
 		}
 		if f.device == "gpu" {
-			return nil, err
+			return nil, fmt.Errorf("--device gpu: %w", err)
 		}
 		if !errors.Is(err, gpu.ErrNoAdapter) {
 			err = fmt.Errorf("%w (%v)", gpu.ErrNoAdapter, err)

@@ -1,6 +1,6 @@
-// Package datatest finds the shared data sets (Omniglot, CIFAR-10, GTSRB) for tests, with one
-// policy for when they are absent: the test skips with a printed reason, or fails under
-// OODGPU_REQUIRE_DATA=1, as in CI.
+// Package datatest finds the data sets tests read (FashionMNIST, and the shared Omniglot,
+// CIFAR-10 and GTSRB), with one policy for when they are absent: the test skips with a printed
+// reason, or fails under OODGPU_REQUIRE_DATA=1, as in CI.
 package datatest
 
 import (
@@ -9,8 +9,21 @@ import (
 	"testing"
 )
 
-// env is the data package's DataEnv, repeated because that package's own tests use this one.
-const env = "OODGPU_DATA"
+// The data package's names, repeated because that package's own tests use this one.
+const (
+	// env is data.DataEnv.
+	env = "OODGPU_DATA"
+	// fashionEnv is data.FashionMNISTDirEnv.
+	fashionEnv = "OODGPU_FASHIONMNIST_DIR"
+	// fashionDebianDir is data.FashionMNISTDebianDir.
+	fashionDebianDir = "/usr/share/datasets/fashion-mnist"
+)
+
+// fashionFiles are the idx files of both FashionMNIST splits.
+var fashionFiles = []string{
+	"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+	"t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz",
+}
 
 // Missing skips t because real data is absent, or fails it when OODGPU_REQUIRE_DATA=1.
 func Missing(t testing.TB, reason string) {
@@ -35,6 +48,24 @@ func Dir(t testing.TB) string {
 	}
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		Missing(t, "no raw u8 sets at "+dir+" (set "+env+")")
+	}
+	return dir
+}
+
+// FashionMNIST returns the folder of the FashionMNIST idx files, $OODGPU_FASHIONMNIST_DIR when
+// set, else /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist), the folder the
+// data package loads "fashionmnist:" specs from; it calls Missing when a file is not there.
+func FashionMNIST(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv(fashionEnv)
+	if dir == "" {
+		dir = fashionDebianDir
+	}
+	for _, f := range fashionFiles {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || !st.Mode().IsRegular() {
+			Missing(t, "no FashionMNIST "+f+" in "+dir+"; install Debian's dataset-fashion-mnist or set "+
+				fashionEnv+" to a folder filled by `oodgpu data fetch --dir DIR fashionmnist`")
+		}
 	}
 	return dir
 }
