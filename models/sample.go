@@ -22,12 +22,27 @@ type SampleOptions struct {
 	Temperature float64
 }
 
+// MaxSamples is the most images one Sample call draws: they are drawn in one executor run.
+const MaxSamples = 1024
+
+// Validate checks the options before any work: 1 to MaxSamples images and a finite, non-negative
+// temperature of at most 10.
+func (o SampleOptions) Validate() error {
+	if o.N < 1 || o.N > MaxSamples {
+		return fmt.Errorf("models: sample: %d images: want 1 to %d", o.N, MaxSamples)
+	}
+	if !(o.Temperature >= 0 && o.Temperature <= 10) {
+		return fmt.Errorf("models: sample: temperature %g: want 0 to 10", o.Temperature)
+	}
+	return nil
+}
+
 // Sample draws opts.N images from a model with params on exec, cropped to its ImageShape:
 // Glow through its inverse at the given temperature, the VAE as the decoder's logistic means at
 // z ~ N(0, I), DDPM by ancestral sampling over all T steps (T forward passes).
 func Sample(ctx context.Context, exec graph.Executor, m Model, params graph.Feeds, opts SampleOptions) (*data.Set, error) {
-	if opts.N < 1 {
-		return nil, fmt.Errorf("models: sample: %d images", opts.N)
+	if err := opts.Validate(); err != nil {
+		return nil, err
 	}
 	r := rand.New(rand.NewPCG(opts.Seed, 0x5a3))
 	var x []float32 // NCHW at the model's input size, in the model's input scale

@@ -3,7 +3,9 @@ package ood
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/oodgpu/oodgpu/graph"
 )
@@ -31,8 +33,14 @@ type Extractor struct {
 	GroupSizes []int
 	// Chunk is the number of images per run.
 	Chunk int
-	// Seed fixes the dequantization noise: chunk k uses rand (Seed, k).
+	// Seed fixes the dequantization noise: chunk k uses rand (Seed, k), or, with ImageKey set,
+	// image i uses rand (Seed, ImageKey(i)).
 	Seed uint64
+	// ImageKey, when set, gives every image its own noise stream keyed by ImageKey(i) (a hash of
+	// its content, say), so that an image's features depend only on the image and the seed, not
+	// on its position or its neighbours. Inputs is then called once per image and the feeds are
+	// joined along the batch axis.
+	ImageKey func(i int) uint64
 }
 
 // Features are the gradient features of a set of images.
@@ -72,17 +80,11 @@ func (e *Extractor) Run(ctx context.Context, n int, progress func(done int)) (*F
 			}
 			plans[size] = p
 		}
-		idx := make([]int, size)
-		for i := range idx {
-			idx[i] = lo + i
-		}
-		feeds, err := e.Inputs(idx, rand.New(rand.NewPCG(e.Seed, uint64(lo/e.Chunk))))
+		feeds, err := e.inputs(lo, size)
 		if err != nil {
 			return nil, err
 		}
-		for k, v := range e.Params {
-			feeds[k] = v
-		}
+		maps.Copy(feeds, e.Params)
 		out, err := e.Exec.Run(ctx, p, feeds)
 		if err != nil {
 			return nil, fmt.Errorf("ood: extract: images %d-%d: %w", lo, lo+size-1, err)
@@ -106,6 +108,47 @@ func (e *Extractor) Run(ctx context.Context, n int, progress func(done int)) (*F
 		}
 	}
 	return f, nil
+}
+
+// inputs returns the feeds of images [lo, lo+size) with their noise (see Seed and ImageKey).
+func (e *Extractor) inputs(lo, size int) (graph.Feeds, error) {
+	if e.ImageKey == nil {
+		idx := make([]int, size)
+		for i := range idx {
+			idx[i] = lo + i
+		}
+		return e.Inputs(idx, rand.New(rand.NewPCG(e.Seed, uint64(lo/e.Chunk))))
+	}
+	parts := make([]graph.Feeds, size)
+	for i := range parts {
+		f, err := e.Inputs([]int{lo + i}, rand.New(rand.NewPCG(e.Seed, e.ImageKey(lo+i))))
+		if err != nil {
+			return nil, err
+		}
+		parts[i] = f
+	}
+	return joinBatch(parts)
+}
+
+// joinBatch joins single-image feeds along their leading (batch) axis.
+func joinBatch(parts []graph.Feeds) (graph.Feeds, error) {
+	out := graph.Feeds{}
+	for name, first := range parts[0] {
+		if len(first.Shape) == 0 || first.Shape[0] != 1 {
+			return nil, fmt.Errorf("ood: extract: input %s of shape %v has no batch axis of 1", name, first.Shape)
+		}
+		shape := append(graph.Shape{len(parts)}, first.Shape[1:]...)
+		joined := &graph.Tensor{Shape: shape, Data: make([]float32, 0, len(parts)*len(first.Data))}
+		for _, p := range parts {
+			t := p[name]
+			if t == nil || !slices.Equal(t.Shape, first.Shape) {
+				return nil, fmt.Errorf("ood: extract: input %s differs between images", name)
+			}
+			joined.Data = append(joined.Data, t.Data...)
+		}
+		out[name] = joined
+	}
+	return out, nil
 }
 
 // plan builds the graph for a chunk: NLL [B] and one [B/b, J] feature matrix per group size b.

@@ -143,3 +143,57 @@ func TestExtractorReleasesPlans(t *testing.T) {
 		}
 	}
 }
+
+// TestImageKeyMakesFeaturesIndependentOfPosition checks that with ImageKey an image's noise, and
+// so its NLL and features, depend on the image alone: the same images in another order and with
+// other chunk sizes give the same values, where the per-chunk noise does not.
+func TestImageKeyMakesFeaturesIndependentOfPosition(t *testing.T) {
+	// noisy returns an extractor over the images content[0..n), where image k adds noise from r.
+	noisy := func(content []int, chunk int, keyed bool) *Extractor {
+		ex := sampleExtractor(chunk, 1)
+		ex.Seed = 9
+		ex.Inputs = func(idx []int, r *rand.Rand) (graph.Feeds, error) {
+			x := graph.Zeros(len(idx), 3, 6, 6)
+			per := 3 * 6 * 6
+			for i, k := range idx {
+				base := rand.New(rand.NewPCG(uint64(content[k]), 7))
+				for j := 0; j < per; j++ {
+					x.Data[i*per+j] = float32(base.Float64() - 0.5 + 0.1*r.Float64())
+				}
+			}
+			return graph.Feeds{"x": x}, nil
+		}
+		if keyed {
+			ex.ImageKey = func(i int) uint64 { return uint64(content[i]) }
+		}
+		return ex
+	}
+	forward := []int{0, 1, 2, 3, 4, 5}
+	backward := []int{5, 4, 3, 2, 1, 0}
+	for _, tc := range []struct {
+		name  string
+		keyed bool
+	}{{"per-image keys", true}, {"per-chunk noise", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := noisy(forward, 6, tc.keyed).Run(context.Background(), 6, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := noisy(backward, 2, tc.keyed).Run(context.Background(), 6, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			same := true
+			for i := range forward {
+				j := len(forward) - 1 - i
+				same = same && math.Abs(a.NLL[i]-b.NLL[j]) <= 1e-6*math.Abs(a.NLL[i])
+				for c := range a.Rows[1][i] {
+					same = same && math.Abs(a.Rows[1][i][c]-b.Rows[1][j][c]) <= 1e-4*math.Abs(a.Rows[1][i][c])+1e-9
+				}
+			}
+			if same != tc.keyed {
+				t.Fatalf("values equal across order and chunking: %v, want %v", same, tc.keyed)
+			}
+		})
+	}
+}

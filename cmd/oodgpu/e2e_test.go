@@ -31,6 +31,7 @@ func run(t *testing.T, args ...string) string {
 // TestTrainFitScore drives the CLI end to end on real FashionMNIST and MNIST images: train a tiny
 // Glow, fit its detectors, score in every output format.
 func TestTrainFitScore(t *testing.T) {
+	datatest.FashionMNIST(t)
 	dir := t.TempDir()
 	model := filepath.Join(dir, "tiny.safetensors")
 	out := run(t, "train", "--data", "fashionmnist:train[:256]", "--levels", "2", "--steps", "1", "--hidden", "8",
@@ -89,6 +90,7 @@ func TestTrainFitScore(t *testing.T) {
 // TestTrainOtherKinds trains a tiny VAE and a tiny DDPM on real FashionMNIST images for a few
 // steps, fits their detectors and scores MNIST images with them.
 func TestTrainOtherKinds(t *testing.T) {
+	datatest.FashionMNIST(t)
 	cases := []struct {
 		kind string
 		args []string

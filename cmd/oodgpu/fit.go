@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -28,6 +29,20 @@ func newFitCmd() *cobra.Command {
 		Example: "  oodgpu fit --model glow-fashionmnist.safetensors --data 'fashionmnist:test[:1000]' --batch 1,5",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Every flag and the output path are checked before features are computed.
+			groups, err := parseBatches(batches)
+			if err != nil {
+				return err
+			}
+			if !(recall > 0 && recall < 1) {
+				return fmt.Errorf("fit: --recall %g: want a share strictly between 0 and 1", recall)
+			}
+			if out == "" {
+				out = modelPath
+			}
+			if err := weights.CheckSavePath(out); err != nil {
+				return fmt.Errorf("fit: --out: %w", err)
+			}
 			f, err := weights.Load(modelPath)
 			if err != nil {
 				return err
@@ -39,10 +54,6 @@ func newFitCmd() *cobra.Command {
 				}
 			}
 			m, err := scorer.FromFile(modelPath, f)
-			if err != nil {
-				return err
-			}
-			groups, err := parseBatches(batches)
 			if err != nil {
 				return err
 			}
@@ -82,9 +93,6 @@ func newFitCmd() *cobra.Command {
 			if err := m.SetDetectors(ds); err != nil {
 				return err
 			}
-			if out == "" {
-				out = modelPath
-			}
 			if err := weights.Save(out, m.File); err != nil {
 				return err
 			}
@@ -106,14 +114,23 @@ func newFitCmd() *cobra.Command {
 	return cmd
 }
 
+// parseBatches parses the comma-separated batch sizes of fit and bench: distinct integers from 1
+// to maxGroupSize.
 func parseBatches(s string) ([]int, error) {
 	var out []int
 	for _, f := range strings.Split(s, ",") {
 		b, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || b < 1 {
-			return nil, fmt.Errorf("--batch %q: want positive integers separated by commas", s)
+		if err != nil || b < 1 || b > maxGroupSize {
+			return nil, fmt.Errorf("--batch %q: want integers from 1 to %d separated by commas", s, maxGroupSize)
+		}
+		if slices.Contains(out, b) {
+			return nil, fmt.Errorf("--batch %q: B = %d given twice", s, b)
 		}
 		out = append(out, b)
 	}
 	return out, nil
 }
+
+// maxGroupSize is the largest B (images scored together) the commands accept: the paper uses 1
+// and 5, and a group's images are held in one executor run.
+const maxGroupSize = 256

@@ -14,9 +14,9 @@ import (
 
 func newHSVCmd() *cobra.Command {
 	var (
-		dataDir string
-		seed    uint64
-		size    int
+		inputs inputFlags
+		seed   uint64
+		size   int
 	)
 	cmd := &cobra.Command{
 		Use:   "hsv INPUT...",
@@ -27,13 +27,20 @@ func newHSVCmd() *cobra.Command {
 		Example: "  oodgpu hsv 'cifar10:lossless[:20]'",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if size < 1 || size > data.MaxImageSide {
+				return fmt.Errorf("hsv: --size %d: want 1 to %d", size, data.MaxImageSide)
+			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "INPUT\tSHIFT (bits/dim)")
 			lo, hi, n := math.Inf(1), math.Inf(-1), 0
 			for _, in := range args {
-				set, names, err := loadInput(in, data.Shape{H: size, W: size, C: 3}, dataDir)
+				// Channels as the source has them: a grey image is refused, not replicated to RGB.
+				set, names, err := loadInput(cmd.Context(), in, data.Shape{H: size, W: size}, inputs)
 				if err != nil {
 					return err
+				}
+				if set.Shape.C != 3 {
+					return fmt.Errorf("hsv: %s holds grey images: the RGB to HSV change needs colour images", in)
 				}
 				for i := 0; i < set.N; i++ {
 					pix, err := set.Image(i)
@@ -43,6 +50,9 @@ func newHSVCmd() *cobra.Command {
 					shift, err := ood.HSVShift(pix, set.Shape.C, rand.New(rand.NewPCG(seed, uint64(n))))
 					if err != nil {
 						return fmt.Errorf("hsv: %s: %w", names[i], err)
+					}
+					if math.IsNaN(shift) || math.IsInf(shift, 0) {
+						return fmt.Errorf("hsv: %s: the shift is not finite (pixels on the grey axis or at black make the change singular)", names[i])
 					}
 					fmt.Fprintf(tw, "%s\t%.3f\n", names[i], shift)
 					lo, hi, n = math.Min(lo, shift), math.Max(hi, shift), n+1
@@ -55,7 +65,7 @@ func newHSVCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&dataDir, "data-dir", "", "directory of the colour data sets (default $OODGPU_DATA)")
+	inputs.register(cmd)
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "dequantization noise seed")
 	cmd.Flags().IntVar(&size, "size", 32, "image files are resized to size x size")
 	return cmd

@@ -34,8 +34,14 @@ func newSampleCmd() *cobra.Command {
 			if out == "" {
 				return fmt.Errorf("sample: --out is required")
 			}
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			m, err := openModel(modelPath)
 			if err != nil {
+				return err
+			}
+			if _, _, err := gridSize(opts.N, m.ImageShape(), scale); err != nil {
 				return err
 			}
 			exec, err := dev.executor(cmd.ErrOrStderr())
@@ -69,14 +75,13 @@ func newSampleCmd() *cobra.Command {
 // writeGrid writes the images of set as a square-ish grid with 2-pixel gaps, each pixel scale
 // times larger.
 func writeGrid(path string, set *data.Set, scale int) error {
-	if scale < 1 {
-		return fmt.Errorf("sample: --scale %d", scale)
+	gw, gh, err := gridSize(set.N, set.Shape, scale)
+	if err != nil {
+		return err
 	}
-	cols := int(math.Ceil(math.Sqrt(float64(set.N))))
-	rows := (set.N + cols - 1) / cols
+	cols := gridCols(set.N)
 	h, w, c := set.Shape.H*scale, set.Shape.W*scale, set.Shape.C
-	const gap = 2
-	img := image.NewRGBA(image.Rect(0, 0, cols*(w+gap)+gap, rows*(h+gap)+gap))
+	img := image.NewRGBA(image.Rect(0, 0, gw, gh))
 	for i := range img.Pix {
 		img.Pix[i] = 255
 	}
@@ -85,7 +90,7 @@ func writeGrid(path string, set *data.Set, scale int) error {
 		if err != nil {
 			return err
 		}
-		ox, oy := gap+(k%cols)*(w+gap), gap+(k/cols)*(h+gap)
+		ox, oy := gridGap+(k%cols)*(w+gridGap), gridGap+(k/cols)*(h+gridGap)
 		for y := 0; y < h; y++ {
 			for x := 0; x < w; x++ {
 				p := ((y/scale)*set.Shape.W + x/scale) * c
@@ -106,4 +111,30 @@ func writeGrid(path string, set *data.Set, scale int) error {
 		return err
 	}
 	return f.Close()
+}
+
+// Grid limits: the gap between images, the largest --scale and the largest grid in pixels.
+const (
+	gridGap       = 2
+	maxGridScale  = 32
+	maxGridPixels = 64 << 20
+)
+
+// gridCols is the number of columns of a grid of n images: a square-ish layout.
+func gridCols(n int) int { return int(math.Ceil(math.Sqrt(float64(n)))) }
+
+// gridSize is the width and height in pixels of the grid of n images of shape at scale, or an
+// error when scale or the grid is out of bounds.
+func gridSize(n int, shape data.Shape, scale int) (w, h int, err error) {
+	if scale < 1 || scale > maxGridScale {
+		return 0, 0, fmt.Errorf("sample: --scale %d: want 1 to %d", scale, maxGridScale)
+	}
+	cols := gridCols(n)
+	rows := (n + cols - 1) / cols
+	w = cols*(shape.W*scale+gridGap) + gridGap
+	h = rows*(shape.H*scale+gridGap) + gridGap
+	if w*h > maxGridPixels {
+		return 0, 0, fmt.Errorf("sample: a grid of %d images at --scale %d is %dx%d pixels, over the %d M limit", n, scale, w, h, maxGridPixels>>20)
+	}
+	return w, h, nil
 }

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
+	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -18,11 +20,17 @@ import (
 	"github.com/oodgpu/oodgpu/scorer"
 )
 
+// scoreFormats are the output formats of score.
+var scoreFormats = []string{"table", "csv", "json"}
+
+// noiseImages is the number of images a noise:uniform spec without a range gives.
+const noiseImages = 100
+
 func newScoreCmd() *cobra.Command {
 	var (
 		dev       deviceFlags
 		modelPath string
-		dataDir   string
+		in        inputFlags
 		format    string
 		batch     int
 		seed      uint64
@@ -32,10 +40,23 @@ func newScoreCmd() *cobra.Command {
 		Short: "Score images: NLL (bits/dim), gradient score, typicality, percentile and an OOD verdict",
 		Long: "Each INPUT is an image file (PNG, JPEG, GIF), a folder of them, or a data set spec such as\n" +
 			"mnist:test[:10]. With --batch B, consecutive groups of B images are scored together\n" +
-			"(the paper's B = 5). Without --model the embedded default detector is used.",
+			"(the paper's B = 5). Without --model the embedded default detector is used.\n" +
+			"Every input is read and decoded before the first image is scored, so a bad input stops the\n" +
+			"run at once; rows are written input by input. An image's scores depend only on the image,\n" +
+			"the model and --seed. Non-finite values are null in JSON and CSV, and make the\n" +
+			"verdict OOD with the reason in the invalid column.",
 		Example: "  oodgpu score examples/*.png\n  oodgpu score --batch 5 --format json 'mnist:test[:20]'",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !slices.Contains(scoreFormats, format) {
+				return fmt.Errorf("score: --format %q: want %s", format, strings.Join(scoreFormats, ", "))
+			}
+			if batch < 1 || batch > maxGroupSize {
+				return fmt.Errorf("score: --batch %d: want 1 to %d", batch, maxGroupSize)
+			}
+			if _, err := in.limits(); err != nil {
+				return fmt.Errorf("score: %w", err)
+			}
 			m, err := openModel(modelPath)
 			if err != nil {
 				return err
@@ -44,99 +65,210 @@ func newScoreCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			exec, err := dev.executor(cmd.ErrOrStderr())
-			if err != nil {
-				return err
+			type loaded struct {
+				set   *data.Set
+				names []string
 			}
-			var rows []scorer.Row
-			start := time.Now()
-			for _, in := range args {
-				set, names, err := loadInput(in, m.ImageShape(), dataDir)
+			inputs := make([]loaded, 0, len(args))
+			for _, arg := range args {
+				set, names, err := loadInput(cmd.Context(), arg, m.ImageShape(), in)
 				if err != nil {
 					return err
 				}
 				if set.N%batch != 0 {
-					return fmt.Errorf("score: %s has %d images, not a multiple of --batch %d", in, set.N, batch)
+					return fmt.Errorf("score: %s has %d images, not a multiple of --batch %d", arg, set.N, batch)
 				}
-				got, err := m.Score(cmd.Context(), exec, set, names, batch, seed, nil)
+				inputs = append(inputs, loaded{set, names})
+			}
+			exec, err := dev.executor(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			out := newRowWriter(cmd.OutOrStdout(), format)
+			start, n := time.Now(), 0
+			for _, l := range inputs {
+				rows, err := m.Score(cmd.Context(), exec, l.set, l.names, batch, seed, nil)
 				if err != nil {
+					_ = out.close()
+					return fmt.Errorf("%w (the %d rows before it were written)", err, n)
+				}
+				if err := out.write(rows); err != nil {
 					return err
 				}
-				rows = append(rows, got...)
+				n += len(rows)
+			}
+			if err := out.close(); err != nil {
+				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "oodgpu: %d results with %s (B=%d, fit on %s) on %s in %.1f s\n",
-				len(rows), m.Name, batch, det.FitData, exec.Name(), time.Since(start).Seconds())
-			return writeRows(cmd.OutOrStdout(), format, rows)
+				n, m.Name, batch, det.FitData, exec.Name(), time.Since(start).Seconds())
+			return nil
 		},
 	}
 	dev.register(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&modelPath, "model", "", "weight file with a fitted detector (default: the embedded FashionMNIST Glow)")
-	fl.StringVar(&dataDir, "data-dir", "", "directory of the colour data sets (default $OODGPU_DATA)")
-	fl.StringVar(&format, "format", "table", "output: table, csv or json")
+	in.register(cmd)
+	fl.StringVar(&format, "format", "table", "output: "+strings.Join(scoreFormats, ", "))
 	fl.IntVar(&batch, "batch", 1, "images scored together (the paper's B)")
 	fl.Uint64Var(&seed, "seed", 1, "dequantization seed (scores are deterministic for a seed)")
 	return cmd
 }
 
-// loadInput reads an image file, a folder or a data set spec, with a display name per image.
-func loadInput(in string, shape data.Shape, dataDir string) (*data.Set, []string, error) {
-	var set *data.Set
-	var err error
+// inputFlags say where inputs are found and how much decoding an image may take.
+type inputFlags struct {
+	dataDir    string
+	maxImageMB int
+}
+
+func (f *inputFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.dataDir, "data-dir", "", "directory of the colour data sets (default $OODGPU_DATA)")
+	cmd.Flags().IntVar(&f.maxImageMB, "max-image-mb", data.DefaultMaxPixelBytes>>20,
+		"memory one image may take to decode, in MB, computed from its header before decoding (a 24-megapixel photo needs about 200)")
+}
+
+// limits are the decoding limits the flags ask for.
+func (f *inputFlags) limits() (data.DecodeLimits, error) {
+	if f.maxImageMB < 1 || f.maxImageMB > 1<<14 {
+		return data.DecodeLimits{}, fmt.Errorf("--max-image-mb %d: want 1 to %d", f.maxImageMB, 1<<14)
+	}
+	return data.DecodeLimits{MaxPixelBytes: int64(f.maxImageMB) << 20}, nil
+}
+
+// loadInput reads an image file, a folder or a data set spec, with images brought to shape as
+// DecodeImage does (for image files, folders, file: and dir: specs; data sets keep their own
+// shape and are padded by the model), and a display name per image: the file's path for images
+// of a folder, SPEC#i for the i-th image of a spec. noise:uniform draws images of shape (100
+// without a range; noise:uniform[:N] gives N).
+func loadInput(ctx context.Context, in string, shape data.Shape, f inputFlags) (*data.Set, []string, error) {
+	lim, err := f.limits()
+	if err != nil {
+		return nil, nil, err
+	}
 	st, statErr := os.Stat(in)
+	var set *data.Set
 	switch {
 	case statErr == nil && st.IsDir():
-		set, err = data.LoadImageDir(in, shape)
+		set, err = lim.LoadImageDir(ctx, in, shape)
 	case statErr == nil:
-		set, err = data.LoadImageFile(in, shape)
+		set, err = lim.LoadImageFile(in, shape)
 	case strings.Contains(in, ":"):
-		set, err = loadSet(in, dataDir)
+		set, err = loadSpec(in, shape, f.dataDir, lim)
 	default:
-		return nil, nil, fmt.Errorf("score: %s: no such file, folder or data set spec", in)
+		return nil, nil, fmt.Errorf("%s: no such file, folder or data set spec", in)
 	}
 	if err != nil {
 		return nil, nil, err
 	}
 	names := make([]string, set.N)
 	for i := range names {
-		names[i] = in
-		if set.N > 1 {
+		switch {
+		case len(set.Files) == set.N:
+			names[i] = filepath.Join(in, set.Files[i])
+		case set.N > 1:
 			names[i] = fmt.Sprintf("%s#%d", in, i)
+		default:
+			names[i] = in
 		}
 	}
 	return set, names, nil
 }
 
-func writeRows(w io.Writer, format string, rows []scorer.Row) error {
-	switch format {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(scorer.JSONSafe(rows))
-	case "csv":
-		cw := csv.NewWriter(w)
-		_ = cw.Write([]string{"input", "nll_bits_per_dim", "gradient_score", "typicality", "percentile", "verdict", "invalid"})
-		for _, r := range rows {
-			_ = cw.Write([]string{r.Input, ftoa(r.NLL), ftoa(r.Score), ftoa(r.Typicality), ftoa(r.Percentile), r.Verdict, r.Invalid})
-		}
-		cw.Flush()
-		return cw.Error()
-	case "table":
-		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "INPUT\tNLL (bits/dim)\tGRADIENT SCORE\tTYPICALITY\tPERCENTILE\tVERDICT")
-		for _, r := range rows {
-			v := r.Verdict
-			if r.Invalid != "" {
-				v += " (" + r.Invalid + ")"
-			}
-			fmt.Fprintf(tw, "%s\t%.3f\t%.1f\t%.3f\t%.1f\t%s\n", r.Input, r.NLL, r.Score, r.Typicality, r.Percentile, v)
-		}
-		return tw.Flush()
+// loadSpec loads a data set spec for scoring, with image files brought to shape and noise drawn
+// in it.
+func loadSpec(spec string, shape data.Shape, dataDir string, lim data.DecodeLimits) (*data.Set, error) {
+	sp, err := data.ParseSpec(spec)
+	if err != nil {
+		return nil, err
 	}
-	return fmt.Errorf("score: --format %q: want table, csv or json", format)
+	n := noiseImages
+	if sp.Ranged && sp.End > 0 {
+		n = sp.End
+	}
+	return data.Load(sp, data.Options{DataDir: dataDir, Shape: shape, N: n, Seed: 1, Limits: lim})
 }
 
-func ftoa(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }
+// rowWriter writes score rows in one of scoreFormats as they come (CSV and JSON input by input,
+// the table when it is closed), so that rows already scored are kept when a later input fails;
+// close ends the output.
+type rowWriter struct {
+	format string
+	w      io.Writer
+	csv    *csv.Writer
+	table  *tabwriter.Writer
+	rows   int
+}
+
+func newRowWriter(w io.Writer, format string) *rowWriter {
+	return &rowWriter{format: format, w: w}
+}
+
+func (rw *rowWriter) write(rows []scorer.Row) error {
+	for _, r := range rows {
+		if err := rw.writeRow(r); err != nil {
+			return fmt.Errorf("score: writing %s: %w", rw.format, err)
+		}
+		rw.rows++
+	}
+	if rw.csv != nil {
+		rw.csv.Flush()
+		return rw.csv.Error()
+	}
+	return nil
+}
+
+func (rw *rowWriter) writeRow(r scorer.Row) error {
+	switch rw.format {
+	case "json":
+		b, err := json.MarshalIndent(r, "  ", "  ")
+		if err != nil {
+			return err
+		}
+		sep := ",\n  "
+		if rw.rows == 0 {
+			sep = "[\n  "
+		}
+		_, err = fmt.Fprintf(rw.w, "%s%s", sep, b)
+		return err
+	case "csv":
+		if rw.csv == nil {
+			rw.csv = csv.NewWriter(rw.w)
+			if err := rw.csv.Write([]string{"input", "nll_bits_per_dim", "gradient_score", "typicality", "percentile", "verdict", "invalid"}); err != nil {
+				return err
+			}
+		}
+		f := scorer.FormatFloat
+		return rw.csv.Write([]string{r.Input, f(r.NLL), f(r.Score), f(r.Typicality), f(r.Percentile), r.Verdict, r.Invalid})
+	default:
+		if rw.table == nil {
+			rw.table = tabwriter.NewWriter(rw.w, 2, 4, 2, ' ', 0)
+			fmt.Fprintln(rw.table, "INPUT\tNLL (bits/dim)\tGRADIENT SCORE\tTYPICALITY\tPERCENTILE\tVERDICT")
+		}
+		v := r.Verdict
+		if r.Invalid != "" {
+			v += " (" + r.Invalid + ")"
+		}
+		_, err := fmt.Fprintf(rw.table, "%s\t%.3f\t%.1f\t%.3f\t%.1f\t%s\n", r.Input, r.NLL, r.Score, r.Typicality, r.Percentile, v)
+		return err
+	}
+}
+
+// close ends the output: the table is aligned and written (its columns need every row), the
+// JSON array closed (an empty one when there were no rows).
+func (rw *rowWriter) close() error {
+	if rw.table != nil {
+		return rw.table.Flush()
+	}
+	if rw.format != "json" {
+		return nil
+	}
+	end := "\n]\n"
+	if rw.rows == 0 {
+		end = "[]\n"
+	}
+	_, err := io.WriteString(rw.w, end)
+	return err
+}
 
 // newBar is a progress bar on w for n items.
 func newBar(w io.Writer, n int, what string) *progressbar.ProgressBar {

@@ -71,6 +71,24 @@ func newTrainCmd() *cobra.Command {
 			if ckpt == "" {
 				ckpt = out + ".ckpt"
 			}
+			// Every flag is checked before the data is loaded and the first step runs.
+			if err := opt.Validate(); err != nil {
+				return err
+			}
+			if testN < 0 || initBatch < 1 {
+				return fmt.Errorf("train: --test-n %d, --init-batch %d: want 0 or more, 1 or more", testN, initBatch)
+			}
+			if initFrom == "" {
+				// The largest image the data can give (colour, --size square): the model's size limits.
+				if _, err := arch.model(kind, data.Shape{H: arch.size, W: arch.size, C: 3}); err != nil {
+					return fmt.Errorf("train: %w", err)
+				}
+			}
+			for _, p := range []string{out, ckpt} {
+				if err := weights.CheckSavePath(p); err != nil {
+					return fmt.Errorf("train: %w", err)
+				}
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 			defer stop()
 			exec, err := dev.executor(cmd.ErrOrStderr())
@@ -78,6 +96,12 @@ func newTrainCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "oodgpu: training on %s\n", exec.Name())
+			var initModel *scorer.Model
+			if initFrom != "" {
+				if initModel, err = scorer.Load(initFrom); err != nil {
+					return fmt.Errorf("train: --init-from: %w", err)
+				}
+			}
 			set, err := loadSet(spec, dataDir)
 			if err != nil {
 				return err
@@ -88,16 +112,12 @@ func newTrainCmd() *cobra.Command {
 			}
 			var net models.Model
 			var params graph.Feeds
-			if initFrom != "" {
-				start, err := scorer.Load(initFrom)
-				if err != nil {
-					return fmt.Errorf("train: --init-from: %w", err)
-				}
-				if got := start.ImageShape(); got != set.Shape {
+			if initModel != nil {
+				if got := initModel.ImageShape(); got != set.Shape {
 					return fmt.Errorf("train: --init-from %s was trained on %dx%dx%d images, %s has %dx%dx%d",
 						initFrom, got.C, got.H, got.W, spec, set.Shape.C, set.Shape.H, set.Shape.W)
 				}
-				net, params = start.Net, start.Params
+				net, params = initModel.Net, initModel.Params
 			} else {
 				if net, err = arch.model(kind, set.Shape); err != nil {
 					return fmt.Errorf("train: %w", err)

@@ -12,8 +12,9 @@ import (
 	"github.com/oodgpu/oodgpu/graph/graphtest"
 )
 
-// TestGPUMatchesCPU runs the default-sized Glow's log-likelihoods and per-sample and per-batch
-// features on the WebGPU executor and compares them with the CPU executor.
+// TestGPUMatchesCPU runs a Glow of the default's architecture (three levels, splits, every
+// layer kind) at a reduced depth and width, its log-likelihoods and per-sample and per-batch
+// features, on the WebGPU executor and compares them with the CPU executor.
 func TestGPUMatchesCPU(t *testing.T) {
 	e, err := gpu.New(gpu.Options{})
 	if err != nil {
@@ -22,7 +23,7 @@ func TestGPUMatchesCPU(t *testing.T) {
 		}
 		t.Skipf("skipping: no WebGPU adapter (%v)", err)
 	}
-	cfg := Default()
+	cfg := parityConfig()
 	const n = 4
 	x := randomImages(rand.New(rand.NewPCG(21, 21)), cfg, n)
 	params := realisticParams(t, cfg, x, 21)

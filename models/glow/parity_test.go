@@ -12,7 +12,9 @@ import (
 	"github.com/oodgpu/oodgpu/models/oracle"
 )
 
-// TestPyTorchParity runs the default-sized Glow on ten images and has scripts/glow_parity.py
+// TestPyTorchParity runs a Glow of the default's architecture at a reduced depth and width
+// (parityConfig; the default size costs minutes under the race detector for no added coverage)
+// on ten images and has scripts/glow_parity.py
 // recompute the log-likelihoods and every per-layer squared gradient norm, for B = 1 and B = 5, in
 // PyTorch (float64, one backward pass per image or group). It checks the executor's float32 run
 // within 1e-3 relative, and the same plan run in float64 within 1e-6, which isolates the graph and
@@ -20,7 +22,7 @@ import (
 // values can differ by more: squared norms sum terms that cancel).
 func TestPyTorchParity(t *testing.T) {
 	py := oracle.Python(t)
-	cfg := Default()
+	cfg := parityConfig()
 	const n = 10
 	x := randomImages(rand.New(rand.NewPCG(5, 5)), cfg, n)
 	params := realisticParams(t, cfg, x, 11)
@@ -70,4 +72,13 @@ func TestPyTorchParity(t *testing.T) {
 	if err != nil {
 		t.Fatalf("parity script: %v", err)
 	}
+}
+
+// parityConfig is the default Glow's architecture (three levels on 32x32, splits, learned
+// priors) with two steps per level and width 32: every layer kind and code path of the default
+// at about a twentieth of its work, for the parity tests against PyTorch and the GPU.
+func parityConfig() Config {
+	cfg := Default()
+	cfg.Steps, cfg.Hidden = 2, 32
+	return cfg
 }

@@ -71,12 +71,50 @@ type progress struct {
 	Seed uint64 `json:"seed"`
 }
 
+// Limits of Options: a batch is one executor run, and step counts stay far from overflow.
+const (
+	MaxBatch  = 4096
+	MaxEpochs = 1e6
+	MaxSteps  = 1 << 40
+)
+
+// Validate checks the options before any work is done: a batch of 1 to MaxBatch images, epochs
+// (finite, 0 to MaxEpochs) or steps (0 to MaxSteps) that make a positive count, a finite positive
+// learning rate, non-negative warm-up, a finite non-negative clipping norm, and non-negative
+// checkpoint and log intervals.
+func (o Options) Validate() error {
+	switch {
+	case o.Batch < 1 || o.Batch > MaxBatch:
+		return fmt.Errorf("train: batch %d: want 1 to %d", o.Batch, MaxBatch)
+	case !(o.Epochs >= 0 && o.Epochs <= MaxEpochs):
+		return fmt.Errorf("train: epochs %g: want 0 to %g", o.Epochs, float64(MaxEpochs))
+	case o.MaxSteps < 0 || o.MaxSteps > MaxSteps:
+		return fmt.Errorf("train: steps %d: want 0 to %d", o.MaxSteps, int64(MaxSteps))
+	case o.Epochs == 0 && o.MaxSteps == 0:
+		return errors.New("train: neither epochs nor steps to train")
+	case !(o.LR > 0 && o.LR <= 1):
+		return fmt.Errorf("train: learning rate %g: want above 0 and at most 1", o.LR)
+	case o.Warmup < 0:
+		return fmt.Errorf("train: warm-up %d steps: want 0 or more", o.Warmup)
+	case !(o.ClipNorm >= 0 && !math.IsInf(o.ClipNorm, 1)):
+		return fmt.Errorf("train: clipping norm %g: want 0 (off) or a finite positive norm", o.ClipNorm)
+	case o.CheckpointEvery < 0:
+		return fmt.Errorf("train: checkpoint every %d steps: want 0 (only at the end) or more", o.CheckpointEvery)
+	case o.LogEvery < 0:
+		return fmt.Errorf("train: log every %d steps: want 0 (no log) or more", o.LogEvery)
+	}
+	return nil
+}
+
 // Run trains params in place. Every step's batch and noise derive from (Seed, step), so a resumed
 // run continues exactly as an uninterrupted one would.
 func Run(ctx context.Context, exec graph.Executor, task Task, params graph.Feeds, opt Options) (Result, error) {
 	var res Result
-	if opt.Batch < 1 || task.N < opt.Batch || (opt.Epochs <= 0 && opt.MaxSteps <= 0) || opt.LR <= 0 {
-		return res, fmt.Errorf("train: need 1 <= batch <= %d images, epochs or steps > 0 and lr > 0", task.N)
+	if err := opt.Validate(); err != nil {
+		return res, err
+	}
+	if task.N < opt.Batch {
+		return res, fmt.Errorf("train: batch %d is larger than the %d training images", opt.Batch, task.N)
 	}
 	g := graph.New()
 	obj, err := task.Build(g, opt.Batch)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/oodgpu/oodgpu/graph"
@@ -154,5 +155,43 @@ func TestLearningRateSchedule(t *testing.T) {
 		if got := c.opt.learningRate(c.step, c.total); math.Abs(got-c.want) > 1e-12 {
 			t.Errorf("%s: learningRate(%d, %d) = %g, want %g", c.name, c.step, c.total, got, c.want)
 		}
+	}
+}
+
+// TestOptionsValidate checks that every bad option is refused before any work, with a message
+// naming it.
+func TestOptionsValidate(t *testing.T) {
+	good := Options{Batch: 64, Epochs: 1, LR: 1e-3, Warmup: 200, ClipNorm: 100, CheckpointEvery: 100, LogEvery: 50}
+	if err := good.Validate(); err != nil {
+		t.Fatalf("good options refused: %v", err)
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(o *Options)
+		want string
+	}{
+		{"batch 0", func(o *Options) { o.Batch = 0 }, "batch 0"},
+		{"batch -3", func(o *Options) { o.Batch = -3 }, "batch -3"},
+		{"huge batch", func(o *Options) { o.Batch = MaxBatch + 1 }, "batch"},
+		{"epochs -1", func(o *Options) { o.Epochs = -1 }, "epochs -1"},
+		{"epochs NaN", func(o *Options) { o.Epochs = math.NaN() }, "epochs NaN"},
+		{"epochs Inf", func(o *Options) { o.Epochs = math.Inf(1) }, "epochs +Inf"},
+		{"nothing to train", func(o *Options) { o.Epochs = 0 }, "neither"},
+		{"negative steps", func(o *Options) { o.MaxSteps = -1 }, "steps -1"},
+		{"lr NaN", func(o *Options) { o.LR = math.NaN() }, "learning rate NaN"},
+		{"lr 0", func(o *Options) { o.LR = 0 }, "learning rate 0"},
+		{"warm-up", func(o *Options) { o.Warmup = -1 }, "warm-up"},
+		{"clip Inf", func(o *Options) { o.ClipNorm = math.Inf(1) }, "clipping"},
+		{"clip NaN", func(o *Options) { o.ClipNorm = math.NaN() }, "clipping"},
+		{"checkpoints", func(o *Options) { o.CheckpointEvery = -1 }, "checkpoint"},
+		{"log", func(o *Options) { o.LogEvery = -5 }, "log every"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := good
+			tc.edit(&o)
+			if err := o.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Validate = %v, want an error with %q", err, tc.want)
+			}
+		})
 	}
 }

@@ -396,3 +396,54 @@ func diffFiles(got, want *File) string {
 	}
 	return ""
 }
+
+// TestSaveThroughLinksKeepsMode checks that Save replaces the file a symbolic link points to
+// (keeping the link), keeps an existing file's permission bits, and that CheckSavePath refuses
+// folders and missing parents before any work is done.
+func TestSaveThroughLinksKeepsMode(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real.safetensors")
+	if err := os.WriteFile(real, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.safetensors")
+	if err := os.Symlink("real.safetensors", link); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	want := goldenFile()
+	if err := Save(link, want); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced: %v %v", fi.Mode(), err)
+	}
+	if fi, err := os.Stat(real); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("target mode %v (%v), want 0600 kept", fi.Mode().Perm(), err)
+	}
+	got, err := Load(real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertEqualFiles(t, got, want)
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("folder holds %d entries after Save, want 2", len(entries))
+	}
+
+	for _, tc := range []struct{ name, path, want string }{
+		{"folder", dir, "not a regular file"},
+		{"trailing slash", dir + "/new/", "names a folder"},
+		{"missing parent", filepath.Join(dir, "missing", "x.safetensors"), "no such file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := CheckSavePath(tc.path); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("CheckSavePath(%s) = %v, want an error with %q", tc.path, err, tc.want)
+			}
+		})
+	}
+	if err := CheckSavePath(link); err != nil {
+		t.Fatalf("CheckSavePath of a link to a file: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("CheckSavePath left files behind: %d entries", len(entries))
+	}
+}
