@@ -77,7 +77,7 @@ func newScoreAPI(o Options) *scoreAPI {
 		admitted: make(chan struct{}, o.MaxQueue+1),
 		slot:     make(chan struct{}, 1),
 		decode: func(_ context.Context, b []byte, to data.Shape) ([]uint8, data.Shape, error) {
-			return data.DecodeImage(b, to)
+			return o.DecodeLimits.DecodeImage(b, to)
 		},
 		freeAfter:  freeAfterBytes,
 		freeMemory: debug.FreeOSMemory,

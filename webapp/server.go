@@ -20,6 +20,7 @@ import (
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
+	"github.com/oodgpu/oodgpu/data"
 	"github.com/oodgpu/oodgpu/graph"
 	"github.com/oodgpu/oodgpu/scorer"
 )
@@ -56,6 +57,8 @@ type Options struct {
 	// (default 64).
 	MaxUploadBytes int64
 	MaxFiles       int
+	// DecodeLimits bound the decoding of each uploaded image (zero: data's defaults).
+	DecodeLimits data.DecodeLimits
 	// ScoreTimeout bounds the decoding and scoring of one API request, counted from when it
 	// leaves the queue; 0 means no limit.
 	ScoreTimeout time.Duration

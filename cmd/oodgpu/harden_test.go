@@ -9,8 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oodgpu/oodgpu/scorer"
+	"github.com/oodgpu/oodgpu/webapp"
 )
 
 // runErr executes the CLI with args and returns its standard output and error.
@@ -174,5 +176,46 @@ func TestScoreDependsOnlyOnImage(t *testing.T) {
 		if !strings.HasPrefix(r.Input, "noise:uniform[:2]#") || r.Verdict != scorer.OOD {
 			t.Errorf("noise row %s: verdict %s, want OOD", r.Input, r.Verdict)
 		}
+	}
+}
+
+// TestServeFlags checks how serve's flags become the server's options: --queue 0 lets none
+// wait, --max-image-mb sets the decoding budget, and bad values are refused.
+func TestServeFlags(t *testing.T) {
+	good := serveFlags{uploadMB: 64, timeout: time.Minute, queue: 4, maxImageMB: 256}
+	cases := []struct {
+		name      string
+		edit      func(f *serveFlags)
+		want      string // error text; "" for none
+		wantQueue int
+		wantMB    int64
+	}{
+		{"defaults", func(*serveFlags) {}, "", 4, 256},
+		{"no queue", func(f *serveFlags) { f.queue = 0 }, "", -1, 256},
+		{"image budget", func(f *serveFlags) { f.maxImageMB = 10 }, "", 4, 10},
+		{"zero image budget", func(f *serveFlags) { f.maxImageMB = 0 }, "--max-image-mb 0", 0, 0},
+		{"negative timeout", func(f *serveFlags) { f.timeout = -time.Second }, "--timeout", 0, 0},
+		{"negative queue", func(f *serveFlags) { f.queue = -1 }, "--queue", 0, 0},
+		{"zero upload", func(f *serveFlags) { f.uploadMB = 0 }, "--max-upload-mb", 0, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := good
+			c.edit(&f)
+			var o webapp.Options
+			err := f.options(&o)
+			if c.want != "" {
+				if err == nil || !strings.Contains(err.Error(), c.want) {
+					t.Fatalf("options: %v, want an error with %q", err, c.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.MaxQueue != c.wantQueue || o.DecodeLimits.MaxPixelBytes != c.wantMB<<20 {
+				t.Fatalf("queue %d, image budget %d; want %d, %d MB", o.MaxQueue, o.DecodeLimits.MaxPixelBytes, c.wantQueue, c.wantMB)
+			}
+		})
 	}
 }

@@ -123,16 +123,24 @@ type inputFlags struct {
 
 func (f *inputFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.dataDir, "data-dir", "", "directory of the colour data sets (default $OODGPU_DATA)")
-	cmd.Flags().IntVar(&f.maxImageMB, "max-image-mb", data.DefaultMaxPixelBytes>>20,
-		"memory one image may take to decode, in MB, computed from its header before decoding (a 24-megapixel photo needs about 200)")
+	registerMaxImageMB(cmd, &f.maxImageMB)
 }
 
 // limits are the decoding limits the flags ask for.
-func (f *inputFlags) limits() (data.DecodeLimits, error) {
-	if f.maxImageMB < 1 || f.maxImageMB > 1<<14 {
-		return data.DecodeLimits{}, fmt.Errorf("--max-image-mb %d: want 1 to %d", f.maxImageMB, 1<<14)
+func (f *inputFlags) limits() (data.DecodeLimits, error) { return decodeLimits(f.maxImageMB) }
+
+// registerMaxImageMB adds the --max-image-mb flag of the commands that decode image files.
+func registerMaxImageMB(cmd *cobra.Command, mb *int) {
+	cmd.Flags().IntVar(mb, "max-image-mb", data.DefaultMaxPixelBytes>>20,
+		"memory one image may take to decode, in MB, computed from its header before decoding (a 24-megapixel photo needs about 200)")
+}
+
+// decodeLimits are the decoding limits of --max-image-mb mb.
+func decodeLimits(mb int) (data.DecodeLimits, error) {
+	if mb < 1 || mb > 1<<14 {
+		return data.DecodeLimits{}, fmt.Errorf("--max-image-mb %d: want 1 to %d", mb, 1<<14)
 	}
-	return data.DecodeLimits{MaxPixelBytes: int64(f.maxImageMB) << 20}, nil
+	return data.DecodeLimits{MaxPixelBytes: int64(mb) << 20}, nil
 }
 
 // loadInput reads an image file, a folder or a data set spec, with images brought to shape as

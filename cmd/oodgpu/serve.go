@@ -54,6 +54,7 @@ type serveFlags struct {
 	queue        int
 	allowOrigins []string
 	allowHosts   []string
+	maxImageMB   int
 }
 
 func (f *serveFlags) register(cmd *cobra.Command) {
@@ -64,6 +65,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 		"longest time one API request may spend decoding and scoring its images, counted from when it leaves the queue (0: no limit, and no write timeout either)")
 	fl.IntVar(&f.queue, "queue", webapp.DefaultMaxQueue,
 		"API requests that may wait while another is scored; beyond them a request is answered 503 with Retry-After at once (0: none wait)")
+	registerMaxImageMB(cmd, &f.maxImageMB)
 	fl.StringArrayVar(&f.allowOrigins, "allow-origin", nil,
 		"let web pages of this origin (scheme://host[:port]) POST to the API; repeatable; * allows every origin "+
 			"(by default only this server's own pages may, and requests without an Origin header, as curl sends, always may)")
@@ -82,6 +84,11 @@ func (f *serveFlags) options(o *webapp.Options) error {
 	case f.queue < 0:
 		return fmt.Errorf("--queue %d: want 0 (none wait) or more", f.queue)
 	}
+	lim, err := decodeLimits(f.maxImageMB)
+	if err != nil {
+		return err
+	}
+	o.DecodeLimits = lim
 	o.MaxUploadBytes = int64(f.uploadMB) << 20
 	o.ScoreTimeout = f.timeout
 	o.MaxQueue = f.queue
@@ -108,7 +115,7 @@ func newServeCmd() *cobra.Command {
 			"and on a loopback address only localhost names are answered (--allow-host). app.wasm is\n" +
 			"a build output: `make serve` builds it and serves.",
 		Example: "  make wasm && oodgpu serve --addr 127.0.0.1:8080\n" +
-			"  curl -F image=@examples/mnist-test-0.png http://127.0.0.1:8080/api/score",
+			"  curl -F image=@examples/mnist-test-1.png http://127.0.0.1:8080/api/score",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o, err := web.options()
