@@ -74,3 +74,6 @@ func bindGroupLayout(p *wgpu.ComputePipeline) *wgpu.BindGroupLayout { return p.G
 func pipelineDescriptor(_ string, m *wgpu.ShaderModule, entry string) *wgpu.ComputePipelineDescriptor {
 	return &wgpu.ComputePipelineDescriptor{Compute: wgpu.ProgrammableStageDescriptor{Module: m, EntryPoint: entry}}
 }
+
+// BuildSupport says what GPU support this build has: the browser's WebGPU (navigator.gpu).
+func BuildSupport() string { return "the browser's WebGPU (navigator.gpu)" }

@@ -4,6 +4,7 @@ package gpu
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/oliverbestmann/webgpu/wgpu"
 )
@@ -101,4 +102,22 @@ func bindGroupLayout(p *wgpu.ComputePipeline) *wgpu.BindGroupLayout { return p.G
 func pipelineDescriptor(label string, m *wgpu.ShaderModule, entry string) *wgpu.ComputePipelineDescriptor {
 	return &wgpu.ComputePipelineDescriptor{Label: label,
 		Compute: wgpu.ProgrammableStageDescriptor{Module: m, EntryPoint: entry}}
+}
+
+// BuildSupport says what GPU support this binary was built with: here the native WebGPU
+// executor on wgpu-native, with the backends wgpu uses on this operating system.
+func BuildSupport() string {
+	v := uint32(wgpu.GetVersion()) // one byte each: major, minor, patch, build
+	return fmt.Sprintf("native WebGPU, wgpu-native %d.%d.%d.%d (%s)", v>>24, v>>16&0xff, v>>8&0xff, v&0xff,
+		nativeBackends[runtime.GOOS])
+}
+
+// nativeBackends are the graphics APIs wgpu-native drives on each operating system, the preferred
+// first.
+var nativeBackends = map[string]string{
+	"linux":   "Vulkan, OpenGL ES",
+	"windows": "DX12, Vulkan, OpenGL ES",
+	"darwin":  "Metal",
+	"android": "Vulkan, OpenGL ES",
+	"ios":     "Metal",
 }

@@ -32,3 +32,7 @@ func (*Executor) Run(context.Context, *graph.Plan, graph.Feeds) ([]*graph.Tensor
 
 // Forget has nothing to release.
 func (*Executor) Forget(*graph.Plan) {}
+
+// BuildSupport says what GPU support this binary was built with: none, as it was built without
+// cgo.
+func BuildSupport() string { return "none (built without cgo, CGO_ENABLED=0): the CPU executor only" }

@@ -34,6 +34,8 @@ func newDevicesCmd() *cobra.Command {
 			switch {
 			case errors.Is(err, gpu.ErrNoGPUSupport):
 				fmt.Fprintf(out, "%v; runs use the CPU executor\n", err)
+				fmt.Fprintln(out, "for a GPU build, install a C compiler (gcc, clang; on Windows mingw-w64) and run:\n"+
+					"  CGO_ENABLED=1 go install github.com/oodgpu/oodgpu/cmd/oodgpu@latest")
 				return nil
 			case err != nil:
 				fmt.Fprintf(out, "no usable WebGPU adapter (%v): runs use the CPU executor\n", err)

@@ -2,8 +2,11 @@ package main
 
 import (
 	"os"
+	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/oodgpu/oodgpu/gpu"
 )
 
 func TestExecutorSelection(t *testing.T) {
@@ -52,5 +55,39 @@ func TestDevicesListsAdapters(t *testing.T) {
 	}
 	if os.Getenv("OODGPU_REQUIRE_GPU") == "1" && strings.Contains(s, "no usable WebGPU adapter") {
 		t.Fatalf("OODGPU_REQUIRE_GPU=1 but devices found none: %q", s)
+	}
+}
+
+// TestVersion checks that `oodgpu version` names every field a bug report needs, with this
+// build's OS/arch and GPU support.
+func TestVersion(t *testing.T) {
+	root := newRootCmd()
+	var out strings.Builder
+	root.SetOut(&out)
+	root.SetArgs([]string{"version"})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		k, v, ok := strings.Cut(line, ": ")
+		if !ok || v == "" {
+			t.Fatalf("line %q is not KEY: VALUE", line)
+		}
+		got[k] = v
+	}
+	for _, k := range []string{"oodgpu", "commit", "go", "os/arch", "cgo", "gpu"} {
+		if got[k] == "" {
+			t.Errorf("no %s line in %q", k, out.String())
+		}
+	}
+	if want := runtime.GOOS + "/" + runtime.GOARCH; got["os/arch"] != want {
+		t.Errorf("os/arch %q, want %q", got["os/arch"], want)
+	}
+	if got["go"] != runtime.Version() {
+		t.Errorf("go %q, want %q", got["go"], runtime.Version())
+	}
+	if got["gpu"] != gpu.BuildSupport() {
+		t.Errorf("gpu %q, want %q", got["gpu"], gpu.BuildSupport())
 	}
 }
