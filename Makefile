@@ -1,6 +1,6 @@
 GO ?= go
 
-.PHONY: build test bench ci fmt wasm serve site results
+.PHONY: build test bench ci fmt wasm serve site results cross dist
 
 ## build: the oodgpu binary in bin/
 build:
@@ -41,6 +41,15 @@ bench:
 ## results: every table and sample grid of docs/RESULTS.md, from the models in models/zoo (hours on a CPU)
 results:
 	bash scripts/results.sh
+
+## cross: build for every platform (scripts/cross.sh) into bin/cross, then run the arm64 build under qemu and the Windows one under Wine
+cross:
+	bash scripts/cross.sh build bin/cross
+	bash scripts/cross.sh test bin/cross
+
+## dist: release archives for every platform in dist/ with SHA256SUMS (VERSION=v1.2.3 to name them)
+dist:
+	bash scripts/dist.sh $(VERSION)
 
 ## ci: what CI runs on a clean clone
 ci:
