@@ -6,7 +6,11 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+
 	"github.com/oodgpu/oodgpu/graph"
+	"github.com/oodgpu/oodgpu/graph/cpu/sgemm"
 )
 
 func randomTensor(r *rand.Rand, shape ...int) *graph.Tensor {
@@ -41,19 +45,50 @@ func BenchmarkMatmul(b *testing.B) {
 	}
 }
 
-// BenchmarkGonumSgemm times gonum's float32 Sgemm alone on the same sizes, as the reference.
-func BenchmarkGonumSgemm(b *testing.B) {
-	for _, n := range []int{256, 512, 1024} {
-		b.Run(fmt.Sprint(n), func(b *testing.B) {
+// gemmShapes are the products the GEMM benchmarks time: square ones, and the 3x3 convolution of
+// a Glow step (128 channels, 64 images of 16x16, as one product over the batch) as m x n x k.
+var gemmShapes = []struct {
+	name    string
+	m, n, k int
+}{
+	{"256", 256, 256, 256},
+	{"512", 512, 512, 512},
+	{"1024", 1024, 1024, 1024},
+	{"glow128x16384x1152", 128, 64 * 16 * 16, 128 * 9},
+}
+
+// benchGemm times f on every shape of gemmShapes, reporting GFLOP/s.
+func benchGemm(b *testing.B, f func(m, n, k int, a, bb, c []float32)) {
+	for _, s := range gemmShapes {
+		b.Run(s.name, func(b *testing.B) {
 			r := rand.New(rand.NewPCG(1, 1))
-			a, bb, c := randomTensor(r, n, n), randomTensor(r, n, n), graph.Zeros(n, n)
+			a, bb, c := randomTensor(r, s.m, s.k), randomTensor(r, s.k, s.n), graph.Zeros(s.m, s.n)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				gemm(false, false, n, n, n, a.Data, bb.Data, 0, c.Data)
+				f(s.m, s.n, s.k, a.Data, bb.Data, c.Data)
 			}
-			reportFLOPs(b, 2*float64(n)*float64(n)*float64(n))
+			reportFLOPs(b, 2*float64(s.m)*float64(s.n)*float64(s.k))
 		})
 	}
+}
+
+// BenchmarkGemm times sgemm's Gemm (one goroutine) and ParallelGemm on gemmShapes, and gonum's
+// float32 Sgemm (which splits large products over the cores itself) as the reference.
+func BenchmarkGemm(b *testing.B) {
+	b.Run("serial", func(b *testing.B) {
+		benchGemm(b, func(m, n, k int, a, bb, c []float32) { sgemm.Gemm(false, false, m, n, k, a, k, bb, n, 0, c, n) })
+	})
+	b.Run("parallel", func(b *testing.B) {
+		benchGemm(b, func(m, n, k int, a, bb, c []float32) {
+			sgemm.ParallelGemm(false, false, m, n, k, a, k, bb, n, 0, c, n)
+		})
+	})
+	b.Run("gonum", func(b *testing.B) {
+		var impl gonum.Implementation
+		benchGemm(b, func(m, n, k int, a, bb, c []float32) {
+			impl.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, bb, n, 0, c, n)
+		})
+	})
 }
 
 // BenchmarkConv2DForwardBackward times one convolution at a Glow-like shape (batch 64, 16x16,

@@ -1,5 +1,7 @@
-// Package cpu is the reference executor of oodgpu graphs: pure Go, every op on all cores, GEMMs
-// through gonum's BLAS. It is also the fallback when no WebGPU adapter is usable.
+// Package cpu is the reference executor of oodgpu graphs: Go, every op on all cores, float32 GEMMs
+// through package sgemm's assembly micro-kernels where the CPU has them (AVX2+FMA, AVX-512; else
+// gonum's pure-Go Sgemm), float64 ones through gonum's Dgemm. It is also the fallback when no
+// WebGPU adapter is usable.
 //
 // Its kernels are generic over float32 and float64; runs use float32, and the package's tests run
 // the same kernels in float64 for finite-difference checks.
@@ -12,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/oodgpu/oodgpu/graph"
+	"github.com/oodgpu/oodgpu/graph/cpu/sgemm"
 )
 
 // Executor runs plans on the CPU. It is safe for concurrent use; runs are serialized, each using
@@ -28,7 +31,11 @@ func New() *Executor {
 
 // Name describes the executor.
 func (e *Executor) Name() string {
-	return fmt.Sprintf("cpu (pure Go, %d threads)", runtime.GOMAXPROCS(0))
+	gemm := "pure Go"
+	if sgemmAccelerated {
+		gemm = "Go, " + sgemm.Kernel() + " GEMM"
+	}
+	return fmt.Sprintf("cpu (%s, %d threads)", gemm, runtime.GOMAXPROCS(0))
 }
 
 // Forget drops the buffers kept for plan p.
