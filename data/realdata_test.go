@@ -66,7 +66,8 @@ func TestRealFashionMNIST(t *testing.T) {
 }
 
 func TestRealRawSets(t *testing.T) {
-	opts := Options{DataDir: datatest.Dir(t)}
+	opts := Options{DataDir: datatest.Dir(t, "cifar10_train_lossless_4000", "cifar10_test_jpegq75_10000",
+		"cifar10_train_jpegq75_20000", "gtsrb_test_32x32_5000", "gtsrb_train_32x32_20000", "omniglot_bg_small_28x28")}
 	checkReal(t, opts, []realCase{
 		{"cifar10:lossless", 4000, Shape{32, 32, 3}, []uint8{6, 9, 9, 4, 1, 1, 2, 7, 8, 3}, false},
 		{"cifar10:test", 10000, Shape{32, 32, 3}, []uint8{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, true},

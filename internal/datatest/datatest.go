@@ -35,8 +35,10 @@ func Missing(t testing.TB, reason string) {
 }
 
 // Dir returns $OODGPU_DATA, else ../shared/data beside the module root (the folder of go.mod
-// found by walking up from the working directory), or calls Missing when it does not exist.
-func Dir(t testing.TB) string {
+// found by walking up from the working directory), or calls Missing when it does not exist or
+// lacks one of the raw u8 sets named (by file stem, e.g. "cifar10_test_jpegq75_10000": its
+// .json and .u8.gz files).
+func Dir(t testing.TB, sets ...string) string {
 	t.Helper()
 	dir := os.Getenv(env)
 	if dir == "" {
@@ -48,6 +50,13 @@ func Dir(t testing.TB) string {
 	}
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		Missing(t, "no raw u8 sets at "+dir+" (set "+env+")")
+	}
+	for _, set := range sets {
+		for _, f := range []string{set + ".json", set + ".u8.gz"} {
+			if st, err := os.Stat(filepath.Join(dir, f)); err != nil || !st.Mode().IsRegular() {
+				Missing(t, "no "+f+" in "+dir+" (set "+env+" to the folder of the raw u8 sets)")
+			}
+		}
 	}
 	return dir
 }

@@ -53,6 +53,9 @@ func writeFiles(t *testing.T, dir string, names ...string) {
 	}
 }
 
+// sharedSet finds the shared data folder holding the raw set "set_a".
+func sharedSet(t testing.TB) string { return Dir(t, "set_a") }
+
 func TestFinders(t *testing.T) {
 	cases := []struct {
 		name    string
@@ -85,10 +88,21 @@ func TestFinders(t *testing.T) {
 		}, false, "skip", fashionFiles[0]},
 		{"fashionmnist required", FashionMNIST, fashionEnv, func(t *testing.T) string { return t.TempDir() },
 			true, "fail", "OODGPU_REQUIRE_DATA=1"},
-		{"shared data present", Dir, env, func(t *testing.T) string { return t.TempDir() }, false, "found", ""},
-		{"shared data absent", Dir, env, func(t *testing.T) string { return filepath.Join(t.TempDir(), "none") },
+		{"shared data present", sharedSet, env, func(t *testing.T) string {
+			d := t.TempDir()
+			writeFiles(t, d, "set_a.json", "set_a.u8.gz")
+			return d
+		}, false, "found", ""},
+		{"shared data empty folder", sharedSet, env, func(t *testing.T) string { return t.TempDir() },
+			false, "skip", "set_a.json"},
+		{"shared data without pixels", sharedSet, env, func(t *testing.T) string {
+			d := t.TempDir()
+			writeFiles(t, d, "set_a.json")
+			return d
+		}, false, "skip", "set_a.u8.gz"},
+		{"shared data absent", sharedSet, env, func(t *testing.T) string { return filepath.Join(t.TempDir(), "none") },
 			false, "skip", "none"},
-		{"shared data required", Dir, env, func(t *testing.T) string { return filepath.Join(t.TempDir(), "none") },
+		{"shared data required", sharedSet, env, func(t *testing.T) string { return filepath.Join(t.TempDir(), "none") },
 			true, "fail", "OODGPU_REQUIRE_DATA=1"},
 	}
 	for _, c := range cases {
