@@ -1,6 +1,6 @@
 // Package cpu is the reference executor of oodgpu graphs: Go, every op on all cores, float32 GEMMs
-// through package sgemm's assembly micro-kernels where the CPU has them (AVX2+FMA, AVX-512; else
-// gonum's pure-Go Sgemm), float64 ones through gonum's Dgemm. It is also the fallback when no
+// through package sgemm's assembly micro-kernels where the CPU has them (AVX2+FMA or AVX-512 on
+// amd64, NEON on arm64; else gonum's pure-Go Sgemm), float64 ones through gonum's Dgemm. It is also the fallback when no
 // WebGPU adapter is usable.
 //
 // Its kernels are generic over float32 and float64; runs use float32, and the package's tests run

@@ -12,9 +12,10 @@ import (
 
 var blasImpl gonum.Implementation
 
-// sgemmAccelerated says whether sgemm has an assembly micro-kernel for this CPU. Without one
-// (GOOS=js, the browser's CPU fallback; arm64 until it has a NEON kernel) float32 products stay
-// on gonum's Sgemm, whose pure-Go loops are not slower than sgemm's generic kernel.
+// sgemmAccelerated says whether sgemm has an assembly micro-kernel for this CPU (AVX2+FMA or
+// AVX-512 on amd64, NEON on arm64). Without one (GOOS=js, the browser's CPU fallback; purego
+// builds) float32 products stay on gonum's Sgemm, whose pure-Go loops are not slower than
+// sgemm's generic kernel.
 var sgemmAccelerated = sgemm.Kernel() != "generic"
 
 // sgemmFunc is the signature of sgemm.Gemm and sgemm.ParallelGemm.

@@ -3,7 +3,7 @@ package sgemm
 import "unsafe"
 
 // generic is the pure-Go micro-kernel: the reference the assembly kernels are tested against,
-// and the kernel of architectures without one (GOOS=js, arm64...).
+// and the kernel of architectures without one (GOOS=js, riscv64...) and of purego builds.
 var generic = &kernel{name: "generic", mr: 4, nr: 4, mc: 128, kc: 256, nc: 1024, fn: kernel4x4}
 
 // kernel4x4 computes a 4x4 tile from packed strips (see kernel) with its sixteen sums in

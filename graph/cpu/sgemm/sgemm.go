@@ -1,6 +1,6 @@
 // Package sgemm is the CPU executor's single-precision matrix product: a blocked GEMM with packed
-// panels of A and B and register-blocked micro-kernels (Go assembly with AVX2+FMA or AVX-512 on
-// amd64, chosen at run time; pure Go elsewhere).
+// panels of A and B and register-blocked micro-kernels (Go assembly: AVX2+FMA or AVX-512 on
+// amd64, chosen at run time, and NEON on arm64; pure Go elsewhere).
 package sgemm
 
 import (
@@ -245,5 +245,5 @@ func aligned(n int) []float32 {
 	return buf[off : off+n : off+n]
 }
 
-// Kernel names the micro-kernel Gemm uses on this CPU: "avx512", "avx2" or "generic" (pure Go).
+// Kernel names the micro-kernel Gemm uses on this CPU: "avx512", "avx2", "neon" or "generic" (pure Go).
 func Kernel() string { return best.name }
