@@ -34,9 +34,10 @@ test:
 	echo "$(GO) vet ./..."; $(GO) vet ./...; \
 	echo "$(GO) test $$race -count=1 -timeout 20m ./..."; $(GO) test $$race -count=1 -timeout 20m ./...
 
-## bench: engine benchmarks: CPU executor beside gonum's Sgemm, WebGPU kernels on the adapter present
+## bench: the machine's fp32 peak (an FMA loop on every core), then engine benchmarks: CPU executor
+## beside gonum's Sgemm, each CPU GFLOP/s line with its share of the peak; WebGPU kernels on the adapter present
 bench:
-	$(GO) test -run '^$$' -bench . ./graph/... ./gpu/...
+	@bash -o pipefail -c "$(GO) test -run '^\$$' -bench . ./internal/peak ./graph/... ./gpu/... | awk -f scripts/peakshare.awk"
 
 ## results: every table and sample grid of docs/RESULTS.md, from the models in models/zoo (hours on a CPU)
 results:

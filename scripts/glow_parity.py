@@ -18,6 +18,11 @@ Usage: glow_parity.py --perf N DIR
 times per-image features in float32 on the first N images of DIR/outputs.safetensors: the
 per-image loop (one backward pass and one host read per parameter tensor, the paper's way) and,
 where torch.func exists, vmap per-sample gradients. Prints one JSON line.
+
+Usage: glow_parity.py --train-perf BATCH STEPS LR DIR
+times STEPS training steps in float32, after one warm-up step, on the first BATCH images of
+DIR/outputs.safetensors: forward mean negative log-likelihood in bits/dim, backward, Adam step
+with learning rate LR (the oodgpu perf --train step). Prints one JSON line.
 """
 import json
 import os
@@ -153,9 +158,44 @@ def perf(d, n):
                       "loop_images_per_second": loop, "vmap_images_per_second": vmapped}))
 
 
+def train_perf(d, batch, steps, lr):
+    """Times training steps (mean bits/dim, backward, Adam) in float32 on all cores; prints a JSON line."""
+    torch.set_num_threads(os.cpu_count() or 1)
+    params, meta = load_safetensors(f"{d}/weights.safetensors")
+    params = {k: v.float().requires_grad_(True) for k, v in params.items()}
+    cfg = json.loads(meta["oodgpu"])["config"]
+    outs, _ = load_safetensors(f"{d}/outputs.safetensors")
+    with open(f"{d}/parity.json") as f:
+        info = json.load(f)
+    model = Glow(cfg, params, info["perms"])
+    x = outs["x"][:batch].float()
+    if x.shape[0] != batch:
+        raise SystemExit(f"--train-perf: {d}/outputs.safetensors has {x.shape[0]} images, batch {batch}")
+    adam = torch.optim.Adam(list(params.values()), lr=lr, betas=(0.9, 0.999), eps=1e-8)
+    bits = cfg["channels"] * cfg["size"] * cfg["size"] * math.log(2)
+
+    def step():
+        adam.zero_grad(set_to_none=True)
+        loss = (-model.loglik(x) / bits).mean()
+        loss.backward()
+        adam.step()
+        return float(loss)
+
+    step()  # warm-up: allocations and first-call dispatch, as on the Go side
+    start = time.perf_counter()
+    for _ in range(steps):
+        loss = step()
+    rate = batch * steps / (time.perf_counter() - start)
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "batch": batch,
+                      "steps": steps, "images_per_second": rate, "last_loss_bits_per_dim": loss}))
+
+
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "--perf":
         perf(sys.argv[3], int(sys.argv[2]))
+        return
+    if len(sys.argv) == 6 and sys.argv[1] == "--train-perf":
+        train_perf(sys.argv[5], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
         return
     if len(sys.argv) != 2:
         raise SystemExit(__doc__)
