@@ -35,3 +35,20 @@ func Full(v float32, shape ...int) *Tensor {
 	}
 	return t
 }
+
+// MaxModelElements bounds a model's parameter count and the values of its largest activation of
+// one image (2^26 float32 values are 256 MiB). Model configurations are checked against it
+// before a graph is built, so that no configuration read from a file can exhaust memory.
+const MaxModelElements = 1 << 26
+
+// CheckModelSize reports a model of params parameters, whose largest activation of one image
+// holds activation values, that does not fit MaxModelElements; kind names the model in the error.
+func CheckModelSize(kind string, params, activation float64) error {
+	switch {
+	case params > MaxModelElements:
+		return fmt.Errorf("%s: config: %.0f parameters, over the limit of %d", kind, params, MaxModelElements)
+	case activation > MaxModelElements:
+		return fmt.Errorf("%s: config: activations of %.0f values per image, over the limit of %d", kind, activation, MaxModelElements)
+	}
+	return nil
+}

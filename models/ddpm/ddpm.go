@@ -45,9 +45,6 @@ const (
 	MaxLevels = 8     // resolution levels (channel multipliers)
 	MaxMult   = 64    // channel multiplier of one level
 	MaxSteps  = 10000 // diffusion steps T
-	// MaxElements bounds the parameter count and the values of the largest activation of one
-	// image (2^26 float32 values are 256 MiB).
-	MaxElements = 1 << 26
 )
 
 // Validate checks that the configuration describes a buildable model of a sane size.
@@ -56,13 +53,7 @@ func (c Config) Validate() error {
 		return err
 	}
 	params, activation := c.sizes()
-	switch {
-	case params > MaxElements:
-		return fmt.Errorf("ddpm: config: %.0f parameters, over the limit of %d", params, MaxElements)
-	case activation > MaxElements:
-		return fmt.Errorf("ddpm: config: activations of %.0f values per image, over the limit of %d", activation, MaxElements)
-	}
-	return nil
+	return graph.CheckModelSize("ddpm", params, activation)
 }
 
 // validateRanges checks each field on its own; the level count is checked before 2^levels is

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/oodgpu/oodgpu/graph"
 )
 
 // Config sizes a Glow.
@@ -40,9 +42,6 @@ const (
 	MaxHidden = 4096    // coupling network width
 	MaxSize   = 1024    // input height and width
 	MaxBins   = 1 << 16 // quantization levels
-	// MaxElements bounds the parameter count and the values of the largest activation of one
-	// image (2^26 float32 values are 256 MiB).
-	MaxElements = 1 << 26
 )
 
 // Validate checks that the configuration describes a buildable flow of a sane size.
@@ -51,13 +50,7 @@ func (c Config) Validate() error {
 		return err
 	}
 	params, activation := c.sizes()
-	switch {
-	case params > MaxElements:
-		return fmt.Errorf("glow: config: %.0f parameters, over the limit of %d", params, MaxElements)
-	case activation > MaxElements:
-		return fmt.Errorf("glow: config: activations of %.0f values per image, over the limit of %d", activation, MaxElements)
-	}
-	return nil
+	return graph.CheckModelSize("glow", params, activation)
 }
 
 // validateRanges checks each field on its own; Levels is checked before 2^Levels is formed.

@@ -32,9 +32,6 @@ const (
 	MaxSize   = 1024 // input height and width
 	MaxHidden = 1024 // width of the first convolution
 	MaxLatent = 4096 // dimensions of z
-	// MaxElements bounds the parameter count and the values of the largest activation of one
-	// image (2^26 float32 values are 256 MiB).
-	MaxElements = 1 << 26
 )
 
 // Validate checks that the configuration describes a buildable model of a sane size.
@@ -52,13 +49,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("vae: config: image size %d must be in [0, size %d]", c.ImageSize, c.Size)
 	}
 	params, activation := c.sizes()
-	switch {
-	case params > MaxElements:
-		return fmt.Errorf("vae: config: %.0f parameters, over the limit of %d", params, MaxElements)
-	case activation > MaxElements:
-		return fmt.Errorf("vae: config: activations of %.0f values per image, over the limit of %d", activation, MaxElements)
-	}
-	return nil
+	return graph.CheckModelSize("vae", params, activation)
 }
 
 // sizes returns the number of parameters and the number of values of the largest activation of
