@@ -3,6 +3,7 @@ package scorer
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 
@@ -92,9 +93,7 @@ func (m *Model) features(ctx context.Context, exec graph.Executor, g *graph.Grap
 		return 0, nil, err
 	}
 	defer exec.Forget(plan)
-	for k, v := range m.Params {
-		in[k] = v
-	}
+	maps.Copy(in, m.Params)
 	out, err := exec.Run(ctx, plan, in)
 	if err != nil {
 		return 0, nil, err

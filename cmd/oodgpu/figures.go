@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -140,9 +141,7 @@ func perSampleGradients(ctx context.Context, m *scorer.Model, exec graph.Executo
 		if err != nil {
 			return nil, err
 		}
-		for k, v := range m.Params {
-			feeds[k] = v
-		}
+		maps.Copy(feeds, m.Params)
 		out, err := exec.Run(ctx, p, feeds)
 		if err != nil {
 			return nil, err

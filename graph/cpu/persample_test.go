@@ -3,6 +3,7 @@ package cpu
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -49,9 +50,7 @@ func referenceNorms(t *testing.T, params map[string][]float64, x []float64, batc
 		t.Fatal(err)
 	}
 	data := map[string][]float64{"x": x}
-	for k, v := range params {
-		data[k] = v
-	}
+	maps.Copy(data, params)
 	vals := runF64(t, p, data)
 	out := make([]float64, len(grads))
 	for j, gr := range grads {
@@ -93,9 +92,7 @@ func TestGradSqNorms(t *testing.T) {
 				t.Fatal(err)
 			}
 			data := map[string][]float64{"x": x}
-			for k, v := range params {
-				data[k] = v
-			}
+			maps.Copy(data, params)
 			got := runF64(t, p, data)[feats.ID()]
 			per := len(x) / c.batch
 			for k := 0; k < groups; k++ {

@@ -3,6 +3,7 @@ package glow
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -55,9 +56,7 @@ func DataInit(ctx context.Context, exec graph.Executor, cfg Config, params graph
 	}
 	defer exec.Forget(p)
 	feeds := graph.Feeds{"x": x}
-	for k, v := range params {
-		feeds[k] = v
-	}
+	maps.Copy(feeds, params)
 	for k, a := range net.ActNorms {
 		stats, err := exec.Run(ctx, p, feeds)
 		if err != nil {

@@ -2,6 +2,7 @@ package glow
 
 import (
 	"context"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -41,12 +42,8 @@ func features(t *testing.T, g *graph.Graph, ll *graph.Node, feeds graph.Feeds) (
 // withParams returns a new feed map holding feeds and params.
 func withParams(feeds, params graph.Feeds) graph.Feeds {
 	out := graph.Feeds{}
-	for k, v := range feeds {
-		out[k] = v
-	}
-	for k, v := range params {
-		out[k] = v
-	}
+	maps.Copy(out, feeds)
+	maps.Copy(out, params)
 	return out
 }
 

@@ -3,6 +3,7 @@ package glow
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 
@@ -35,9 +36,7 @@ func WriteOracleDir(dir string, cfg Config, params graph.Feeds, x *graph.Tensor,
 		return err
 	}
 	of := &weights.File{Tensors: map[string]*graph.Tensor{"x": x}}
-	for k, v := range outputs {
-		of.Tensors[k] = v
-	}
+	maps.Copy(of.Tensors, outputs)
 	if err := weights.Save(filepath.Join(dir, "outputs.safetensors"), of); err != nil {
 		return err
 	}

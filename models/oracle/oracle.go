@@ -7,6 +7,7 @@ package oracle
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -90,9 +91,7 @@ func Check(t *testing.T, script string, batch int, build func(g *graph.Graph, ba
 		t.Fatal(err)
 	}
 	in := &weights.File{Tensors: map[string]*graph.Tensor{}}
-	for k, v := range inputs {
-		in.Tensors[k] = v
-	}
+	maps.Copy(in.Tensors, inputs)
 	for i, name := range []string{"objective", "features_b1"} {
 		in.Tensors[name] = out[i]
 		t64 := graph.Zeros(out[i].Shape...)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -278,12 +279,8 @@ func clip(grads map[string]*graph.Tensor, maxNorm float64) {
 // save writes parameters, optimizer state and progress to path.
 func save(path string, params graph.Feeds, adam *Adam, meta weights.Meta, step int, seed uint64) error {
 	f := &weights.File{Tensors: map[string]*graph.Tensor{}}
-	for k, v := range params {
-		f.Tensors[k] = v
-	}
-	for k, v := range adam.State(params) {
-		f.Tensors[k] = v
-	}
+	maps.Copy(f.Tensors, params)
+	maps.Copy(f.Tensors, adam.State(params))
 	if err := f.SetMeta(meta); err != nil {
 		return fmt.Errorf("train: checkpoint: %w", err)
 	}
@@ -354,9 +351,7 @@ func Evaluate(ctx context.Context, exec graph.Executor, build func(g *graph.Grap
 		if err != nil {
 			return 0, err
 		}
-		for k, v := range params {
-			feeds[k] = v
-		}
+		maps.Copy(feeds, params)
 		out, err := exec.Run(ctx, p, feeds)
 		if err != nil {
 			return 0, err

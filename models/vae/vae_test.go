@@ -3,6 +3,7 @@ package vae
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -83,9 +84,7 @@ func TestELBOTerms(t *testing.T) {
 		pix[i] = float32(r.IntN(256)) / 255
 	}
 	feeds := cfg.Feeds(pix, batch, r)
-	for k, v := range params {
-		feeds[k] = v
-	}
+	maps.Copy(feeds, params)
 	p, err := graph.Compile(g, net.ELBO, net.Recon, net.KL, net.BitsPerDim)
 	if err != nil {
 		t.Fatal(err)
