@@ -4,8 +4,8 @@ package scripts
 
 import _ "embed"
 
-// GlowParity is glow_parity.py: the PyTorch re-implementation of oodgpu's Glow, its parity check
-// and its per-sample feature timing (--perf).
+// GlowParity is glow_parity.py: the PyTorch re-implementation of oodgpu's Glow, its parity check,
+// its per-sample feature timing (--perf) and its training-step timing (--train-perf).
 //
 //go:embed glow_parity.py
 var GlowParity []byte
