@@ -9,7 +9,6 @@ import (
 	"image"
 	"image/png"
 	"math"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -333,27 +332,8 @@ const fuzzBoundary = "oodgpufuzzboundary"
 // and a text field.
 func fuzzBody(t testing.TB, files ...[2]string) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
-	if err := w.SetBoundary(fuzzBoundary); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.WriteField("note", "a text field, not a file"); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		part, err := w.CreateFormFile("image", f[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := part.Write([]byte(f[1])); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	body, _ := formBody(t, fuzzBoundary, [][2]string{{"note", "a text field, not a file"}}, files...)
+	return body.Bytes()
 }
 
 // FuzzScoreAPI sends arbitrary query strings and multipart bodies to POST /api/score: the

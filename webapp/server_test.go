@@ -26,8 +26,25 @@ import (
 // multipartBody builds a form with one file part per (name, content) pair.
 func multipartBody(t *testing.T, files ...[2]string) (*bytes.Buffer, string) {
 	t.Helper()
+	return formBody(t, "", nil, files...)
+}
+
+// formBody builds a multipart form: the text fields (name, value), then one "image" file part
+// per (name, content) pair; an empty boundary keeps the writer's random one.
+func formBody(t testing.TB, boundary string, fields [][2]string, files ...[2]string) (*bytes.Buffer, string) {
+	t.Helper()
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
+	if boundary != "" {
+		if err := w.SetBoundary(boundary); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range fields {
+		if err := w.WriteField(f[0], f[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, f := range files {
 		part, err := w.CreateFormFile("image", f[0])
 		if err != nil {

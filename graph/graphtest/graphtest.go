@@ -76,3 +76,25 @@ func RandomFeeds(g *graph.Graph, r *rand.Rand, scale float64) graph.Feeds {
 	}
 	return feeds
 }
+
+// BuiltSizes builds a model at batch 1 and at batch 2 and returns its parameter count and the
+// values of its largest activation of one image: the largest node whose size doubles from batch
+// 1 to batch 2. Model tests check their configurations' size estimates against it.
+func BuiltSizes(build func(g *graph.Graph, batch int) error) (params, activation int, err error) {
+	one, two := graph.New(), graph.New()
+	if err := build(one, 1); err != nil {
+		return 0, 0, err
+	}
+	if err := build(two, 2); err != nil {
+		return 0, 0, err
+	}
+	for _, p := range one.Params() {
+		params += p.Shape().Size()
+	}
+	for i, v := range one.Nodes() {
+		if s := v.Shape().Size(); two.Nodes()[i].Shape().Size() == 2*s {
+			activation = max(activation, s)
+		}
+	}
+	return params, activation, nil
+}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/oodgpu/oodgpu/graph"
+	"github.com/oodgpu/oodgpu/graph/graphtest"
 )
 
 func TestConfigRanges(t *testing.T) {
@@ -61,22 +62,12 @@ func TestSizes(t *testing.T) {
 	wide := Config{Channels: 1, Size: 16, Base: 16, Mults: []int{2, 1, 3}, Attention: true, Steps: 10, BetaStart: 1e-4, BetaEnd: 0.02}
 	for _, cfg := range []Config{Default(), small, attention, wide} {
 		params, activation := cfg.sizes()
-		one, two := graph.New(), graph.New()
-		if _, err := Build(one, cfg, 1); err != nil {
+		n, largest, err := graphtest.BuiltSizes(func(g *graph.Graph, batch int) error {
+			_, err := Build(g, cfg, batch)
+			return err
+		})
+		if err != nil {
 			t.Fatal(err)
-		}
-		if _, err := Build(two, cfg, 2); err != nil {
-			t.Fatal(err)
-		}
-		n := 0
-		for _, p := range one.Params() {
-			n += p.Shape().Size()
-		}
-		largest := 0
-		for i, v := range one.Nodes() {
-			if s := v.Shape().Size(); two.Nodes()[i].Shape().Size() == 2*s {
-				largest = max(largest, s)
-			}
 		}
 		if float64(n) != params || float64(largest) != activation {
 			t.Errorf("%+v: %d parameters and a largest activation of %d, sizes says %.0f and %.0f",

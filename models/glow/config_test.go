@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/oodgpu/oodgpu/graph"
+	"github.com/oodgpu/oodgpu/graph/graphtest"
 )
 
 func TestConfigErrors(t *testing.T) {
@@ -61,22 +62,12 @@ func TestSizes(t *testing.T) {
 		{Levels: 1, Steps: 3, Hidden: 2, Channels: 1, Size: 2, Bins: 2},
 	} {
 		params, activation := cfg.sizes()
-		one, two := graph.New(), graph.New()
-		if _, err := Build(one, cfg, 1); err != nil {
+		n, largest, err := graphtest.BuiltSizes(func(g *graph.Graph, batch int) error {
+			_, err := Build(g, cfg, batch)
+			return err
+		})
+		if err != nil {
 			t.Fatal(err)
-		}
-		if _, err := Build(two, cfg, 2); err != nil {
-			t.Fatal(err)
-		}
-		n := 0
-		for _, p := range one.Params() {
-			n += p.Shape().Size()
-		}
-		largest := 0
-		for i, v := range one.Nodes() {
-			if s := v.Shape().Size(); two.Nodes()[i].Shape().Size() == 2*s {
-				largest = max(largest, s)
-			}
 		}
 		if float64(n) != params || float64(largest) != activation {
 			t.Errorf("%+v: %d parameters and a largest activation of %d, sizes says %.0f and %.0f",
