@@ -5,12 +5,12 @@
 package main
 
 import (
-	"github.com/maxence-charriere/go-app/v10/pkg/app"
+	goapp "github.com/maxence-charriere/go-app/v10/pkg/app"
 
-	"github.com/oodgpu/oodgpu/webapp"
+	"github.com/oodgpu/oodgpu/app"
 )
 
 func main() {
-	webapp.Routes()
-	app.RunWhenOnBrowser()
+	app.Routes()
+	goapp.RunWhenOnBrowser()
 }

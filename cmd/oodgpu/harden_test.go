@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oodgpu/oodgpu/app"
 	"github.com/oodgpu/oodgpu/scorer"
-	"github.com/oodgpu/oodgpu/webapp"
 )
 
 // runErr executes the CLI with args and returns its standard output and error.
@@ -202,7 +202,7 @@ func TestServeFlags(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			f := good
 			c.edit(&f)
-			var o webapp.Options
+			var o app.Options
 			err := f.options(&o)
 			if c.want != "" {
 				if err == nil || !strings.Contains(err.Error(), c.want) {

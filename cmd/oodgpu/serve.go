@@ -12,9 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/oodgpu/oodgpu/app"
 	"github.com/oodgpu/oodgpu/models/zoo"
 	"github.com/oodgpu/oodgpu/scorer"
-	"github.com/oodgpu/oodgpu/webapp"
 )
 
 // webFlags are the flags shared by serve and site: the model and where app.wasm is.
@@ -29,8 +29,8 @@ func (f *webFlags) register(cmd *cobra.Command) {
 }
 
 // options loads the model and its bytes for the web app.
-func (f *webFlags) options() (webapp.Options, error) {
-	o := webapp.Options{WebDir: f.webDir}
+func (f *webFlags) options() (app.Options, error) {
+	o := app.Options{WebDir: f.webDir}
 	if f.modelPath == "" {
 		o.ModelBytes = zoo.DefaultBytes()
 		m, err := scorer.Decode(zoo.DefaultName, o.ModelBytes)
@@ -61,9 +61,9 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fl.IntVar(&f.uploadMB, "max-upload-mb", 64, "largest POST /api/score body, in MiB")
-	fl.DurationVar(&f.timeout, "timeout", webapp.DefaultScoreTimeout,
+	fl.DurationVar(&f.timeout, "timeout", app.DefaultScoreTimeout,
 		"longest time one API request may spend decoding and scoring its images, counted from when it leaves the queue (0: no limit, and no write timeout either)")
-	fl.IntVar(&f.queue, "queue", webapp.DefaultMaxQueue,
+	fl.IntVar(&f.queue, "queue", app.DefaultMaxQueue,
 		"API requests that may wait while another is scored; beyond them a request is answered 503 with Retry-After at once (0: none wait)")
 	registerMaxImageMB(cmd, &f.maxImageMB)
 	fl.StringArrayVar(&f.allowOrigins, "allow-origin", nil,
@@ -75,7 +75,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 }
 
 // options sets o's API limits and checks from the flags.
-func (f *serveFlags) options(o *webapp.Options) error {
+func (f *serveFlags) options(o *app.Options) error {
 	switch {
 	case f.uploadMB < 1:
 		return fmt.Errorf("--max-upload-mb %d: want a positive size", f.uploadMB)
@@ -93,7 +93,7 @@ func (f *serveFlags) options(o *webapp.Options) error {
 	o.ScoreTimeout = f.timeout
 	o.MaxQueue = f.queue
 	if f.queue == 0 {
-		o.MaxQueue = -1 // webapp.Options: negative means none wait
+		o.MaxQueue = -1 // app.Options: negative means none wait
 	}
 	o.AllowOrigins, o.AllowHosts = f.allowOrigins, f.allowHosts
 	return nil
@@ -134,16 +134,16 @@ func newServeCmd() *cobra.Command {
 			}
 			defer ln.Close()
 			o.Addr = ln.Addr().String()
-			webapp.Routes()
-			h, err := webapp.NewServer(o)
+			app.Routes()
+			h, err := app.NewServer(o)
 			if err != nil {
 				return err
 			}
-			if err := webapp.CheckWasm(web.webDir); err != nil {
+			if err := app.CheckWasm(web.webDir); err != nil {
 				fmt.Fprintf(cmd.ErrOrStderr(), "oodgpu: the app's pages need app.wasm, and %v; the API works without it\n", err)
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "oodgpu: serving http://%s (model %s, API on %s)\n", ln.Addr(), o.Model.Name, o.Exec.Name())
-			return serveUntilInterrupt(cmd.Context(), webapp.NewHTTPServer(h, o.ScoreTimeout), ln)
+			return serveUntilInterrupt(cmd.Context(), app.NewHTTPServer(h, o.ScoreTimeout), ln)
 		},
 	}
 	dev.register(cmd)
@@ -184,8 +184,8 @@ func newSiteCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			webapp.Routes()
-			if err := webapp.BuildSite(out, o); err != nil {
+			app.Routes()
+			if err := app.BuildSite(out, o); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote the static site to %s\n", out)

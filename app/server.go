@@ -1,6 +1,6 @@
 //go:build !js
 
-package webapp
+package app
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/maxence-charriere/go-app/v10/pkg/app"
+	goapp "github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/oodgpu/oodgpu/data"
 	"github.com/oodgpu/oodgpu/graph"
@@ -79,7 +79,7 @@ type Options struct {
 
 func (o *Options) defaults() error {
 	if o.Model == nil || len(o.ModelBytes) == 0 {
-		return errors.New("webapp: a model and its weight file bytes are required")
+		return errors.New("app: a model and its weight file bytes are required")
 	}
 	if o.MaxUploadBytes <= 0 {
 		o.MaxUploadBytes = 64 << 20
@@ -88,7 +88,7 @@ func (o *Options) defaults() error {
 		o.MaxFiles = 64
 	}
 	if o.ScoreTimeout < 0 {
-		return fmt.Errorf("webapp: scoring timeout %v: want 0 (no limit) or a positive duration", o.ScoreTimeout)
+		return fmt.Errorf("app: scoring timeout %v: want 0 (no limit) or a positive duration", o.ScoreTimeout)
 	}
 	switch {
 	case o.MaxQueue == 0:
@@ -172,13 +172,13 @@ func (p pages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // appHandler configures go-app for the app's pages.
-func appHandler(version string) *app.Handler {
-	return &app.Handler{
+func appHandler(version string) *goapp.Handler {
+	return &goapp.Handler{
 		Name:               "oodgpu",
 		ShortName:          "oodgpu",
 		Title:              "oodgpu: out-of-distribution scores in the browser",
 		Description:        "Score images for out-of-distribution detection with layer-wise gradient norms of a Glow, on WebGPU or the CPU.",
-		Icon:               app.Icon{Default: iconPNGPath, Large: iconPNGPath, SVG: iconSVGPath},
+		Icon:               goapp.Icon{Default: iconPNGPath, Large: iconPNGPath, SVG: iconSVGPath},
 		Styles:             []string{StylePath},
 		CacheableResources: []string{ModelPath},
 		LoadingLabel:       "Loading oodgpu… {progress}%",

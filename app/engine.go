@@ -1,10 +1,10 @@
-package webapp
+package app
 
 import (
 	"fmt"
 	"sync"
 
-	"github.com/maxence-charriere/go-app/v10/pkg/app"
+	goapp "github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/oodgpu/oodgpu/gpu"
 	"github.com/oodgpu/oodgpu/graph"
@@ -29,11 +29,11 @@ const (
 	Seed = 1
 )
 
-// Routes registers the app's pages with go-app. Call it before app.RunWhenOnBrowser in the
+// Routes registers the app's pages with go-app. Call it before goapp.RunWhenOnBrowser in the
 // browser and before serving or generating the static site on the server.
 func Routes() {
-	app.Route(ScoreRoute, app.NewZeroComponentFactory(&ScorePage{}))
-	app.Route(RepresentationRoute, app.NewZeroComponentFactory(&RepresentationPage{}))
+	goapp.Route(ScoreRoute, goapp.NewZeroComponentFactory(&ScorePage{}))
+	goapp.Route(RepresentationRoute, goapp.NewZeroComponentFactory(&RepresentationPage{}))
 }
 
 // engine is the model and the executor the pages score with.
@@ -68,7 +68,7 @@ func loadEngine() (*engine, error) {
 	}
 	e := &engine{model: m}
 	switch {
-	case app.Window().URL().Query().Get("backend") == "cpu":
+	case goapp.Window().URL().Query().Get("backend") == "cpu":
 		e.exec, e.backend = cpu.New(), "CPU fallback (pure Go in WebAssembly), as ?backend=cpu asks"
 	default:
 		g, err := gpu.New(gpu.Options{})

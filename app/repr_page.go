@@ -1,4 +1,4 @@
-package webapp
+package app
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/maxence-charriere/go-app/v10/pkg/app"
+	goapp "github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/oodgpu/oodgpu/data"
 	"github.com/oodgpu/oodgpu/ood"
@@ -21,7 +21,7 @@ const hsvSide = 32
 // HSV, where the per-pixel log-determinant comes from, and that gradient features do not move
 // under a change of representation.
 type RepresentationPage struct {
-	app.Compo
+	goapp.Compo
 
 	status string
 	result *reprResult
@@ -43,70 +43,70 @@ type reprResult struct {
 }
 
 // OnMount tells the user the page is ready: its handlers only exist once the app runs.
-func (p *RepresentationPage) OnMount(ctx app.Context) {
+func (p *RepresentationPage) OnMount(ctx goapp.Context) {
 	p.status = "Ready: drop a colour image."
 }
 
 // Render draws the page.
-func (p *RepresentationPage) Render() app.UI {
-	return app.Div().Class("page").Body(
+func (p *RepresentationPage) Render() goapp.UI {
+	return goapp.Div().Class("page").Body(
 		nav(RepresentationRoute),
-		app.H1().Text("Likelihoods depend on the representation; gradient features do not"),
-		app.P().Text("The same image written in HSV instead of RGB gets a different likelihood from any "+
+		goapp.H1().Text("Likelihoods depend on the representation; gradient features do not"),
+		goapp.P().Text("The same image written in HSV instead of RGB gets a different likelihood from any "+
 			"density model: log p_HSV(T(x)) = log p_RGB(x) - log|det dT/dx|. The paper's Figure 3 shows "+
 			"shifts of about 0.2 to 1.8 bits/dim on CIFAR-10. Layer-wise gradient norms of the log-likelihood "+
 			"with respect to the parameters do not change, because the log-determinant does not depend on the "+
 			"parameters (Proposition 1)."),
-		app.Label().ID("drop").Class("drop").OnDragOver(preventDefault).OnDrop(p.onDrop).Body(
-			app.Text("Drop a colour image here, or click to pick one"),
-			app.Input().ID("files").Type("file").Accept("image/*").OnChange(p.onPick),
+		goapp.Label().ID("drop").Class("drop").OnDragOver(preventDefault).OnDrop(p.onDrop).Body(
+			goapp.Text("Drop a colour image here, or click to pick one"),
+			goapp.Input().ID("files").Type("file").Accept("image/*").OnChange(p.onPick),
 		),
-		app.P().ID("status").Class("status").Text(p.status),
-		app.If(p.result != nil, func() app.UI { return p.view() }),
+		goapp.P().ID("status").Class("status").Text(p.status),
+		goapp.If(p.result != nil, func() goapp.UI { return p.view() }),
 	)
 }
 
-func (p *RepresentationPage) view() app.UI {
+func (p *RepresentationPage) view() goapp.UI {
 	r := p.result
-	var inv app.UI = app.P().ID("invariance").Class("error").Text("Invariance check failed: " + r.invErr)
+	var inv goapp.UI = goapp.P().ID("invariance").Class("error").Text("Invariance check failed: " + r.invErr)
 	if r.invErr == "" {
-		inv = app.Div().ID("invariance").Body(
-			app.P().Text(fmt.Sprintf("The invariance is shown with the served model (%s; oodgpu serve --model "+
+		inv = goapp.Div().ID("invariance").Body(
+			goapp.P().Text(fmt.Sprintf("The invariance is shown with the served model (%s; oodgpu serve --model "+
 				"models/zoo/glow-cifar10.safetensors serves a colour one) under a change of representation that "+
 				"applies to any image: t = exp(x) per pixel, whose density is p(log t) / prod t. Ran on %s.", r.model, r.backend)),
-			app.Table().Body(
-				app.Tr().Body(app.Th().Text("NLL as x (bits/dim)"), app.Td().Text(fmt.Sprintf("%.4f", r.inv.NLLX))),
-				app.Tr().Body(app.Th().Text("NLL as t = exp(x) (bits/dim)"), app.Td().Text(fmt.Sprintf("%.4f", r.inv.NLLT))),
-				app.Tr().Body(app.Th().Text("shift expected from the log-determinant"), app.Td().Text(fmt.Sprintf("%.4f", r.inv.LogDetShift))),
-				app.Tr().Body(app.Th().Text(fmt.Sprintf("largest relative difference of the %d gradient features", r.inv.Layers)),
-					app.Td().ID("maxreldiff").DataSet("value", fmt.Sprintf("%.3g", r.inv.MaxRelDiff)).Text(fmt.Sprintf("%.2g", r.inv.MaxRelDiff))),
+			goapp.Table().Body(
+				goapp.Tr().Body(goapp.Th().Text("NLL as x (bits/dim)"), goapp.Td().Text(fmt.Sprintf("%.4f", r.inv.NLLX))),
+				goapp.Tr().Body(goapp.Th().Text("NLL as t = exp(x) (bits/dim)"), goapp.Td().Text(fmt.Sprintf("%.4f", r.inv.NLLT))),
+				goapp.Tr().Body(goapp.Th().Text("shift expected from the log-determinant"), goapp.Td().Text(fmt.Sprintf("%.4f", r.inv.LogDetShift))),
+				goapp.Tr().Body(goapp.Th().Text(fmt.Sprintf("largest relative difference of the %d gradient features", r.inv.Layers)),
+					goapp.Td().ID("maxreldiff").DataSet("value", fmt.Sprintf("%.3g", r.inv.MaxRelDiff)).Text(fmt.Sprintf("%.2g", r.inv.MaxRelDiff))),
 			),
 		)
 	}
-	return app.Div().ID("representation").Body(
-		app.H2().Text(r.name),
-		app.Div().Class("pair").Body(
-			app.Figure().Body(app.Img().Class("big").Src(r.colour).Alt("the image"),
-				app.FigCaption().Text(fmt.Sprintf("RGB, %dx%d", hsvSide, hsvSide))),
-			app.Figure().Body(app.Img().Class("big").Src(r.heat).Alt("per-pixel log-determinant"),
-				app.FigCaption().Text(fmt.Sprintf("log2|det dT/dx| per pixel, %.2f (blue) to %.2f (red)", r.detLo, r.detHi))),
+	return goapp.Div().ID("representation").Body(
+		goapp.H2().Text(r.name),
+		goapp.Div().Class("pair").Body(
+			goapp.Figure().Body(goapp.Img().Class("big").Src(r.colour).Alt("the image"),
+				goapp.FigCaption().Text(fmt.Sprintf("RGB, %dx%d", hsvSide, hsvSide))),
+			goapp.Figure().Body(goapp.Img().Class("big").Src(r.heat).Alt("per-pixel log-determinant"),
+				goapp.FigCaption().Text(fmt.Sprintf("log2|det dT/dx| per pixel, %.2f (blue) to %.2f (red)", r.detLo, r.detHi))),
 		),
-		app.P().ID("shift").DataSet("value", fmt.Sprintf("%.6g", r.shift)).Text(fmt.Sprintf(
+		goapp.P().ID("shift").DataSet("value", fmt.Sprintf("%.6g", r.shift)).Text(fmt.Sprintf(
 			"RGB to HSV moves this image by %+.3f bits/dim (HSV minus RGB, dequantized with seed %d).", r.shift, Seed)),
 		inv,
 	)
 }
 
-func (p *RepresentationPage) onDrop(ctx app.Context, e app.Event) {
+func (p *RepresentationPage) onDrop(ctx goapp.Context, e goapp.Event) {
 	e.PreventDefault()
 	p.show(ctx, filesOf(e.Get("dataTransfer").Get("files")))
 }
 
-func (p *RepresentationPage) onPick(ctx app.Context, _ app.Event) {
+func (p *RepresentationPage) onPick(ctx goapp.Context, _ goapp.Event) {
 	p.show(ctx, filesOf(ctx.JSSrc().Get("files")))
 }
 
-func (p *RepresentationPage) show(ctx app.Context, files []droppedFile) {
+func (p *RepresentationPage) show(ctx goapp.Context, files []droppedFile) {
 	if len(files) == 0 || p.busy {
 		return
 	}
@@ -115,7 +115,7 @@ func (p *RepresentationPage) show(ctx app.Context, files []droppedFile) {
 	f := files[0]
 	ctx.Async(func() {
 		r, err := analyse(f)
-		ctx.Dispatch(func(ctx app.Context) {
+		ctx.Dispatch(func(ctx goapp.Context) {
 			p.busy = false
 			if err != nil {
 				p.status = f.name + ": " + err.Error()

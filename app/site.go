@@ -1,6 +1,6 @@
 //go:build !js
 
-package webapp
+package app
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/maxence-charriere/go-app/v10/pkg/app"
+	goapp "github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
 // BuildSite writes the app as a static website into dir, for hosting without a server: the
@@ -26,8 +26,8 @@ func BuildSite(dir string, o Options) error {
 	if err != nil {
 		return err
 	}
-	if err := app.GenerateStaticWebsite(dir, appHandler(a.version), RepresentationRoute); err != nil {
-		return fmt.Errorf("webapp: static site: %w", err)
+	if err := goapp.GenerateStaticWebsite(dir, appHandler(a.version), RepresentationRoute); err != nil {
+		return fmt.Errorf("app: static site: %w", err)
 	}
 	files := map[string][]byte{}
 	for p, f := range a.files {
@@ -42,7 +42,7 @@ func BuildSite(dir string, o Options) error {
 			return err
 		}
 		if err := os.WriteFile(out, body, 0o644); err != nil {
-			return fmt.Errorf("webapp: static site: %w", err)
+			return fmt.Errorf("app: static site: %w", err)
 		}
 	}
 	return nil

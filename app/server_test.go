@@ -1,6 +1,6 @@
 //go:build !js
 
-package webapp
+package app
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/maxence-charriere/go-app/v10/pkg/app"
+	goapp "github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/oodgpu/oodgpu/graph/cpu"
 	"github.com/oodgpu/oodgpu/models/zoo"
@@ -217,8 +217,8 @@ func TestAssets(t *testing.T) {
 // with 500 and an error log).
 func TestUnknownPaths(t *testing.T) {
 	var logged strings.Builder
-	defer func(l func(string, ...any)) { app.DefaultLogger = l }(app.DefaultLogger)
-	app.DefaultLogger = func(format string, v ...any) { fmt.Fprintf(&logged, format+"\n", v...) }
+	defer func(l func(string, ...any)) { goapp.DefaultLogger = l }(goapp.DefaultLogger)
+	goapp.DefaultLogger = func(format string, v ...any) { fmt.Fprintf(&logged, format+"\n", v...) }
 	routesOnce.Do(Routes)
 	m, b := defaultModelAndBytes(t)
 	h, err := NewServer(Options{WebDir: t.TempDir(), Model: m, ModelBytes: b, Exec: cpu.New()})

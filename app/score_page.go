@@ -1,4 +1,4 @@
-package webapp
+package app
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/maxence-charriere/go-app/v10/pkg/app"
+	goapp "github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/oodgpu/oodgpu/data"
 	"github.com/oodgpu/oodgpu/scorer"
@@ -14,7 +14,7 @@ import (
 
 // ScorePage scores the images a user drops or picks.
 type ScorePage struct {
-	app.Compo
+	goapp.Compo
 
 	status  string // what the page is doing, or the last error
 	backend string
@@ -34,11 +34,11 @@ type imageResult struct {
 }
 
 // OnMount starts loading the model and the executor.
-func (p *ScorePage) OnMount(ctx app.Context) {
+func (p *ScorePage) OnMount(ctx goapp.Context) {
 	p.status = "Loading the model…"
 	ctx.Async(func() {
 		e, err := loadEngine()
-		ctx.Dispatch(func(ctx app.Context) {
+		ctx.Dispatch(func(ctx goapp.Context) {
 			if err != nil {
 				p.status = "Could not load the model: " + err.Error()
 				return
@@ -54,25 +54,25 @@ func (p *ScorePage) OnMount(ctx app.Context) {
 }
 
 // Render draws the page.
-func (p *ScorePage) Render() app.UI {
-	return app.Div().Class("page").Body(
+func (p *ScorePage) Render() goapp.UI {
+	return goapp.Div().Class("page").Body(
 		nav(ScoreRoute),
-		app.H1().Text("Is this image out of distribution?"),
-		app.P().Text("oodgpu scores each image with a Glow trained on FashionMNIST: its likelihood (NLL in "+
+		goapp.H1().Text("Is this image out of distribution?"),
+		goapp.P().Text("oodgpu scores each image with a Glow trained on FashionMNIST: its likelihood (NLL in "+
 			"bits/dim) and the paper's gradient score, the density of its layer-wise squared gradient norms "+
 			"under a Gaussian fitted on held-out FashionMNIST images. Images are turned grey and "+
 			"brought to 28x28."),
-		app.Label().ID("drop").Class("drop").
+		goapp.Label().ID("drop").Class("drop").
 			OnDragOver(preventDefault).
 			OnDrop(p.onDrop).
 			Body(
-				app.Text("Drop PNG, JPEG or GIF images here, or click to pick files"),
-				app.Input().ID("files").Type("file").Accept("image/*").Multiple(true).OnChange(p.onPick),
+				goapp.Text("Drop PNG, JPEG or GIF images here, or click to pick files"),
+				goapp.Input().ID("files").Type("file").Accept("image/*").Multiple(true).OnChange(p.onPick),
 			),
-		app.P().ID("backend").Class("backend").Text(orDash("Backend: ", p.backend)),
-		app.P().ID("status").Class("status").Text(p.status),
-		app.If(len(p.results) > 0, func() app.UI { return p.table() }),
-		app.P().Class("note").Text(orDash("Detector fitted on ", p.fitData)+". Verdict: OOD when the score "+
+		goapp.P().ID("backend").Class("backend").Text(orDash("Backend: ", p.backend)),
+		goapp.P().ID("status").Class("status").Text(p.status),
+		goapp.If(len(p.results) > 0, func() goapp.UI { return p.table() }),
+		goapp.P().Class("note").Text(orDash("Detector fitted on ", p.fitData)+". Verdict: OOD when the score "+
 			"is above the threshold that keeps 95% of the fit images."),
 	)
 }
@@ -84,19 +84,19 @@ func orDash(prefix, s string) string {
 	return prefix + s
 }
 
-func (p *ScorePage) table() app.UI {
-	return app.Table().ID("results").Body(
-		app.THead().Body(app.Tr().Body(
-			app.Th().Text("image"), app.Th().Text("as scored"), app.Th().Text("NLL (bits/dim)"),
-			app.Th().Text("gradient score"), app.Th().Text("percentile"), app.Th().Text("verdict"),
-			app.Th().Text("per-layer z-scores"),
+func (p *ScorePage) table() goapp.UI {
+	return goapp.Table().ID("results").Body(
+		goapp.THead().Body(goapp.Tr().Body(
+			goapp.Th().Text("image"), goapp.Th().Text("as scored"), goapp.Th().Text("NLL (bits/dim)"),
+			goapp.Th().Text("gradient score"), goapp.Th().Text("percentile"), goapp.Th().Text("verdict"),
+			goapp.Th().Text("per-layer z-scores"),
 		)),
-		app.TBody().Body(app.Range(p.results).Slice(func(i int) app.UI {
+		goapp.TBody().Body(goapp.Range(p.results).Slice(func(i int) goapp.UI {
 			r := p.results[i]
-			tr := app.Tr().Class("result").DataSet("name", r.name).DataSet("ms", fmt.Sprintf("%.0f", r.millis))
+			tr := goapp.Tr().Class("result").DataSet("name", r.name).DataSet("ms", fmt.Sprintf("%.0f", r.millis))
 			if r.row == nil {
 				return tr.DataSet("error", r.err).Body(
-					app.Td().Text(r.name), app.Td(), app.Td().ColSpan(5).Class("error").Text(r.err))
+					goapp.Td().Text(r.name), goapp.Td(), goapp.Td().ColSpan(5).Class("error").Text(r.err))
 			}
 			row := r.row
 			verdict := row.Verdict
@@ -105,29 +105,29 @@ func (p *ScorePage) table() app.UI {
 			}
 			return tr.DataSet("nll", fmt.Sprintf("%.9g", row.NLL)).DataSet("score", fmt.Sprintf("%.9g", row.Score)).
 				DataSet("verdict", row.Verdict).Body(
-				app.Td().Text(r.name),
-				app.Td().Body(app.Img().Class("thumb").Src(r.thumb).Alt("as scored")),
-				app.Td().Text(fmt.Sprintf("%.3f", row.NLL)),
-				app.Td().Text(fmt.Sprintf("%.1f", row.Score)),
-				app.Td().Text(fmt.Sprintf("%.1f", row.Percentile)),
-				app.Td().Class(strings.ReplaceAll(strings.ToLower(row.Verdict), " ", "-")).Text(verdict),
-				app.Td().Body(app.Raw(zBars(row.ZScores, p.layers))),
+				goapp.Td().Text(r.name),
+				goapp.Td().Body(goapp.Img().Class("thumb").Src(r.thumb).Alt("as scored")),
+				goapp.Td().Text(fmt.Sprintf("%.3f", row.NLL)),
+				goapp.Td().Text(fmt.Sprintf("%.1f", row.Score)),
+				goapp.Td().Text(fmt.Sprintf("%.1f", row.Percentile)),
+				goapp.Td().Class(strings.ReplaceAll(strings.ToLower(row.Verdict), " ", "-")).Text(verdict),
+				goapp.Td().Body(goapp.Raw(zBars(row.ZScores, p.layers))),
 			)
 		})),
 	)
 }
 
-func (p *ScorePage) onDrop(ctx app.Context, e app.Event) {
+func (p *ScorePage) onDrop(ctx goapp.Context, e goapp.Event) {
 	e.PreventDefault()
 	p.score(ctx, filesOf(e.Get("dataTransfer").Get("files")))
 }
 
-func (p *ScorePage) onPick(ctx app.Context, _ app.Event) {
+func (p *ScorePage) onPick(ctx goapp.Context, _ goapp.Event) {
 	p.score(ctx, filesOf(ctx.JSSrc().Get("files")))
 }
 
 // score reads, decodes and scores files one by one, showing each result as it comes.
-func (p *ScorePage) score(ctx app.Context, files []droppedFile) {
+func (p *ScorePage) score(ctx goapp.Context, files []droppedFile) {
 	if len(files) == 0 {
 		return
 	}
@@ -138,18 +138,18 @@ func (p *ScorePage) score(ctx app.Context, files []droppedFile) {
 	p.busy = true
 	p.status = fmt.Sprintf("Scoring %d image(s)…", len(files))
 	ctx.Async(func() {
-		defer ctx.Dispatch(func(ctx app.Context) { p.busy = false })
+		defer ctx.Dispatch(func(ctx goapp.Context) { p.busy = false })
 		e, err := loadEngine()
 		if err != nil {
-			ctx.Dispatch(func(ctx app.Context) { p.status = "Could not load the model: " + err.Error() })
+			ctx.Dispatch(func(ctx goapp.Context) { p.status = "Could not load the model: " + err.Error() })
 			return
 		}
 		for i, f := range files {
 			// Let the browser paint the previous result before the next one occupies it.
 			time.Sleep(20 * time.Millisecond)
 			r := scoreFile(e, f)
-			r.millis = app.Window().Get("performance").Call("now").Float()
-			ctx.Dispatch(func(ctx app.Context) {
+			r.millis = goapp.Window().Get("performance").Call("now").Float()
+			ctx.Dispatch(func(ctx goapp.Context) {
 				p.results = append(p.results, r)
 				p.status = fmt.Sprintf("Scored %d of %d on %s.", i+1, len(files), shortBackend(e))
 			})
@@ -190,16 +190,16 @@ func scoreFile(e *engine, f droppedFile) imageResult {
 }
 
 // nav links the app's pages.
-func nav(current string) app.UI {
-	link := func(route, text string) app.UI {
-		a := app.A().Href(route).Text(text)
+func nav(current string) goapp.UI {
+	link := func(route, text string) goapp.UI {
+		a := goapp.A().Href(route).Text(text)
 		if route == current {
 			a = a.Class("current")
 		}
 		return a
 	}
-	return app.Nav().Body(
-		app.Span().Class("brand").Text("oodgpu"),
+	return goapp.Nav().Body(
+		goapp.Span().Class("brand").Text("oodgpu"),
 		link(ScoreRoute, "Score images"),
 		link(RepresentationRoute, "Representation demo"),
 	)

@@ -1,24 +1,24 @@
-package webapp
+package app
 
 import (
 	"errors"
 	"fmt"
 
-	"github.com/maxence-charriere/go-app/v10/pkg/app"
+	goapp "github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/oodgpu/oodgpu/data"
 )
 
 // await blocks until the JavaScript promise p settles. Call it from a goroutine (ctx.Async):
 // the browser's event loop runs while it waits.
-func await(p app.Value) (app.Value, error) {
+func await(p goapp.Value) (goapp.Value, error) {
 	type settled struct {
-		v   app.Value
+		v   goapp.Value
 		err error
 	}
 	ch := make(chan settled, 1)
-	resolve := app.FuncOf(func(_ app.Value, args []app.Value) any {
-		var v app.Value
+	resolve := goapp.FuncOf(func(_ goapp.Value, args []goapp.Value) any {
+		var v goapp.Value
 		if len(args) > 0 {
 			v = args[0]
 		}
@@ -26,7 +26,7 @@ func await(p app.Value) (app.Value, error) {
 		return nil
 	})
 	defer resolve.Release()
-	reject := app.FuncOf(func(_ app.Value, args []app.Value) any {
+	reject := goapp.FuncOf(func(_ goapp.Value, args []goapp.Value) any {
 		msg := "promise rejected"
 		if len(args) > 0 && args[0].Truthy() {
 			msg = args[0].Call("toString").String()
@@ -41,15 +41,15 @@ func await(p app.Value) (app.Value, error) {
 }
 
 // bytesOf copies a JavaScript ArrayBuffer of n bytes into Go.
-func bytesOf(buf app.Value, n int) []byte {
+func bytesOf(buf goapp.Value, n int) []byte {
 	b := make([]byte, n)
-	app.CopyBytesToGo(b, app.Window().Get("Uint8Array").New(buf))
+	goapp.CopyBytesToGo(b, goapp.Window().Get("Uint8Array").New(buf))
 	return b
 }
 
 // fetchBytes downloads url, refusing bodies over limit bytes.
 func fetchBytes(url string, limit int) ([]byte, error) {
-	resp, err := await(app.Window().Call("fetch", url))
+	resp, err := await(goapp.Window().Call("fetch", url))
 	if err != nil {
 		return nil, fmt.Errorf("fetching %s: %w", url, err)
 	}
@@ -71,12 +71,12 @@ func fetchBytes(url string, limit int) ([]byte, error) {
 type droppedFile struct {
 	name string
 	size int
-	file app.Value
+	file goapp.Value
 }
 
 // filesOf lists a FileList. It must run in the event handler: a drop's files are only readable
 // while the event is dispatched.
-func filesOf(list app.Value) []droppedFile {
+func filesOf(list goapp.Value) []droppedFile {
 	if !list.Truthy() {
 		return nil
 	}
@@ -102,4 +102,4 @@ func (f droppedFile) read() ([]byte, error) {
 }
 
 // preventDefault is an event handler that stops the browser from opening a dragged file.
-func preventDefault(_ app.Context, e app.Event) { e.PreventDefault() }
+func preventDefault(_ goapp.Context, e goapp.Event) { e.PreventDefault() }

@@ -1,6 +1,6 @@
 //go:build !js
 
-package webapp
+package app
 
 import (
 	"net/http"
