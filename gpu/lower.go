@@ -5,7 +5,6 @@ package gpu
 import (
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/oliverbestmann/webgpu/wgpu"
 
@@ -177,16 +176,9 @@ func (e *Executor) lower(prog *program, n *graph.Node) error {
 		return e.dispatch(prog, "elementwise", "binary", meta, []uint32{1, 2, 3},
 			[]*wgpu.Buffer{buf(0), buf(1), y}, gx, gy, 1)
 	case *graph.Reduce:
-		xst := contiguous(xs)
-		var kept, keptSt, red, redSt []int
-		for i, d := range xs {
-			if slices.Contains(o.Axes, i) {
-				red, redSt = append(red, d), append(redSt, xst[i])
-			} else {
-				kept, keptSt = append(kept, d), append(keptSt, xst[i])
-			}
-		}
-		return e.reduce(prog, o.Fn, buf(0), y, kept, keptSt, red, redSt)
+		return e.reduce(prog, o.Fn, buf(0), y, o.Reduction(xs))
+	case *graph.AvgPool:
+		return e.reduce(prog, graph.Mean, buf(0), y, o.Reduction(xs))
 	case *graph.Matmul:
 		return e.matmul(prog, o, n, buf(0), buf(1), y)
 	case *graph.Conv2D:
@@ -218,61 +210,26 @@ func (e *Executor) lower(prog *program, n *graph.Node) error {
 			[]*wgpu.Buffer{buf(0), buf(1), partials}, uint32(tx), uint32(ty), uint32(groups)); err != nil {
 			return err
 		}
-		return e.reduce(prog, graph.Sum, partials, y, []int{groups}, []int{tx * ty}, []int{tx * ty}, []int{1})
-	case *graph.Upsample:
-		f := o.Factor
-		return e.copyView(prog, buf(0), y, []int{xs[0], xs[1], xs[2], f, xs[3], f},
-			[]int{xs[1] * xs[2] * xs[3], xs[2] * xs[3], xs[3], 0, 1, 0}, nil, 0, 0)
-	case *graph.AvgPool:
-		k := o.Size
-		c, h, w := xs[1], xs[2], xs[3]
-		return e.reduce(prog, graph.Mean, buf(0), y, []int{xs[0], c, h / k, w / k}, []int{c * h * w, h * w, k * w, k},
-			[]int{k, k}, []int{w, 1})
-	case *graph.Permute:
-		xst := contiguous(xs)
-		st := make([]int, len(o.Perm))
-		for i, p := range o.Perm {
-			st[i] = xst[p]
+		return e.reduce(prog, graph.Sum, partials, y, (&graph.Reduce{Axes: []int{1}}).Reduction(graph.Shape{groups, tx * ty}))
+	}
+	shapes := make([]graph.Shape, len(ins))
+	for i, in := range ins {
+		shapes[i] = in.Shape()
+	}
+	if copies, ok := graph.Copies(n.Op(), shapes); ok {
+		written := 0
+		for _, c := range copies {
+			written += c.Src.Size()
 		}
-		return e.copyView(prog, buf(0), y, ys, st, nil, 0, 0)
-	case *graph.BroadcastTo:
-		return e.copyView(prog, buf(0), y, ys, graph.BroadcastStrides(xs, ys), nil, 0, 0)
-	case *graph.Slice:
-		xst := contiguous(xs)
-		off := 0
-		for i, s := range o.Start {
-			off += s * xst[i]
+		if written < size {
+			prog.cmds = append(prog.cmds, command{clear: y}) // Pad: zero where no copy writes
 		}
-		return e.copyView(prog, buf(0), y, ys, xst, nil, off, 0)
-	case *graph.Pad:
-		yst := contiguous(ys)
-		off := 0
-		for i, l := range o.Lo {
-			off += l * yst[i]
-		}
-		prog.cmds = append(prog.cmds, command{clear: y})
-		return e.copyView(prog, buf(0), y, xs, contiguous(xs), yst, 0, off)
-	case *graph.Concat:
-		yst := contiguous(ys)
-		off := 0
-		for i, in := range ins {
-			s := in.Shape()
-			if err := e.copyView(prog, buf(i), y, s, contiguous(s), yst, 0, off*yst[o.Axis]); err != nil {
+		for _, c := range copies {
+			if err := e.copyView(prog, buf(c.Input), y, c); err != nil {
 				return err
 			}
-			off += s[o.Axis]
 		}
 		return nil
-	case *graph.SpaceToDepth:
-		b := o.Block
-		c, h, w := xs[1], xs[2], xs[3]
-		return e.copyView(prog, buf(0), y, []int{xs[0], c, b, b, h / b, w / b},
-			[]int{c * h * w, h * w, w, 1, b * w, b}, nil, 0, 0)
-	case *graph.DepthToSpace:
-		b := o.Block
-		c, h, w := xs[1]/(b*b), xs[2], xs[3]
-		return e.copyView(prog, buf(0), y, []int{xs[0], c, h, b, w, b},
-			[]int{c * b * b * h * w, b * b * h * w, w, b * h * w, 1, h * w}, nil, 0, 0)
 	}
 	return fmt.Errorf("no WebGPU kernel for %s", n.Op().Kind())
 }
@@ -287,22 +244,21 @@ func (e *Executor) scratch(prog *program, n int) (*wgpu.Buffer, error) {
 	return b, nil
 }
 
-// reduce dispatches a reduction of the view (kept, red) of x into y: one workgroup per output for
-// long rows, one invocation per output for short ones.
-func (e *Executor) reduce(prog *program, fn graph.ReduceFn, x, y *wgpu.Buffer, kept, keptSt, red, redSt []int) error {
-	outs, count := prod(kept), prod(red)
-	kShape, kSt, err := collapse(kept, keptSt)
-	if err != nil {
+// reduce dispatches reduction r of x into y: one workgroup per output for long rows, one
+// invocation per output for short ones.
+func (e *Executor) reduce(prog *program, fn graph.ReduceFn, x, y *wgpu.Buffer, r graph.Reduction) error {
+	r = r.Collapse()
+	if r.Kept.Offset != 0 {
+		return fmt.Errorf("reduction of a view at offset %d (the kernel reads from 0)", r.Kept.Offset)
+	}
+	if err := fits(r.Kept, r.Reduced); err != nil {
 		return err
 	}
-	rShape, rSt, err := collapse(red, redSt)
-	if err != nil {
-		return err
-	}
-	meta := []uint32{uint32(outs), uint32(fn), uint32(len(kShape))}
-	meta = append(append(meta, pad6(kShape)...), pad6(kSt[0])...)
-	meta = append(meta, uint32(len(rShape)))
-	meta = append(append(meta, pad6(rShape)...), pad6(rSt[0])...)
+	outs, count := r.Kept.Size(), r.Reduced.Size()
+	meta := []uint32{uint32(outs), uint32(fn), uint32(len(r.Kept.Shape))}
+	meta = append(append(meta, pad6(r.Kept.Shape)...), pad6(r.Kept.Strides)...)
+	meta = append(meta, uint32(len(r.Reduced.Shape)))
+	meta = append(append(meta, pad6(r.Reduced.Shape)...), pad6(r.Reduced.Strides)...)
 	meta = append(meta, uint32(count))
 	if count >= 64 {
 		entry := "reduce_rows"
@@ -316,20 +272,16 @@ func (e *Executor) reduce(prog *program, fn graph.ReduceFn, x, y *wgpu.Buffer, k
 	return e.dispatch(prog, "reduce", "reduce_small", meta, []uint32{1, 2}, []*wgpu.Buffer{x, y}, gx, gy, 1)
 }
 
-// copyView copies shape elements from x (strides sst, offset soff) to y (strides dst, or
-// contiguous when nil, offset doff).
-func (e *Executor) copyView(prog *program, x, y *wgpu.Buffer, shape, sst, dst []int, soff, doff int) error {
-	if dst == nil {
-		dst = contiguous(shape)
-	}
-	n := prod(shape)
-	s, st, err := collapse(shape, sst, dst)
-	if err != nil {
+// copyView performs the strided copy c from x to y.
+func (e *Executor) copyView(prog *program, x, y *wgpu.Buffer, c graph.Copy) error {
+	c = c.Collapse()
+	if err := fits(c.Src); err != nil {
 		return err
 	}
-	meta := []uint32{uint32(n), uint32(len(s))}
-	meta = append(append(append(meta, pad6(s)...), pad6(st[0])...), pad6(st[1])...)
-	meta = append(meta, uint32(soff), uint32(doff))
+	n := c.Src.Size()
+	meta := []uint32{uint32(n), uint32(len(c.Src.Shape))}
+	meta = append(append(append(meta, pad6(c.Src.Shape)...), pad6(c.Src.Strides)...), pad6(c.Dst.Strides)...)
+	meta = append(meta, uint32(c.Src.Offset), uint32(c.Dst.Offset))
 	gx, gy := e.grid(ceilDiv(n, 256))
 	return e.dispatch(prog, "layout", "copy", meta, []uint32{1, 2}, []*wgpu.Buffer{x, y}, gx, gy, 1)
 }

@@ -1,110 +1,115 @@
 package cpu
 
 import (
+	"slices"
+
 	"github.com/oodgpu/oodgpu/graph"
 )
 
-// gather fills y (contiguous, shape) from x read with strides xst starting at offset xoff.
-func gather[T float](y []T, shape []int, x []T, xoff int, xst []int) {
-	shape, st := graph.CollapseStrides(shape, contiguous(shape), xst)
-	yst, xst := st[0], st[1]
-	parallelFor(prod(shape), max(elemGrain, shape[len(shape)-1]), func(lo, hi int) {
-		walk(shape, [][]int{yst, xst}, lo, hi, func(off []int, n int) {
-			s := xst[len(xst)-1]
-			dst, src := y[off[0]:off[0]+n], x[xoff+off[1]:]
-			if s == 1 {
-				copy(dst, src)
-				return
-			}
-			for i := range dst {
-				dst[i] = src[i*s]
-			}
-		})
-	})
-}
+// The data-movement kernels perform the strided copies that graph derives for each op
+// (graph.Copies and the ops' Copy methods).
 
-// scatter copies x (contiguous, shape) into y at offset yoff with strides yst.
-func scatter[T float](y []T, yoff int, yst []int, x []T, shape []int) {
-	shape, st := graph.CollapseStrides(shape, yst, contiguous(shape))
-	yst, xst := st[0], st[1]
-	parallelFor(prod(shape), max(elemGrain, shape[len(shape)-1]), func(lo, hi int) {
-		sy := yst[len(yst)-1] // x is contiguous; y's inner stride is 1 unless a unit axis was dropped
-		walk(shape, [][]int{yst, xst}, lo, hi, func(off []int, n int) {
-			if sy == 1 {
-				copy(y[yoff+off[0]:yoff+off[0]+n], x[off[1]:off[1]+n])
-				return
-			}
-			for i, v := range x[off[1] : off[1]+n] {
-				y[yoff+off[0]+i*sy] = v
-			}
-		})
-	})
-}
-
-func permute[T float](op *graph.Permute, x []T, xs graph.Shape, y []T, ys graph.Shape) {
-	xst := contiguous(xs)
-	st := make([]int, len(op.Perm))
-	for i, p := range op.Perm {
-		st[i] = xst[p]
-	}
-	gather(y, ys, x, 0, st)
+func permute[T float](op *graph.Permute, x []T, xs graph.Shape, y []T, _ graph.Shape) {
+	copyView(y, x, op.Copy(xs))
 }
 
 func broadcastTo[T float](x []T, xs graph.Shape, y []T, ys graph.Shape) {
-	gather(y, ys, x, 0, graph.BroadcastStrides(xs, ys))
+	copyView(y, x, (&graph.BroadcastTo{To: ys}).Copy(xs))
 }
 
-func slice[T float](op *graph.Slice, x []T, xs graph.Shape, y []T, ys graph.Shape) {
-	xst := contiguous(xs)
-	off := 0
-	for i, s := range op.Start {
-		off += s * xst[i]
-	}
-	gather(y, ys, x, off, xst)
+func slice[T float](op *graph.Slice, x []T, xs graph.Shape, y []T, _ graph.Shape) {
+	copyView(y, x, op.Copy(xs))
 }
 
-func pad[T float](op *graph.Pad, x []T, xs graph.Shape, y []T, ys graph.Shape) {
+func pad[T float](op *graph.Pad, x []T, xs graph.Shape, y []T, _ graph.Shape) {
 	clear(y)
-	yst := contiguous(ys)
-	off := 0
-	for i, l := range op.Lo {
-		off += l * yst[i]
-	}
-	scatter(y, off, yst, x, xs)
+	copyView(y, x, op.Copy(xs))
 }
 
-func concat[T float](axis int, xs [][]T, shapes []graph.Shape, y []T, ys graph.Shape) {
-	yst := contiguous(ys)
-	off := 0
-	for i, x := range xs {
-		scatter(y, off*yst[axis], yst, x, shapes[i])
-		off += shapes[i][axis]
+func concat[T float](axis int, xs [][]T, shapes []graph.Shape, y []T, _ graph.Shape) {
+	for _, c := range (&graph.Concat{Axis: axis}).Copies(shapes) {
+		copyView(y, xs[c.Input], c)
 	}
 }
 
-// spaceToDepth reads x [N C H W] as [N C H/b b W/b b] in the order (N, C, i, j, H/b, W/b).
 func spaceToDepth[T float](b int, x []T, xs graph.Shape, y []T) {
-	n, c, h, w := xs[0], xs[1], xs[2], xs[3]
-	shape := []int{n, c, b, b, h / b, w / b}
-	gather(y, shape, x, 0, []int{c * h * w, h * w, w, 1, b * w, b})
+	copyView(y, x, (&graph.SpaceToDepth{Block: b}).Copy(xs))
 }
 
-// depthToSpace writes y [N C H*b W*b] as [N C H b W b] from x [N C*b*b H W].
 func depthToSpace[T float](b int, x []T, xs graph.Shape, y []T) {
-	n, c, h, w := xs[0], xs[1]/(b*b), xs[2], xs[3]
-	shape := []int{n, c, h, b, w, b}
-	gather(y, shape, x, 0, []int{c * b * b * h * w, b * b * h * w, w, b * h * w, 1, h * w})
+	copyView(y, x, (&graph.DepthToSpace{Block: b}).Copy(xs))
 }
 
-// upsample repeats pixels: y viewed as [N C H f W f] reads x [N C H W] with zero strides.
 func upsample[T float](f int, x []T, xs graph.Shape, y []T) {
-	n, c, h, w := xs[0], xs[1], xs[2], xs[3]
-	gather(y, []int{n, c, h, f, w, f}, x, 0, []int{c * h * w, h * w, w, 0, 1, 0})
+	copyView(y, x, (&graph.Upsample{Factor: f}).Copy(xs))
 }
 
-// avgPool averages x viewed as [N C H/k k W/k k] over the two window axes.
 func avgPool[T float](k int, x []T, xs graph.Shape, y []T) {
-	n, c, h, w := xs[0], xs[1], xs[2], xs[3]
-	reduceView(graph.Mean, x, y, []int{n, c, h / k, w / k}, []int{c * h * w, h * w, k * w, k},
-		[]int{k, k}, []int{w, 1})
+	reduceView(graph.Mean, x, y, (&graph.AvgPool{Size: k}).Reduction(xs))
+}
+
+// copyView performs the strided copy c from x into y. Since a copy may visit its elements in any
+// order, it walks them with the longest axis along which the source or the destination is
+// contiguous innermost (Glow's unsqueeze writes runs of b floats but reads runs of W), and copies
+// the two innermost axes as a block per step of the walker, so that short rows cost no call each.
+func copyView[T float](y, x []T, c graph.Copy) {
+	c = contiguousInside(c.Collapse())
+	shape, ss, ds := c.Src.Shape, c.Src.Strides, c.Dst.Strides
+	if len(shape) == 1 {
+		shape, ss, ds = []int{1, shape[0]}, []int{0, ss[0]}, []int{0, ds[0]}
+	}
+	r := len(shape)
+	outer, n := shape[:r-1], shape[r-1]
+	s0, d0, s1, d1 := ss[r-2], ds[r-2], ss[r-1], ds[r-1]
+	parallelFor(prod(outer), max(1, elemGrain/max(n, 1)), func(lo, hi int) {
+		walk(outer, [][]int{ss[:r-1], ds[:r-1]}, lo, hi, func(off []int, m int) {
+			so, do := c.Src.Offset+off[0], c.Dst.Offset+off[1]
+			for i := range m {
+				copyRow(y[do+i*d0:], d1, x[so+i*s0:], s1, n)
+			}
+		})
+	})
+}
+
+// copyRow copies n elements of x at stride xs to y at stride ys.
+func copyRow[T float](y []T, ys int, x []T, xs, n int) {
+	switch {
+	case xs == 1 && ys == 1:
+		copy(y[:n], x[:n])
+	case ys == 1:
+		for i := range y[:n] {
+			y[i] = x[i*xs]
+		}
+	default:
+		for i := range n {
+			y[i*ys] = x[i*xs]
+		}
+	}
+}
+
+// contiguousInside returns c with its axes reordered so that the innermost one is contiguous on
+// both sides if it was, else the longest axis contiguous on either side, and merged again.
+func contiguousInside(c graph.Copy) graph.Copy {
+	shape, ss, ds := c.Src.Shape, c.Src.Strides, c.Dst.Strides
+	last := len(shape) - 1
+	if ss[last] == 1 && ds[last] == 1 {
+		return c
+	}
+	unit := func(a int) bool { return ss[a] == 1 || ds[a] == 1 }
+	best := last
+	for a := range last {
+		if unit(a) && (!unit(best) || shape[a] > shape[best]) {
+			best = a
+		}
+	}
+	if best == last {
+		return c
+	}
+	toEnd := func(v []int) []int {
+		return append(slices.Delete(slices.Clone(v), best, best+1), v[best])
+	}
+	shape = toEnd(shape)
+	c.Src = graph.View{Shape: shape, Strides: toEnd(ss), Offset: c.Src.Offset}
+	c.Dst = graph.View{Shape: shape, Strides: toEnd(ds), Offset: c.Dst.Offset}
+	return c.Collapse()
 }
