@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/oodgpu/oodgpu/graph"
+	"github.com/oodgpu/oodgpu/graph/cpu/vec"
 )
 
 const elemGrain = 1 << 14
@@ -18,6 +19,9 @@ func unary[T float](fn graph.UnaryFn, x, y []T) {
 // graph.UnaryFn.Apply, the reference definition.
 func unaryRun[T float](fn graph.UnaryFn, x, y []T) {
 	x = x[:len(y)]
+	if unary32(fn, any(x), any(y)) {
+		return
+	}
 	switch fn {
 	case graph.Neg:
 		for i, v := range x {
@@ -50,12 +54,43 @@ func unaryRun[T float](fn graph.UnaryFn, x, y []T) {
 	}
 }
 
+// unary32 runs fn through package vec when x and y are float32 and vec has a loop for it.
+func unary32(fn graph.UnaryFn, x, y any) bool {
+	x32, ok := x.([]float32)
+	if !ok {
+		return false
+	}
+	y32 := y.([]float32)
+	switch fn {
+	case graph.Neg:
+		vec.Neg(y32, x32)
+	case graph.Square:
+		vec.Square(y32, x32)
+	case graph.Relu:
+		vec.Relu(y32, x32)
+	case graph.Step:
+		vec.Step(y32, x32)
+	default:
+		return false
+	}
+	return true
+}
+
 func affine[T float](scale, shift T, x, y []T) {
 	parallelFor(len(y), elemGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			y[i] = x[i]*scale + shift
-		}
+		affineRun(scale, shift, x[lo:hi], y[lo:hi])
 	})
+}
+
+// affineRun sets y = x*scale + shift, through package vec for float32.
+func affineRun[T float](scale, shift T, x, y []T) {
+	if y32, ok := any(y).([]float32); ok {
+		vec.Affine(y32, any(x).([]float32), float32(scale), float32(shift))
+		return
+	}
+	for i, v := range x[:len(y)] {
+		y[i] = v*scale + shift
+	}
 }
 
 // binary evaluates fn with broadcasting; as, bs are the operands' shapes, out the result's.
@@ -110,6 +145,20 @@ func binaryRun[T float](fn graph.BinaryFn, y, a []T, sa int, b []T, sb int) {
 }
 
 func binaryContiguous[T float](fn graph.BinaryFn, y, a, b []T) {
+	if y32, ok := any(y).([]float32); ok {
+		a32, b32 := any(a).([]float32), any(b).([]float32)
+		switch fn {
+		case graph.Add:
+			vec.Add(y32, a32, b32)
+		case graph.Sub:
+			vec.Sub(y32, a32, b32)
+		case graph.Mul:
+			vec.Mul(y32, a32, b32)
+		case graph.Div:
+			vec.Div(y32, a32, b32)
+		}
+		return
+	}
 	switch fn {
 	case graph.Add:
 		for i := range y {
@@ -132,6 +181,24 @@ func binaryContiguous[T float](fn graph.BinaryFn, y, a, b []T) {
 
 // binaryScalar computes y = fn(v, c), or fn(c, v) when swapped, for a vector v and a scalar c.
 func binaryScalar[T float](fn graph.BinaryFn, y, v []T, c T, swapped bool) {
+	if y32, ok := any(y).([]float32); ok {
+		v32, c32 := any(v).([]float32), float32(c)
+		switch {
+		case fn == graph.Add:
+			vec.AddScalar(y32, v32, c32)
+		case fn == graph.Mul:
+			vec.MulScalar(y32, v32, c32)
+		case fn == graph.Sub && !swapped:
+			vec.SubScalar(y32, v32, c32)
+		case fn == graph.Sub:
+			vec.ScalarSub(y32, v32, c32)
+		case fn == graph.Div && !swapped:
+			vec.DivScalar(y32, v32, c32)
+		default:
+			vec.ScalarDiv(y32, v32, c32)
+		}
+		return
+	}
 	switch {
 	case fn == graph.Add:
 		for i := range y {
