@@ -21,6 +21,11 @@ type Plan struct {
 	SlotSize []int
 	// Feeds are the inputs and parameters a run must be given, by name.
 	Feeds []*Node
+	// Chains holds, per step, the element-wise chain the step belongs to (see Fused), or nil.
+	// An executor that fuses runs a chain at the step of its last member and skips the others;
+	// one that does not runs every step. The values a chain reads stay live until its last
+	// member, so both ways are correct.
+	Chains []*Fused
 	// live holds, per node id, the step index after which its storage may be reused.
 	live []int
 }
@@ -95,6 +100,16 @@ func Compile(g *Graph, outputs ...*Node) (*Plan, error) {
 		for _, in := range n.inputs {
 			r := root[in.id]
 			p.live[r] = max(p.live[r], step[n.id])
+		}
+	}
+	p.Chains = fuse(p.Steps, outputs, len(g.nodes))
+	for _, f := range p.Chains {
+		if f == nil {
+			continue
+		}
+		at := step[f.Last().id]
+		for _, in := range f.Inputs {
+			p.live[root[in.id]] = max(p.live[root[in.id]], at)
 		}
 	}
 	for _, o := range outputs {

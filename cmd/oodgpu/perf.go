@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"time"
 
@@ -129,6 +130,7 @@ func newPerfCmd() *cobra.Command {
 		dataDir   string
 		seed      uint64
 		withTrain bool
+		profile   string
 		topt      = trainOptions{batch: 64, steps: 5, lr: 1e-3}
 	)
 	cmd := &cobra.Command{
@@ -162,6 +164,13 @@ func newPerfCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if profile != "" {
+				stop, err := startCPUProfile(profile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			if err := perfReport(cmd.Context(), cmd.OutOrStdout(), m, exec, set, set.N, seed); err != nil || !withTrain {
 				return err
 			}
@@ -178,7 +187,24 @@ func newPerfCmd() *cobra.Command {
 	fl.IntVar(&topt.batch, "batch", topt.batch, "training batch size (with --train)")
 	fl.IntVar(&topt.steps, "steps", topt.steps, "timed training steps, after one warm-up step (with --train)")
 	fl.Float64Var(&topt.lr, "lr", topt.lr, "Adam learning rate (with --train)")
+	fl.StringVar(&profile, "cpuprofile", "", "write a Go CPU profile of the run to this file (`go tool pprof`; PyTorch runs in another process)")
 	return cmd
+}
+
+// startCPUProfile writes a Go CPU profile to path until the returned stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("perf: --cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("perf: --cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // trainOptions choose what perf --train times.

@@ -226,10 +226,18 @@ func convWeightGrad[T float](c convShape, x, gy []T, groupSize int, dw []T) {
 }
 
 // convWeightGradSqNorm writes ||sum over the group's images of their weight gradients||^2 per
-// group, holding only one group's gradient per core at a time.
-func convWeightGradSqNorm[T float](c convShape, x, gy []T, groupSize int, norms []T) {
+// group, in the form the planner chose (graph.ConvWeightGradSqNorm.Form), holding one group's
+// gradient or Gram matrices per core at a time.
+func convWeightGradSqNorm[T float](c convShape, x, gy []T, groupSize int, form graph.NormForm, norms []T) {
 	groups, size := c.n/groupSize, c.co*c.k()
 	parallelFor(groups, 1, func(lo, hi int) {
+		if form == graph.NormGram {
+			g := newGramScratch[T](c, groupSize)
+			for k := lo; k < hi; k++ {
+				norms[k] = T(g.sqNorm(c, x, gy, k*groupSize))
+			}
+			return
+		}
 		col := make([]T, c.scratch())
 		d := make([]T, size)
 		for g := lo; g < hi; g++ {
@@ -242,4 +250,46 @@ func convWeightGradSqNorm[T float](c convShape, x, gy []T, groupSize int, norms 
 			norms[g] = T(s)
 		}
 	})
+}
+
+// gramScratch holds one group's inputs side by side, a [K, T] and g [Co, T] for T = groupSize*P
+// positions, and their Gram matrices, T x T each.
+type gramScratch[T float] struct {
+	groupSize    int
+	a, g, col    []T
+	gramA, gramG []T
+}
+
+func newGramScratch[T float](c convShape, groupSize int) *gramScratch[T] {
+	t := groupSize * c.p()
+	return &gramScratch[T]{groupSize: groupSize, a: make([]T, c.k()*t), g: make([]T, c.co*t),
+		col: make([]T, c.scratch()), gramA: make([]T, t*t), gramG: make([]T, t*t)}
+}
+
+// sqNorm returns ||sum_t g_t a_t^T||^2 = sum_{t,t'} (a_t . a_t')(g_t . g_t') over the positions
+// t of images [first, first+groupSize).
+func (s *gramScratch[T]) sqNorm(c convShape, x, gy []T, first int) float64 {
+	p, t := c.p(), s.groupSize*c.p()
+	in, out := c.ci*c.h*c.w, c.co*p
+	for b := 0; b < s.groupSize; b++ {
+		xb := x[(first+b)*in : (first+b+1)*in]
+		if !c.direct() {
+			im2col(c, xb, s.col)
+			xb = s.col
+		}
+		gb := gy[(first+b)*out : (first+b+1)*out]
+		for r := 0; r < c.k(); r++ {
+			copy(s.a[r*t+b*p:r*t+(b+1)*p], xb[r*p:(r+1)*p])
+		}
+		for r := 0; r < c.co; r++ {
+			copy(s.g[r*t+b*p:r*t+(b+1)*p], gb[r*p:(r+1)*p])
+		}
+	}
+	gemm(true, false, t, t, c.k(), s.a, s.a, 0, s.gramA)
+	gemm(true, false, t, t, c.co, s.g, s.g, 0, s.gramG)
+	var sum float64
+	for i, v := range s.gramA {
+		sum += float64(v) * float64(s.gramG[i])
+	}
+	return sum
 }

@@ -91,7 +91,7 @@ func execute[T float](ctx context.Context, p *graph.Plan, data map[string][]T, s
 			}
 		}
 	}
-	for _, n := range p.Steps {
+	for i, n := range p.Steps {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("cpu: run cancelled: %w", err)
 		}
@@ -100,7 +100,18 @@ func execute[T float](ctx context.Context, p *graph.Plan, data map[string][]T, s
 			continue
 		}
 		y := slots[p.Slot[n.ID()]][:n.Shape().Size()]
+		chain := p.Chains[i]
+		if chain != nil && chain.Last() != n {
+			// Computed inside its chain, at the chain's last member; bound to its storage
+			// now for when the chain stores it.
+			vals[n.ID()] = y
+			continue
+		}
 		vals[n.ID()] = y
+		if chain != nil {
+			runChain(chain, vals, y)
+			continue
+		}
 		if err := kernel(n, vals, y); err != nil {
 			return nil, fmt.Errorf("cpu: %v: %w", n, err)
 		}
@@ -147,7 +158,7 @@ func kernel[T float](n *graph.Node, vals [][]T, y []T) error {
 		convWeightGrad(c, x, vals[ins[1].ID()], o.GroupSize, y)
 	case *graph.ConvWeightGradSqNorm:
 		c := newConvShape(xs, graph.Shape{ins[1].Shape()[1], xs[1], o.KH, o.KW}, o.ConvGeom)
-		convWeightGradSqNorm(c, x, vals[ins[1].ID()], o.GroupSize, y)
+		convWeightGradSqNorm(c, x, vals[ins[1].ID()], o.GroupSize, o.Form(xs, ins[1].Shape()), y)
 	case *graph.Upsample:
 		upsample(o.Factor, x, xs, y)
 	case *graph.AvgPool:
