@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"runtime"
+	"sync"
 
 	"github.com/oodgpu/oodgpu/graph"
 )
@@ -48,7 +49,16 @@ func im2col[T float](c convShape, x, col []T) {
 						dst[ox] = 0
 					}
 					if c.Stride == 1 {
-						copy(dst[lo:hi], src[lo-c.Pad+j:])
+						d, s := dst[lo:hi], src[lo-c.Pad+j:]
+						if len(d) > 16 {
+							copy(d, s)
+							continue
+						}
+						// Glow's rows are 4 to 16 pixels: a loop beats a memmove call.
+						s = s[:len(d)]
+						for x := range d {
+							d[x] = s[x]
+						}
 						continue
 					}
 					for ox := lo; ox < hi; ox++ {
@@ -95,10 +105,8 @@ func col2im[T float](c convShape, col, x []T) {
 func convForward[T float](c convShape, x, w, y []T) {
 	in, out := c.ci*c.h*c.w, c.co*c.p()
 	parallelFor(c.n, 1, func(lo, hi int) {
-		var col []T
-		if !c.direct() {
-			col = make([]T, c.k()*c.p())
-		}
+		col, release := scratchBuf[T](c.scratch())
+		defer release()
 		for b := lo; b < hi; b++ {
 			xb := x[b*in : (b+1)*in]
 			if !c.direct() {
@@ -120,10 +128,8 @@ func convBackwardData[T float](c convShape, gy, w, gx []T) {
 	}
 	in, out := c.ci*c.h*c.w, c.co*c.p()
 	parallelFor(c.n, 1, func(lo, hi int) {
-		var col []T
-		if !c.direct() {
-			col = make([]T, c.k()*c.p())
-		}
+		col, release := scratchBuf[T](c.scratch())
+		defer release()
 		for b := lo; b < hi; b++ {
 			gxb := gx[b*in : (b+1)*in]
 			if c.direct() {
@@ -194,7 +200,8 @@ func convWeightGrad[T float](c convShape, x, gy []T, groupSize int, dw []T) {
 	workers := runtime.GOMAXPROCS(0)
 	if groups >= workers || groupSize == 1 {
 		parallelFor(groups, 1, func(lo, hi int) {
-			col := make([]T, c.scratch())
+			col, release := scratchBuf[T](c.scratch())
+			defer release()
 			for g := lo; g < hi; g++ {
 				d := dw[g*size : (g+1)*size]
 				clear(d)
@@ -208,7 +215,8 @@ func convWeightGrad[T float](c convShape, x, gy []T, groupSize int, dw []T) {
 	for g := 0; g < groups; g++ {
 		clear(partial)
 		parallelFor(chunks, 1, func(lo, hi int) {
-			col := make([]T, c.scratch())
+			col, release := scratchBuf[T](c.scratch())
+			defer release()
 			for ch := lo; ch < hi; ch++ {
 				first := g*groupSize + ch*groupSize/chunks
 				last := g*groupSize + (ch+1)*groupSize/chunks
@@ -238,8 +246,10 @@ func convWeightGradSqNorm[T float](c convShape, x, gy []T, groupSize int, form g
 			}
 			return
 		}
-		col := make([]T, c.scratch())
-		d := make([]T, size)
+		col, release := scratchBuf[T](c.scratch())
+		defer release()
+		d, releaseD := scratchBuf[T](size)
+		defer releaseD()
 		for g := lo; g < hi; g++ {
 			clear(d)
 			weightGradImages(c, x, gy, g*groupSize, (g+1)*groupSize, d, col)
@@ -292,4 +302,25 @@ func (s *gramScratch[T]) sqNorm(c convShape, x, gy []T, first int) float64 {
 		sum += float64(v) * float64(s.gramG[i])
 	}
 	return sum
+}
+
+// scratch32 pools the float32 scratch of convolutions (im2col columns, a group's gradient), so
+// that a training step does not allocate, and the collector does not clear, megabytes per layer.
+var scratch32 sync.Pool
+
+// scratchBuf returns n elements of scratch, not cleared, and the function that gives them back.
+func scratchBuf[T float](n int) ([]T, func()) {
+	if n == 0 {
+		return nil, func() {}
+	}
+	if _, ok := any(T(0)).(float32); !ok {
+		return make([]T, n), func() {}
+	}
+	p, _ := scratch32.Get().(*[]float32)
+	if p == nil || cap(*p) < n {
+		buf := make([]float32, n)
+		p = &buf
+	}
+	buf := (*p)[:n]
+	return any(buf).([]T), func() { scratch32.Put(p) }
 }
