@@ -199,10 +199,107 @@ func runChain[T float](f *graph.Fused, vals [][]T, y []T) {
 	})
 }
 
-// runReduceChain computes a chain ending in a reduction: the domain is walked with the kept axes
-// outside and the reduced ones inside, so that each result's elements are visited in the same
-// order as an unfused reduction visits them and by one core, accumulating in float64.
+// reduceChunks is the most pieces a chain's reduction over leading axes is cut into: a number fixed
+// by the shape, not by the cores, so that the order of the sums is too.
+const reduceChunks = 16
+
+// runReduceChain computes a chain ending in a reduction, accumulating in float64 in an order
+// fixed by the shapes alone. When the reduction covers the leading axes and keeps some others
+// (per-channel sums over the batch and the pixels), the domain is walked in memory order in at
+// most reduceChunks pieces along the leading axes, each into partial sums that are then added
+// in piece order; otherwise the domain is walked with the kept axes outside and the reduced ones
+// inside, each result's elements by one core.
 func runReduceChain[T float](f *graph.Fused, vals [][]T, y []T) {
+	dom := f.Shape
+	lead := 1 // the extent of the leading reduced axes
+	for d := 0; d < len(dom) && slices.Contains(f.Reduce.Axes, d); d++ {
+		lead *= dom[d]
+	}
+	if chunks := min(lead, reduceChunks); chunks > 1 && lead < dom.Size() && chunks*len(y) <= dom.Size()/4 {
+		runLeadingReduceChain(f, vals, y, lead, chunks)
+		return
+	}
+	runKeptOuterReduceChain(f, vals, y)
+}
+
+// reduceStrides returns the result's strides over the domain: its kept axes in order, zero on
+// the reduced ones.
+func reduceStrides(dom graph.Shape, axes []int) []int {
+	yst := make([]int, len(dom))
+	stride := 1
+	for d := len(dom) - 1; d >= 0; d-- {
+		if !slices.Contains(axes, d) {
+			yst[d] = stride
+			stride *= dom[d]
+		}
+	}
+	return yst
+}
+
+// runLeadingReduceChain walks the domain in memory order, cut into chunks pieces along its
+// leading lead elements (all reduced), each piece into its own partial sums.
+func runLeadingReduceChain[T float](f *graph.Fused, vals [][]T, y []T, lead, chunks int) {
+	dom := f.Shape
+	st := [][]int{reduceStrides(dom, f.Reduce.Axes)}
+	for _, in := range chainOperands(f) {
+		st = append(st, graph.BroadcastStrides(in.Shape(), dom))
+	}
+	shape, st := graph.CollapseStrides(dom, st...)
+	last := len(shape) - 1
+	inner := make([]int, len(st))
+	for k := range st {
+		inner[k] = st[k][last]
+	}
+	rest := dom.Size() / lead
+	partial := make([]float64, chunks*len(y))
+	squares := f.Reduce.Fn == graph.SumSquares
+	parallelFor(chunks, 1, func(lo, hi int) {
+		c := newChainRun(f, vals)
+		offs := make([]int, len(st))
+		for k := lo; k < hi; k++ {
+			acc := partial[k*len(y) : (k+1)*len(y)]
+			walk(shape, st, k*lead/chunks*rest, (k+1)*lead/chunks*rest, func(off []int, n int) {
+				copy(offs, off)
+				for done := 0; done < n; {
+					b := min(fusedBlock, n-done)
+					v := c.block(offs, inner, b)
+					if inner[0] == 0 {
+						acc[offs[0]] += blockSum(v, squares)
+					} else {
+						a := acc[offs[0] : offs[0]+b]
+						for j, x := range v {
+							if squares {
+								a[j] += float64(x) * float64(x)
+							} else {
+								a[j] += float64(x)
+							}
+						}
+					}
+					for k := range offs {
+						offs[k] += b * inner[k]
+					}
+					done += b
+				}
+			})
+		}
+	})
+	count := float64(dom.Size() / max(len(y), 1))
+	for i := range y {
+		var s float64
+		for k := range chunks {
+			s += partial[k*len(y)+i]
+		}
+		if f.Reduce.Fn == graph.Mean {
+			s /= count
+		}
+		y[i] = T(s)
+	}
+}
+
+// runKeptOuterReduceChain walks the domain with the kept axes outside and the reduced ones
+// inside, so that each result's elements are visited in the order an unfused reduction visits
+// them, and by one core.
+func runKeptOuterReduceChain[T float](f *graph.Fused, vals [][]T, y []T) {
 	dom := f.Shape
 	var perm []int
 	for d := range dom {
@@ -218,16 +315,7 @@ func runReduceChain[T float](f *graph.Fused, vals [][]T, y []T) {
 		}
 		return out
 	}
-	// The result's strides over the domain: its kept axes in order, zero on the reduced ones.
-	yst := make([]int, len(dom))
-	stride := 1
-	for d := len(dom) - 1; d >= 0; d-- {
-		if !slices.Contains(f.Reduce.Axes, d) {
-			yst[d] = stride
-			stride *= dom[d]
-		}
-	}
-	st := [][]int{permute(yst)}
+	st := [][]int{permute(reduceStrides(dom, f.Reduce.Axes))}
 	for _, in := range chainOperands(f) {
 		st = append(st, permute(graph.BroadcastStrides(in.Shape(), dom)))
 	}

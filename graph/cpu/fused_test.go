@@ -141,6 +141,15 @@ func TestFusedChainsMatchReference(t *testing.T) {
 			h := g.Tanh(x)
 			return []*graph.Node{g.Sum(g.Div(h, g.AddScalar(g.Square(c), 1)), 0), h}
 		}},
+		{"reduction over a long leading axis in pieces, the kept axis innermost", func(g *graph.Graph) []*graph.Node {
+			x, c := g.Input("x", 64, 5), g.Param("c", 1, 5)
+			h := g.Mul(g.Exp(x), c)
+			return []*graph.Node{g.SumSquares(g.AddScalar(h, 1), 0), h}
+		}},
+		{"mean over batch and pixels in pieces, per channel", func(g *graph.Graph) []*graph.Node {
+			x, b := g.Input("x", 40, 3, 2, 5), g.Param("b", 1, 3, 1, 1)
+			return []*graph.Node{g.Mean(g.Relu(g.Add(x, b)), 0, 2, 3)}
+		}},
 		{"scalar operands and a member read by a later matmul", func(g *graph.Graph) []*graph.Node {
 			x := g.Input("x", 3, 3)
 			a := g.Mul(g.Affine(x, 2, -1), g.Scalar(3))
