@@ -1,6 +1,6 @@
 GO ?= go
 
-.PHONY: build test bench ci fmt wasm serve site results cross dist
+.PHONY: build test bench wasm-bench ci fmt wasm serve site results cross dist
 
 ## build: the oodgpu binary in bin/
 build:
@@ -38,6 +38,11 @@ test:
 ## beside gonum's Sgemm, each CPU GFLOP/s line with its share of the peak; WebGPU kernels on the adapter present
 bench:
 	@bash -o pipefail -c "$(GO) test -run '^\$$' -bench . ./internal/peak ./graph/... ./gpu/... | awk -f scripts/peakshare.awk"
+
+## wasm-bench: the CPU executor's benchmarks in WebAssembly under Node (the browser's CPU fallback),
+## commit WASM_BENCH_BASE (default fcfb148, before issue 15's engine changes) against the working tree
+wasm-bench:
+	GO=$(GO) bash scripts/wasmbench.sh $(WASM_BENCH_BASE)
 
 ## results: every table and sample grid of docs/RESULTS.md, from the models in models/zoo (hours on a CPU)
 results:

@@ -3,6 +3,8 @@ package ood
 import (
 	"math"
 	"sort"
+
+	"gonum.org/v1/gonum/stat"
 )
 
 // Analyses behind the paper's Figures 4 to 6.
@@ -56,15 +58,13 @@ func column(rows [][]float64, c int) []float64 {
 	return out
 }
 
+// meanVar is the mean and the unbiased variance of v (stat.MeanVariance), with the variance of a
+// single value taken as 0 where gonum's is 0/0, so that one row still ranks layers.
 func meanVar(v []float64) (mean, variance float64) {
-	for _, x := range v {
-		mean += x
+	if len(v) == 1 {
+		return v[0], 0
 	}
-	mean /= float64(len(v))
-	for _, x := range v {
-		variance += (x - mean) * (x - mean)
-	}
-	return mean, variance / float64(max(len(v)-1, 1))
+	return stat.MeanVariance(v, nil)
 }
 
 // FisherWindow estimates the empirical Fisher information F = mean over samples of g g^T from
@@ -101,27 +101,24 @@ func FisherWindow(grads [][]float64) (normalized [][]float64, ratio float64) {
 }
 
 // CorrelationByDistance returns, for d = 1, 2, ..., the mean absolute Pearson correlation between
-// the log features of kept layers d apart in the model's layer order (the paper's Figure 6).
+// the log features of kept layers d apart in the model's layer order (the paper's Figure 6). It
+// needs at least two rows; a layer whose log feature is constant over them counts as uncorrelated
+// with every other.
 func CorrelationByDistance(logRows [][]float64) []float64 {
 	k := len(logRows[0])
 	cols := make([][]float64, k)
 	for c := range cols {
 		cols[c] = column(logRows, c)
-		m, v := meanVar(cols[c])
-		for i := range cols[c] {
-			cols[c][i] = (cols[c][i] - m) / math.Sqrt(v+1e-300)
-		}
 	}
 	sum := make([]float64, k)
 	count := make([]float64, k)
-	n := float64(len(logRows) - 1)
 	for a := 0; a < k; a++ {
 		for b := a + 1; b < k; b++ {
-			r := 0.0
-			for i := range cols[a] {
-				r += cols[a][i] * cols[b][i]
+			r := stat.Correlation(cols[a], cols[b], nil)
+			if math.IsNaN(r) {
+				r = 0 // a constant column: gonum divides 0 by 0
 			}
-			sum[b-a] += math.Abs(r / n)
+			sum[b-a] += math.Abs(r)
 			count[b-a]++
 		}
 	}

@@ -40,6 +40,49 @@ func TestCorrelationByDistance(t *testing.T) {
 	}
 }
 
+func TestCorrelationByDistanceExact(t *testing.T) {
+	cases := []struct {
+		name string
+		rows [][]float64
+		want []float64
+	}{
+		// Columns x, 2x+1, -x: every pair is perfectly correlated, the last two negatively.
+		{"linear", [][]float64{{1, 3, -1}, {2, 5, -2}, {4, 9, -4}}, []float64{1, 1}},
+		// A constant column correlates with nothing: (0,1) is -1, (1,2) and (0,2) count 0.
+		{"constant column", [][]float64{{1, 2, 5}, {2, 1, 5}, {3, 0, 5}}, []float64{0.5, 0}},
+		// Centred columns (1, -1, 0) and (1, 0, -1): r = 1/2.
+		{"half", [][]float64{{1, 1}, {-1, 0}, {0, -1}}, []float64{0.5}},
+	}
+	for _, c := range cases {
+		got := CorrelationByDistance(c.rows)
+		if len(got) != len(c.want) {
+			t.Fatalf("%s: %v, want %v", c.name, got, c.want)
+		}
+		for i := range got {
+			if math.Abs(got[i]-c.want[i]) > 1e-12 {
+				t.Errorf("%s: %v, want %v", c.name, got, c.want)
+				break
+			}
+		}
+	}
+}
+
+func TestMeanVar(t *testing.T) {
+	cases := []struct {
+		name      string
+		v         []float64
+		mean, vrc float64
+	}{
+		{"unbiased", []float64{1, 2, 3, 6}, 3, 14.0 / 3},
+		{"one value", []float64{7}, 7, 0},
+	}
+	for _, c := range cases {
+		if m, v := meanVar(c.v); math.Abs(m-c.mean) > 1e-12 || math.Abs(v-c.vrc) > 1e-12 {
+			t.Errorf("%s: %g %g, want %g %g", c.name, m, v, c.mean, c.vrc)
+		}
+	}
+}
+
 func TestMostDiscriminative(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 3))
 	mk := func(shift float64) [][]float64 {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"gonum.org/v1/gonum/stat"
 )
 
 // LogFloor replaces log(0) when a squared gradient norm is exactly zero (float32 underflow, or a
@@ -40,7 +42,6 @@ func FitGaussian(names []string, rows [][]float64) (*Gaussian, error) {
 	}
 	g := &Gaussian{Layers: append([]string(nil), names...)}
 	for j, name := range names {
-		var sum, sq float64
 		finite := true
 		vals := make([]float64, len(rows))
 		for i, r := range rows {
@@ -53,17 +54,12 @@ func FitGaussian(names []string, rows [][]float64) (*Gaussian, error) {
 				break
 			}
 			vals[i] = v
-			sum += v
 		}
 		if !finite {
 			g.Dropped = append(g.Dropped, name+": non-finite feature on the fit set")
 			continue
 		}
-		mean := sum / float64(len(rows))
-		for _, v := range vals {
-			sq += (v - mean) * (v - mean)
-		}
-		variance := sq / float64(len(rows)-1)
+		mean, variance := stat.MeanVariance(vals, nil) // the unbiased variance, as Var says
 		if !(variance > 1e-12) {
 			g.Dropped = append(g.Dropped, name+": zero variance on the fit set")
 			continue

@@ -52,6 +52,34 @@ func TestFitGaussian(t *testing.T) {
 	}
 }
 
+// TestFitGaussianMoments checks the fitted moments exactly on small sets: the mean and the
+// unbiased (n-1) variance of log f, zero features at the floor.
+func TestFitGaussianMoments(t *testing.T) {
+	floor := math.Log(LogFloor)
+	cases := []struct {
+		name      string
+		col       []float64
+		mean, vrc float64
+	}{
+		{"logs 1, 2, 3", []float64{math.E, math.Exp(2), math.Exp(3)}, 2, 1},
+		{"two rows", []float64{1, math.Exp(4)}, 2, 8},
+		{"a zero feature", []float64{0, 1}, floor / 2, floor * floor / 2},
+	}
+	for _, c := range cases {
+		rows := make([][]float64, len(c.col))
+		for i, v := range c.col {
+			rows[i] = []float64{v}
+		}
+		g, err := FitGaussian([]string{"l"}, rows)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if math.Abs(g.Mean[0]-c.mean) > 1e-12*math.Abs(c.mean) || math.Abs(g.Var[0]-c.vrc) > 1e-12*c.vrc {
+			t.Errorf("%s: mean %.17g var %.17g, want %g %g", c.name, g.Mean[0], g.Var[0], c.mean, c.vrc)
+		}
+	}
+}
+
 func TestFisherScore(t *testing.T) {
 	stat, p := FisherScore([]float64{0, 0})
 	// z = 0 gives p = 1 per test, statistic 0, combined p-value 1.

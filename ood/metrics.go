@@ -9,6 +9,9 @@ import (
 	"errors"
 	"math"
 	"sort"
+
+	"gonum.org/v1/gonum/integrate"
+	"gonum.org/v1/gonum/stat"
 )
 
 // Metrics summarizes how well scores separate in-distribution from out-of-distribution samples.
@@ -62,8 +65,8 @@ type scored struct {
 	pos bool
 }
 
-// labelled joins negatives and positives, sorted by score, descending when desc is set.
-func labelled(neg, pos []float64, desc bool) []scored {
+// labelled joins negatives and positives, sorted by descending score.
+func labelled(neg, pos []float64) []scored {
 	all := make([]scored, 0, len(neg)+len(pos))
 	for _, s := range neg {
 		all = append(all, scored{s, false})
@@ -71,41 +74,24 @@ func labelled(neg, pos []float64, desc bool) []scored {
 	for _, s := range pos {
 		all = append(all, scored{s, true})
 	}
-	sort.SliceStable(all, func(i, j int) bool {
-		if desc {
-			return all[i].s > all[j].s
-		}
-		return all[i].s < all[j].s
-	})
+	sort.SliceStable(all, func(i, j int) bool { return all[i].s > all[j].s })
 	return all
 }
 
-// auroc is the Mann-Whitney statistic with mid-ranks for ties.
+// auroc is the area under ROC's curve by the trapezoid rule. Tied in- and out-of-distribution
+// scores make one diagonal step of the curve, which the trapezoid counts half, so the area is the
+// Mann-Whitney statistic with mid-ranks for ties: P(out > in) + P(out = in)/2.
 func auroc(in, out []float64) float64 {
-	all := labelled(in, out, false)
-	var rankSum float64
-	for i := 0; i < len(all); {
-		j := i
-		for j < len(all) && all[j].s == all[i].s {
-			j++
-		}
-		mid := float64(i+j+1) / 2 // ranks i+1..j
-		for k := i; k < j; k++ {
-			if all[k].pos {
-				rankSum += mid
-			}
-		}
-		i = j
-	}
-	np, nn := float64(len(out)), float64(len(in))
-	return (rankSum - np*(np+1)/2) / (np * nn)
+	fpr, tpr := ROC(in, out)
+	return integrate.Trapezoidal(fpr, tpr)
 }
 
 // averagePrecision is the area under the precision-recall curve of positives pos against
 // negatives neg (step-wise, as scikit-learn's average_precision_score, with tied scores taken
-// together).
+// together). gonum/stat has no precision-recall curve, and reading one off stat.ROC's rates would
+// round the counts it is built from.
 func averagePrecision(pos, neg []float64) float64 {
-	all := labelled(neg, pos, true)
+	all := labelled(neg, pos)
 	var tp, fp, ap, prevRecall float64
 	for i := 0; i < len(all); {
 		j := i
@@ -126,7 +112,9 @@ func averagePrecision(pos, neg []float64) float64 {
 }
 
 // fprAtTPR is the smallest false-positive rate at which at least tpr of the OOD scores are at or
-// above the threshold.
+// above the threshold. The threshold is picked by counting: stat.Quantile(1-tpr, stat.Empirical,
+// ...) lands one score lower whenever (1-tpr) times the count is whole (tpr 0.5 of 4 OOD scores:
+// a threshold that flags three of them, not two).
 func fprAtTPR(in, out []float64, tpr float64) float64 {
 	o := append([]float64(nil), out...)
 	sort.Sort(sort.Reverse(sort.Float64Slice(o)))
@@ -142,24 +130,22 @@ func fprAtTPR(in, out []float64, tpr float64) float64 {
 }
 
 // ROC returns the ROC curve of OOD scores out against in-distribution scores in: false- and
-// true-positive rates at every distinct threshold, from (0, 0) to (1, 1).
+// true-positive rates at every distinct threshold, from (0, 0) to (1, 1), by stat.ROC. Both sets
+// must be non-empty and NaN-free, as Evaluate checks; otherwise ROC returns nil.
 func ROC(in, out []float64) (fpr, tpr []float64) {
-	all := labelled(in, out, true)
-	fpr, tpr = []float64{0}, []float64{0}
-	var tp, fp float64
-	for i := 0; i < len(all); {
-		j := i
-		for j < len(all) && all[j].s == all[i].s {
-			if all[j].pos {
-				tp++
-			} else {
-				fp++
-			}
-			j++
-		}
-		fpr = append(fpr, fp/float64(len(in)))
-		tpr = append(tpr, tp/float64(len(out)))
-		i = j
+	if len(in) == 0 || len(out) == 0 || hasNaN(in) || hasNaN(out) {
+		return nil, nil
 	}
+	y := append(append(make([]float64, 0, len(in)+len(out)), in...), out...)
+	classes := make([]bool, len(y))
+	for i := len(in); i < len(y); i++ {
+		classes[i] = true
+	}
+	stat.SortWeightedLabeled(y, classes, nil)
+	tpr, fpr, _ = stat.ROC(nil, y, classes, nil)
+	// stat.ROC's first point is at its extra cutoff +Inf, which scores of +Inf reach (they flag at
+	// y >= cutoff), and is 1 - n*(1/n), which rounding can leave just off 0: the curve starts at
+	// (0, 0), nothing flagged above every score.
+	fpr[0], tpr[0] = 0, 0
 	return fpr, tpr
 }
