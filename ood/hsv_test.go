@@ -1,12 +1,16 @@
 package ood
 
 import (
+	"context"
 	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/oodgpu/oodgpu/graph"
+	"github.com/oodgpu/oodgpu/graph/cpu"
 )
 
 func TestHSVRoundTrip(t *testing.T) {
@@ -66,6 +70,9 @@ func TestHSVShift(t *testing.T) {
 	if _, err := HSVShift(make([]uint8, 10), 1, rand.New(rand.NewPCG(1, 1))); !errors.Is(err, ErrNotColour) {
 		t.Fatalf("grey image: %v", err)
 	}
+	if _, err := HSVShift(make([]uint8, 3*16), 3, rand.New(rand.NewPCG(1, 1))); !errors.Is(err, ErrGrey) {
+		t.Fatalf("black RGB image: %v", err)
+	}
 	// A saturated, bright image: C = V = 1 everywhere, so the shift is -log2(6)/3 bits per dim.
 	pix := make([]uint8, 3*64)
 	for i := 0; i < len(pix); i += 3 {
@@ -74,5 +81,108 @@ func TestHSVShift(t *testing.T) {
 	got, err := HSVShift(pix, 3, rand.New(rand.NewPCG(1, 1)))
 	if err != nil || math.Abs(got+math.Log2(6)/3) > 0.01 {
 		t.Fatalf("shift %g (%v), want about %g", got, err, -math.Log2(6)/3)
+	}
+}
+
+func TestCheckColour(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		pix      []uint8
+		channels int
+		want     error
+	}{
+		{"colour", []uint8{10, 10, 10, 200, 30, 40}, 3, nil},
+		{"one colour pixel among grey", []uint8{0, 0, 0, 5, 5, 6, 9, 9, 9}, 3, nil},
+		{"grey channels", []uint8{1, 2, 3}, 1, ErrNotColour},
+		{"empty", nil, 3, ErrNotColour},
+		{"ragged", []uint8{1, 2, 3, 4}, 3, ErrNotColour},
+		{"every pixel grey", []uint8{7, 7, 7, 255, 255, 255, 0, 0, 0}, 3, ErrGrey},
+	} {
+		if err := CheckColour(c.pix, c.channels); !errors.Is(err, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+		}
+	}
+}
+
+// TestHSVToRGBGraph runs the graph's inverse change of representation on pixels of every hue
+// sextant, at the seams between them and near the red wrap-around, and compares it with
+// HSVToRGB and the log-determinant with LogAbsDetRGBToHSV.
+func TestHSVToRGBGraph(t *testing.T) {
+	const n = 4 * 25 // B = 4 images of 5x5 pixels
+	r := rand.New(rand.NewPCG(3, 3))
+	hsv := make([][3]float64, n)
+	for i := range hsv {
+		h := r.Float64()
+		switch i % 5 {
+		case 1: // a seam between two sextants
+			h = float64(r.IntN(6)) / 6
+		case 2: // just below the wrap-around at red
+			h = 1 - 1e-6*r.Float64()
+		}
+		hsv[i] = [3]float64{h, 0.01 + 0.99*r.Float64(), 0.01 + 0.99*r.Float64()}
+	}
+	g := graph.New()
+	y := g.Input("y", 4, 3, 5, 5)
+	rgb, logDet, err := HSVToRGBGraph(g, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := graph.Compile(g, rgb, logDet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := graph.Zeros(4, 3, 5, 5)
+	for i, px := range hsv {
+		b, pix := i/25, i%25
+		for c := range 3 {
+			in.Data[(b*3+c)*25+pix] = float32(px[c])
+		}
+	}
+	out, err := cpu.New().Run(context.Background(), p, graph.Feeds{"y": in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantDet := make([]float64, 4)
+	for i, px := range hsv {
+		b, pix := i/25, i%25
+		r, g, bl := HSVToRGB(px[0], px[1], px[2])
+		for c, want := range []float64{r, g, bl} {
+			if got := float64(out[0].Data[(b*3+c)*25+pix]); math.Abs(got-want) > 1e-6 {
+				t.Fatalf("pixel %v channel %d: graph %g, HSVToRGB %g", px, c, got, want)
+			}
+		}
+		wantDet[b] -= LogAbsDetRGBToHSV(r, g, bl)
+	}
+	for b, want := range wantDet {
+		if got := float64(out[1].Data[b]); math.Abs(got-want) > 1e-4*math.Abs(want)+1e-4 {
+			t.Fatalf("image %d: log-det %g, want %g", b, got, want)
+		}
+	}
+
+	if _, _, err := HSVToRGBGraph(graph.New(), graph.New().Input("y", 1, 1, 5, 5)); err == nil {
+		t.Fatal("a one-channel input was accepted")
+	}
+}
+
+func TestMaxRelDiff(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		a, b []float64
+		want float64
+		at   int
+	}{
+		{"equal", []float64{1, 2}, []float64{1, 2}, 0, 0},
+		{"second larger", []float64{1, 10}, []float64{1.1, 12}, 0.2, 1},
+		{"zero reference", []float64{0, 1}, []float64{1e-40, 1}, 1e-10, 0},
+		{"NaN", []float64{1, 1}, []float64{1, math.NaN()}, math.Inf(1), 1},
+		{"empty", nil, nil, 0, -1},
+	} {
+		d, at, err := MaxRelDiff(c.a, c.b)
+		if err != nil || at != c.at || math.Abs(d-c.want) > 1e-12*math.Max(1, c.want) && d != c.want {
+			t.Errorf("%s: %g at %d (%v), want %g at %d", c.name, d, at, err, c.want, c.at)
+		}
+	}
+	if _, _, err := MaxRelDiff([]float64{1}, nil); err == nil {
+		t.Error("vectors of different lengths were compared")
 	}
 }

@@ -98,28 +98,6 @@ func TestScoreExamples(t *testing.T) {
 	}
 }
 
-// TestExpInvariance checks Proposition 1 on the default model and a real image: the NLL shifts
-// by the log-determinant and the features stay the same.
-func TestExpInvariance(t *testing.T) {
-	m := defaultModel(t)
-	set, err := data.LoadImageFile("../examples/fashionmnist-test-0.png", m.ImageShape())
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, err := m.ExpInvariance(context.Background(), cpu.New(), set, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := inv.NLLT - inv.NLLX; math.Abs(d-inv.LogDetShift) > 1e-3*math.Max(1, math.Abs(inv.LogDetShift)) {
-		t.Errorf("NLL shift %.5f bits/dim, log-determinant %.5f", d, inv.LogDetShift)
-	}
-	if inv.Layers < 100 || inv.MaxRelDiff > 1e-3 {
-		t.Errorf("%d layers, largest relative feature difference %g", inv.Layers, inv.MaxRelDiff)
-	}
-	t.Logf("NLL %.4f -> %.4f bits/dim (log-det %.4f), features differ by at most %.2g over %d layers",
-		inv.NLLX, inv.NLLT, inv.LogDetShift, inv.MaxRelDiff, inv.Layers)
-}
-
 // TestZooModels opens every weight file in models/zoo: each is a model with detectors for
 // B = 1 and 5, trained on the data its metadata names; together they stay within the 24 MB the
 // repository allows for weights.
