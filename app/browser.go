@@ -67,11 +67,13 @@ func fetchBytes(url string, limit int) ([]byte, error) {
 	return bytesOf(buf, n), nil
 }
 
-// droppedFile is a File the user picked or dropped, held until it is read.
+// droppedFile is a File the user picked or dropped, held until it is read, or an example image
+// served at url.
 type droppedFile struct {
 	name string
 	size int
 	file goapp.Value
+	url  string
 }
 
 // filesOf lists a FileList. It must run in the event handler: a drop's files are only readable
@@ -88,9 +90,12 @@ func filesOf(list goapp.Value) []droppedFile {
 	return out
 }
 
-// read returns the file's bytes, refusing files larger than data.MaxImageFileBytes before
-// reading them.
+// read returns the file's bytes (downloading an example), refusing files larger than
+// data.MaxImageFileBytes before reading them.
 func (f droppedFile) read() ([]byte, error) {
+	if f.url != "" {
+		return fetchBytes(f.url, data.MaxImageFileBytes)
+	}
 	if f.size > data.MaxImageFileBytes {
 		return nil, fmt.Errorf("%d MB is too large (the limit is %d MB)", f.size>>20, data.MaxImageFileBytes>>20)
 	}
@@ -100,6 +105,3 @@ func (f droppedFile) read() ([]byte, error) {
 	}
 	return bytesOf(buf, buf.Get("byteLength").Int()), nil
 }
-
-// preventDefault is an event handler that stops the browser from opening a dragged file.
-func preventDefault(_ goapp.Context, e goapp.Event) { e.PreventDefault() }

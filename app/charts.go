@@ -6,47 +6,83 @@ import (
 	"fmt"
 	"html"
 	"image"
-	"image/color"
 	"image/png"
 	"math"
+	"sort"
 	"strings"
 )
 
-// zBars draws per-layer z-scores as an SVG bar chart: one bar per layer, up for positive and
-// down for negative, red beyond |z| = 3, clipped at |z| = 10. Each bar's title names its layer.
-func zBars(z []float64, layers []string) string {
-	const (
-		barW, height, clip = 2.0, 60.0, 10.0
-	)
-	if len(z) == 0 {
-		return `<svg class="zbars" width="0" height="0"></svg>`
+// zClip is where the per-layer chart clips |z|; zFlag is the |z| drawn red.
+const (
+	zClip = 10.0
+	zFlag = 3.0
+)
+
+// zSummary is the per-layer chart's accessible name and caption: how many layers lie beyond
+// |z| > 3 (a NaN z is not counted; the row's verdict names unusable features).
+func zSummary(z []float64) string {
+	n := 0
+	for _, v := range z {
+		if math.Abs(v) > zFlag {
+			n++
+		}
 	}
-	w := barW * float64(len(z))
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="zbars" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" role="img" aria-label="per-layer z-scores">`,
-		w, height, w, height)
-	mid := height / 2
-	fmt.Fprintf(&b, `<line x1="0" y1="%.1f" x2="%.0f" y2="%.1f" stroke="#999" stroke-width="0.5"/>`, mid, w, mid)
+	return fmt.Sprintf("%d of %d layers with |z| > 3", n, len(z))
+}
+
+// zLargest names the k layers with the largest |z|, largest first, as "name (z = 4.2)".
+func zLargest(z []float64, layers []string, k int) []string {
+	idx := make([]int, 0, len(z))
 	for i, v := range z {
-		if math.IsNaN(v) {
-			continue
+		if !math.IsNaN(v) {
+			idx = append(idx, i)
 		}
-		c := math.Max(-clip, math.Min(clip, v))
-		h := math.Abs(c) / clip * mid
-		y := mid - h
-		if c < 0 {
-			y = mid
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return math.Abs(z[idx[a]]) > math.Abs(z[idx[b]]) })
+	out := make([]string, 0, k)
+	for _, i := range idx[:min(k, len(idx))] {
+		out = append(out, fmt.Sprintf("%s (z = %.1f)", layerName(layers, i), z[i]))
+	}
+	return out
+}
+
+func layerName(layers []string, i int) string {
+	if i < len(layers) {
+		return layers[i]
+	}
+	return fmt.Sprintf("layer %d", i)
+}
+
+// zBars draws per-layer z-scores as an SVG bar chart that fills its container's width: one bar
+// per layer, up for positive and down for negative, red beyond |z| = 3, clipped at |z| = 10,
+// with a zero line and dashed guides at +/-3. Hovering a layer's whole column shows its name
+// and z. class is the svg's CSS class.
+func zBars(z []float64, layers []string, class string) string {
+	const height = 100.0 // viewBox units; the chart is stretched to its CSS size
+	j := max(len(z), 1)
+	y := func(v float64) float64 { return height/2 - math.Max(-zClip, math.Min(zClip, v))/zClip*height/2 }
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="%s" viewBox="0 0 %d %.0f" preserveAspectRatio="none" role="img" aria-label="%s">`,
+		class, j, height, zSummary(z))
+	line := func(v float64, dash string) {
+		fmt.Fprintf(&b, `<line x1="0" y1="%.1f" x2="%d" y2="%.1f" stroke="#666" stroke-width="1" vector-effect="non-scaling-stroke"%s/>`,
+			y(v), j, y(v), dash)
+	}
+	line(0, "")
+	line(zFlag, ` stroke-dasharray="4 3"`)
+	line(-zFlag, ` stroke-dasharray="4 3"`)
+	for i, v := range z {
+		fmt.Fprintf(&b, `<g><title>%s: z = %.2f</title>`, html.EscapeString(layerName(layers, i)), v)
+		if !math.IsNaN(v) {
+			top, bottom := math.Min(y(v), y(0)), math.Max(y(v), y(0))
+			fill := "#3d6fb0"
+			if math.Abs(v) > zFlag {
+				fill = "#c0392b"
+			}
+			fmt.Fprintf(&b, `<rect x="%d.1" y="%.2f" width="0.8" height="%.2f" fill="%s"/>`, i, top, math.Max(bottom-top, 0.8), fill)
 		}
-		fill := "#4a78b5"
-		if math.Abs(v) > 3 {
-			fill = "#c0392b"
-		}
-		name := fmt.Sprintf("layer %d", i)
-		if i < len(layers) {
-			name = layers[i]
-		}
-		fmt.Fprintf(&b, `<rect x="%.1f" y="%.2f" width="%.1f" height="%.2f" fill="%s"><title>%s: z = %.2f</title></rect>`,
-			float64(i)*barW, y, barW*0.8, math.Max(h, 0.5), fill, html.EscapeString(name), v)
+		// The hit target: the layer's whole column.
+		fmt.Fprintf(&b, `<rect x="%d" y="0" width="1" height="%.0f" fill="transparent"/></g>`, i, height)
 	}
 	b.WriteString(`</svg>`)
 	return b.String()
@@ -55,31 +91,6 @@ func zBars(z []float64, layers []string) string {
 // greyImage wraps w x h grey pixels as an image.
 func greyImage(pix []uint8, w, h int) image.Image {
 	return &image.Gray{Pix: pix, Stride: w, Rect: image.Rect(0, 0, w, h)}
-}
-
-// heatMap colours values (row-major, w x h) from blue (lowest) through white to red (highest).
-func heatMap(v []float64, w, h int) image.Image {
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, x := range v {
-		lo, hi = math.Min(lo, x), math.Max(hi, x)
-	}
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	for i, x := range v {
-		t := 0.5
-		if hi > lo {
-			t = (x - lo) / (hi - lo)
-		}
-		var c color.RGBA
-		if t < 0.5 {
-			s := uint8(255 * t * 2)
-			c = color.RGBA{s, s, 255, 255}
-		} else {
-			s := uint8(255 * (1 - t) * 2)
-			c = color.RGBA{255, s, s, 255}
-		}
-		img.Set(i%w, i/w, c)
-	}
-	return img
 }
 
 // pngDataURL encodes img as a data: URL for an <img>.

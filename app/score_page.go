@@ -1,8 +1,12 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
+	"image"
+	"net/url"
 	"strings"
 	"time"
 
@@ -12,181 +16,565 @@ import (
 	"github.com/oodgpu/oodgpu/scorer"
 )
 
-// ScorePage scores the images a user drops or picks.
+// Paper and repository the page cites.
+const (
+	paperTitle = "Approximations to the Fisher Information Metric of Deep Generative Models for Out-Of-Distribution Detection"
+	repoURL    = "https://github.com/oodgpu/oodgpu"
+)
+
+// example is one of the images a user can score with one click.
+type example struct {
+	file, label string
+}
+
+// examples are served under ExamplesPrefix (app/static/examples).
+var examples = []example{
+	{"fashionmnist-test-0.png", "a shoe (FashionMNIST)"},
+	{"fashionmnist-test-1.png", "a pullover (FashionMNIST)"},
+	{"mnist-test-1.png", "a digit (MNIST)"},
+	{"noise.png", "noise"},
+	{"colour.png", "a colour picture"},
+}
+
+// Row states of an imageResult.
+const (
+	waiting = "waiting"
+	scoring = "scoring"
+	scored  = "scored"
+	failed  = "failed"
+)
+
+// ScorePage scores the images a user drops, picks or chooses among the examples.
 type ScorePage struct {
 	goapp.Compo
 
-	status  string // what the page is doing, or the last error
-	backend string
-	fitData string
-	layers  []string
+	status       string // what the page is doing, or the last error
+	statusDetail string // the error behind status, if any, for a <details>
+	models       []ModelInfo
+	modelID      string  // the chosen model
+	eng          *engine // the chosen model, once loaded
+	dragging     bool
+
 	results []imageResult
-	busy    bool
+	nextID  int
+	queue   []job
+	working bool
+	// counts of the current run: from the first file queued while idle to the queue's end
+	total, done, bad int
 }
 
-// imageResult is one dropped file and its score or the reason it has none.
+// imageResult is one file and its score or the reason it has none.
 type imageResult struct {
+	id     int
 	name   string
+	model  ModelInfo
+	state  string
 	thumb  string // data URL of the image as the model sees it
 	row    *scorer.Row
-	err    string
-	millis float64 // from the start of navigation to this result (performance.now)
+	layers []string // names of row.ZScores
+	err    string   // a short message for the user
+	detail string   // the error behind it
+	millis float64
 }
 
-// OnMount starts loading the model and the executor.
+// job is a file waiting to be scored with a model.
+type job struct {
+	id      int
+	file    droppedFile
+	modelID string
+}
+
+// OnMount loads the model list and the chosen model (?model=ID, or the server's default).
 func (p *ScorePage) OnMount(ctx goapp.Context) {
 	p.status = "Loading the model…"
+	p.modelID = goapp.Window().URL().Query().Get("model")
 	ctx.Async(func() {
-		e, err := loadEngine()
+		list, err := loadModels()
 		ctx.Dispatch(func(ctx goapp.Context) {
 			if err != nil {
-				p.status = "Could not load the model: " + err.Error()
+				p.setError("Could not load the model list.", err)
 				return
 			}
-			p.backend = e.backend
-			if det, err := e.model.Detector(1); err == nil {
-				p.fitData = det.FitData
-			}
-			p.layers, _ = e.model.ZLayers(1)
-			p.status = "Ready: drop images or pick files."
+			p.models = list
+			p.loadModel(ctx)
 		})
 	})
 }
 
+// loadModel loads p.modelID (the default when empty or unknown) and says when it is ready.
+func (p *ScorePage) loadModel(ctx goapp.Context) {
+	id := p.modelID
+	if !p.hasModel(id) {
+		id = ""
+	}
+	p.eng = nil
+	p.status, p.statusDetail = "Loading the model…", ""
+	ctx.Async(func() {
+		e, err := loadEngineByID(id)
+		ctx.Dispatch(func(ctx goapp.Context) {
+			if err != nil {
+				p.setError("Could not load the model.", err)
+				return
+			}
+			p.eng, p.modelID = e, e.info.ID
+			if !p.working {
+				p.status = "Ready: drop images, pick files or try an example."
+			}
+		})
+	})
+}
+
+func (p *ScorePage) hasModel(id string) bool {
+	for _, m := range p.models {
+		if m.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *ScorePage) setError(msg string, err error) {
+	p.status, p.statusDetail = msg, err.Error()
+}
+
 // Render draws the page.
 func (p *ScorePage) Render() goapp.UI {
+	ready := p.eng != nil
+	dropClass := "drop"
+	if p.dragging {
+		dropClass += " dragging"
+	}
 	return goapp.Div().Class("page").Body(
 		nav(ScoreRoute),
 		goapp.H1().Text("Is this image out of distribution?"),
-		goapp.P().Text("oodgpu scores each image with a Glow trained on FashionMNIST: its likelihood (NLL in "+
-			"bits/dim) and the paper's gradient score, the density of its layer-wise squared gradient norms "+
-			"under a Gaussian fitted on held-out FashionMNIST images. Images are turned grey and "+
-			"brought to 28x28."),
-		goapp.Label().ID("drop").Class("drop").
-			OnDragOver(preventDefault).
+		goapp.P().Class("lead").Body(
+			goapp.Text("Drop an image, or try an example: a generative model scores how unusual it is compared "+
+				"with the images the model was trained on. Everything runs in your browser; no image leaves it. "),
+			goapp.A().Href("#how").Text("How to read the results"),
+			goapp.Text("."),
+		),
+		p.modelChoice(),
+		goapp.Div().Class("examples").Body(
+			goapp.Span().Class("examples-label").Text("Examples:"),
+			goapp.Range(examples).Slice(func(i int) goapp.UI {
+				ex := examples[i]
+				return goapp.Button().Type("button").Class("example").DataSet("file", ex.file).Disabled(!ready).
+					OnClick(func(ctx goapp.Context, _ goapp.Event) { p.scoreExample(ctx, ex) }).Body(
+					// Decorative: the button's text names the example.
+					goapp.Img().Src(ExamplesPrefix+ex.file).Attr("role", "presentation"),
+					goapp.Text(ex.label),
+				)
+			}),
+		),
+		goapp.Label().ID("drop").Class(dropClass).
+			OnDragEnter(p.onDragOver).OnDragOver(p.onDragOver).OnDragLeave(p.onDragLeave).
 			OnDrop(p.onDrop).
 			Body(
-				goapp.Text("Drop PNG, JPEG or GIF images here, or click to pick files"),
+				goapp.Span().Text("Drop PNG, JPEG or GIF images here, or click to pick files"),
 				goapp.Input().ID("files").Type("file").Accept("image/*").Multiple(true).OnChange(p.onPick),
 			),
-		goapp.P().ID("backend").Class("backend").Text(orDash("Backend: ", p.backend)),
-		goapp.P().ID("status").Class("status").Text(p.status),
+		p.backendLine(),
+		goapp.Div().Class("status-bar").Body(
+			goapp.P().ID("status").Class("status").Aria("live", "polite").Text(p.status),
+			goapp.If(p.working && p.total > 0, func() goapp.UI {
+				return goapp.Progress().ID("progress").Max(p.total).Value(p.done+p.bad).
+					Aria("label", fmt.Sprintf("%d of %d images done", p.done+p.bad, p.total))
+			}),
+			goapp.If(p.statusDetail != "", func() goapp.UI {
+				return goapp.Details().Class("detail").Body(goapp.Summary().Text("Details"), goapp.Code().Text(p.statusDetail))
+			}),
+		),
+		goapp.If(len(p.results) > 0, func() goapp.UI {
+			return goapp.Div().Class("actions").Body(
+				goapp.Button().Type("button").ID("clear").Text("Clear").OnClick(p.onClear),
+				goapp.A().ID("csv").Class("button").Href(p.csvURL()).Download("oodgpu-scores.csv").Text("Download CSV"),
+			)
+		}),
 		goapp.If(len(p.results) > 0, func() goapp.UI { return p.table() }),
-		goapp.P().Class("note").Text(orDash("Detector fitted on ", p.fitData)+". Verdict: OOD when the score "+
-			"is above the threshold that keeps 95% of the fit images."),
+		p.howToRead(),
 	)
 }
 
-func orDash(prefix, s string) string {
-	if s == "" {
-		return prefix + "–"
+// modelChoice is the model menu with what the chosen model was trained on and fitted on.
+func (p *ScorePage) modelChoice() goapp.UI {
+	if len(p.models) == 0 {
+		return goapp.Div().Class("model")
 	}
-	return prefix + s
+	var chosen ModelInfo
+	for _, m := range p.models {
+		if m.ID == p.modelID || (chosen.ID == "" && m.Default) {
+			chosen = m
+		}
+	}
+	return goapp.Div().Class("model").Body(
+		goapp.Label().For("model").Text("Model"),
+		goapp.Select().ID("model").OnChange(p.onModel).Body(
+			goapp.Range(p.models).Slice(func(i int) goapp.UI {
+				m := p.models[i]
+				return goapp.Option().Value(m.ID).Selected(m.ID == chosen.ID).Text(m.Label())
+			}),
+		),
+		goapp.P().ID("model-about").Class("note").Text(fmt.Sprintf("Trained on %s; its detector was fitted on %s. "+
+			"Images are brought to %dx%d %s, as the model sees them.", chosen.TrainedOn, chosen.FitData,
+			chosen.Width, chosen.Height, map[bool]string{true: "colour", false: "grey"}[chosen.Channels == 3])),
+	)
+}
+
+// backendLine says what runs the model; with no GPU, why, in a <details>.
+func (p *ScorePage) backendLine() goapp.UI {
+	if p.eng == nil {
+		return goapp.P().ID("backend").Class("backend").Text("Backend: –")
+	}
+	return goapp.Div().Class("backend-bar").Body(
+		goapp.P().ID("backend").Class("backend").Text(p.eng.backend),
+		goapp.If(p.eng.backendDetail != "", func() goapp.UI {
+			return goapp.Details().Class("detail").Body(goapp.Summary().Text("Why"), goapp.Code().Text(p.eng.backendDetail))
+		}),
+	)
+}
+
+// howToRead explains the numbers, with the chosen detector's threshold once it is loaded.
+func (p *ScorePage) howToRead() goapp.UI {
+	threshold := goapp.Li().ID("threshold").Body(goapp.Strong().Text("Threshold"), goapp.Text(": an image is OOD "+
+		"when its gradient score is above the score that 95% of the fit images stay at or below (the detector's "+
+		"recall on in-distribution images)."))
+	if p.eng != nil {
+		if det, err := p.eng.model.Detector(1); err == nil {
+			threshold = goapp.Li().ID("threshold").DataSet("value", fmt.Sprintf("%.9g", det.Threshold)).Body(
+				goapp.Strong().Text("Threshold"), goapp.Text(fmt.Sprintf(": an image is OOD when its gradient score is "+
+					"above %.1f, the score that %.0f%% of the fit images (%s) stay at or below: the detector keeps "+
+					"%.0f%% of in-distribution images (its recall).", det.Threshold, 100*det.Recall, det.FitData, 100*det.Recall)))
+		}
+	}
+	return goapp.Section().ID("how").Class("how").Body(
+		goapp.H2().Text("How to read this"),
+		goapp.Ul().Body(
+			goapp.Li().Body(goapp.Strong().Text("NLL (bits/dim)"), goapp.Text(": the negative log-likelihood per pixel "+
+				"value; lower = more likely under the model.")),
+			goapp.Li().Body(goapp.Strong().Text("Gradient score"), goapp.Text(": how unusual the image's layer-wise "+
+				"gradient norms are, compared with the fit images; higher = more unusual.")),
+			goapp.Li().Body(goapp.Strong().Text("Percentile"), goapp.Text(": the share of the fit images "+
+				"(in-distribution images held out from training) scoring at or below this image; higher = more unusual.")),
+			threshold,
+			goapp.Li().Body(goapp.Strong().Text("Per-layer chart"), goapp.Text(": one bar per layer, the z-score of its "+
+				"log squared gradient norm under the fitted Gaussian; red bars have |z| > 3, dashed lines mark ±3, bars are "+
+				"clipped at ±10. Hover a bar for the layer's name.")),
+		),
+		goapp.P().ID("why").Text("Why can a lower NLL still be OOD? Likelihoods favour simple images: under a "+
+			"FashionMNIST model, most MNIST digits get a lower NLL than FashionMNIST clothes, yet the gradient score "+
+			"flags them, because the model's layers respond to them unlike to the images they were fitted on. With "+
+			"the default model, try the pullover and the digit: the digit has the lower NLL, and only it is OOD."),
+		goapp.P().Class("note").Body(
+			goapp.Text("Method: "), goapp.Em().Text(paperTitle), goapp.Text(". Source code: "),
+			goapp.A().Href(repoURL).Text("github.com/oodgpu/oodgpu"), goapp.Text("."),
+		),
+	)
 }
 
 func (p *ScorePage) table() goapp.UI {
 	return goapp.Table().ID("results").Body(
 		goapp.THead().Body(goapp.Tr().Body(
-			goapp.Th().Text("image"), goapp.Th().Text("as scored"), goapp.Th().Text("NLL (bits/dim)"),
-			goapp.Th().Text("gradient score"), goapp.Th().Text("percentile"), goapp.Th().Text("verdict"),
-			goapp.Th().Text("per-layer z-scores"),
+			goapp.Th().Scope("col").Text("verdict"), goapp.Th().Scope("col").Text("image"), goapp.Th().Scope("col").Text("as scored"),
+			goapp.Th().Scope("col").Text("NLL (bits/dim)"), goapp.Th().Scope("col").Text(p.scoreHeader()),
+			goapp.Th().Scope("col").Text("percentile"), goapp.Th().Scope("col").Text("per-layer z-scores"),
 		)),
-		goapp.TBody().Body(goapp.Range(p.results).Slice(func(i int) goapp.UI {
-			r := p.results[i]
-			tr := goapp.Tr().Class("result").DataSet("name", r.name).DataSet("ms", fmt.Sprintf("%.0f", r.millis))
-			if r.row == nil {
-				return tr.DataSet("error", r.err).Body(
-					goapp.Td().Text(r.name), goapp.Td(), goapp.Td().ColSpan(5).Class("error").Text(r.err))
-			}
-			row := r.row
-			verdict := row.Verdict
-			if row.Invalid != "" {
-				verdict += " (" + row.Invalid + ")"
-			}
-			return tr.DataSet("nll", fmt.Sprintf("%.9g", row.NLL)).DataSet("score", fmt.Sprintf("%.9g", row.Score)).
-				DataSet("verdict", row.Verdict).Body(
-				goapp.Td().Text(r.name),
-				goapp.Td().Body(goapp.Img().Class("thumb").Src(r.thumb).Alt("as scored")),
-				goapp.Td().Text(fmt.Sprintf("%.3f", row.NLL)),
-				goapp.Td().Text(fmt.Sprintf("%.1f", row.Score)),
-				goapp.Td().Text(fmt.Sprintf("%.1f", row.Percentile)),
-				goapp.Td().Class(strings.ReplaceAll(strings.ToLower(row.Verdict), " ", "-")).Text(verdict),
-				goapp.Td().Body(goapp.Raw(zBars(row.ZScores, p.layers))),
-			)
-		})),
+		goapp.TBody().Body(goapp.Range(p.results).Slice(func(i int) goapp.UI { return p.resultRow(p.results[i]) })),
 	)
 }
 
+// scoreHeader heads the gradient score column, with the threshold when every row is of the
+// chosen model.
+func (p *ScorePage) scoreHeader() string {
+	if p.eng == nil {
+		return "gradient score"
+	}
+	for _, r := range p.results {
+		if r.model.ID != p.eng.info.ID {
+			return "gradient score"
+		}
+	}
+	det, err := p.eng.model.Detector(1)
+	if err != nil {
+		return "gradient score"
+	}
+	return fmt.Sprintf("gradient score (OOD above %.1f)", det.Threshold)
+}
+
+// resultRow is one file's row: a placeholder while it waits or is scored, its score, or why
+// it has none.
+func (p *ScorePage) resultRow(r imageResult) goapp.UI {
+	name := goapp.Td().Class("name").DataSet("label", "image").Body(
+		goapp.Span().Class("file").Text(r.name),
+		goapp.Span().Class("model-name").Text(r.model.Label()),
+	)
+	switch r.state {
+	case waiting, scoring:
+		return goapp.Tr().Class("pending").DataSet("name", r.name).Body(
+			goapp.Td().Class("verdict").Text(r.state+"…"), name,
+			goapp.Td().Class("placeholder").ColSpan(5).Body(goapp.If(r.state == scoring, func() goapp.UI {
+				return goapp.Span().Class("spinner").Aria("hidden", "true")
+			})),
+		)
+	case failed:
+		return goapp.Tr().Class("result failed").DataSet("name", r.name).DataSet("error", r.err).DataSet("ms", fmt.Sprintf("%.0f", r.millis)).Body(
+			goapp.Td().Class("verdict error").Text("not scored"), name,
+			goapp.Td().ColSpan(5).Class("error").Body(
+				goapp.Span().Class("message").Text(r.err),
+				goapp.If(r.detail != "", func() goapp.UI {
+					return goapp.Details().Class("detail").Body(goapp.Summary().Text("Details"), goapp.Code().Text(r.detail))
+				}),
+			),
+		)
+	}
+	row := r.row
+	verdict := row.Verdict
+	if row.Invalid != "" {
+		verdict += " (" + row.Invalid + ")"
+	}
+	return goapp.Tr().Class("result").DataSet("name", r.name).DataSet("ms", fmt.Sprintf("%.0f", r.millis)).
+		DataSet("nll", fmt.Sprintf("%.9g", row.NLL)).DataSet("score", fmt.Sprintf("%.9g", row.Score)).
+		DataSet("verdict", row.Verdict).Body(
+		goapp.Td().Class("verdict "+strings.ReplaceAll(strings.ToLower(row.Verdict), " ", "-")).Text(verdict),
+		name,
+		goapp.Td().Class("thumb").Body(goapp.Img().Class("thumb").Src(r.thumb).
+			Alt(fmt.Sprintf("%s as scored (%dx%d)", r.name, r.model.Width, r.model.Height))),
+		goapp.Td().Class("num").DataSet("label", "NLL (bits/dim)").Text(fmt.Sprintf("%.3f", row.NLL)),
+		goapp.Td().Class("num").DataSet("label", "gradient score").Text(fmt.Sprintf("%.1f", row.Score)),
+		goapp.Td().Class("num").DataSet("label", "percentile").Text(fmt.Sprintf("%.1f", row.Percentile)),
+		goapp.Td().Class("chart").Body(p.zChart(r)),
+	)
+}
+
+// zChart is a result's per-layer chart: bars filling the cell, a ±3 axis, a legend, the count
+// of layers beyond |z| > 3 and the largest, and an enlarged view with one column per layer.
+func (p *ScorePage) zChart(r imageResult) goapp.UI {
+	z, layers := r.row.ZScores, r.layers
+	largest := zLargest(z, layers, 3)
+	return goapp.Div().Class("zchart").Body(
+		goapp.Div().Class("zplot").Body(
+			goapp.Div().Class("zaxis").Aria("hidden", "true").Body(
+				goapp.Span().Style("top", "0").Text("+10"), goapp.Span().Style("top", "35%").Text("+3"),
+				goapp.Span().Style("top", "50%").Text("0"), goapp.Span().Style("top", "65%").Text("−3"),
+				goapp.Span().Style("top", "100%").Text("−10"),
+			),
+			goapp.Raw(zBars(z, layers, "zbars")),
+		),
+		goapp.P().Class("zsummary").Text(zSummary(z)+"; largest: "+strings.Join(largest, ", ")+"."),
+		goapp.P().Class("zlegend").Body(
+			goapp.Span().Class("key red").Aria("hidden", "true"), goapp.Text("|z| > 3 "),
+			goapp.Span().Class("key blue").Aria("hidden", "true"), goapp.Text("|z| ≤ 3 "),
+			goapp.Span().Class("key dash").Aria("hidden", "true"), goapp.Text("±3"),
+		),
+		goapp.Details().Class("zbig").Body(
+			goapp.Summary().Text("Enlarge"),
+			goapp.Div().Class("zscroll").TabIndex(0).Role("region").Aria("label", "per-layer z-scores of "+r.name+", enlarged").Body(
+				goapp.Raw(fmt.Sprintf(`<div class="zwide" style="width:%dpx">%s</div>`, 6*len(z), zBars(z, layers, "zbars wide"))),
+			),
+		),
+	)
+}
+
+func (p *ScorePage) onModel(ctx goapp.Context, _ goapp.Event) {
+	p.modelID = ctx.JSSrc().Get("value").String()
+	u := goapp.Window().URL()
+	q := u.Query()
+	q.Set("model", p.modelID)
+	u.RawQuery = q.Encode()
+	goapp.Window().Get("history").Call("replaceState", nil, "", u.String())
+	p.loadModel(ctx)
+}
+
+func (p *ScorePage) onDragOver(_ goapp.Context, e goapp.Event) {
+	e.PreventDefault()
+	p.dragging = true
+}
+
+func (p *ScorePage) onDragLeave(_ goapp.Context, _ goapp.Event) { p.dragging = false }
+
 func (p *ScorePage) onDrop(ctx goapp.Context, e goapp.Event) {
 	e.PreventDefault()
-	p.score(ctx, filesOf(e.Get("dataTransfer").Get("files")))
+	p.dragging = false
+	p.enqueue(ctx, filesOf(e.Get("dataTransfer").Get("files")))
 }
 
 func (p *ScorePage) onPick(ctx goapp.Context, _ goapp.Event) {
-	p.score(ctx, filesOf(ctx.JSSrc().Get("files")))
+	p.enqueue(ctx, filesOf(ctx.JSSrc().Get("files")))
+	// Picking the same files again must fire another change.
+	ctx.JSSrc().Set("value", "")
 }
 
-// score reads, decodes and scores files one by one, showing each result as it comes.
-func (p *ScorePage) score(ctx goapp.Context, files []droppedFile) {
+func (p *ScorePage) scoreExample(ctx goapp.Context, ex example) {
+	p.enqueue(ctx, []droppedFile{{name: ex.file, url: ExamplesPrefix + ex.file}})
+}
+
+func (p *ScorePage) onClear(ctx goapp.Context, _ goapp.Event) {
+	p.results, p.queue = nil, nil
+	p.total, p.done, p.bad = 0, 0, 0
+	p.status, p.statusDetail = "Cleared. Drop images, pick files or try an example.", ""
+}
+
+// enqueue adds a placeholder row per file and scores them after those already queued.
+func (p *ScorePage) enqueue(ctx goapp.Context, files []droppedFile) {
 	if len(files) == 0 {
 		return
 	}
-	if p.busy {
-		p.status = "Still scoring the last images; drop these again when it is done."
+	if !p.working {
+		p.total, p.done, p.bad = 0, 0, 0
+	}
+	info := p.chosen()
+	for _, f := range files {
+		p.nextID++
+		p.results = append(p.results, imageResult{id: p.nextID, name: f.name, model: info, state: waiting})
+		p.queue = append(p.queue, job{id: p.nextID, file: f, modelID: info.ID})
+	}
+	p.total += len(files)
+	p.statusDetail = ""
+	if !p.working {
+		p.working = true
+		p.next(ctx)
+	}
+	p.updateStatus()
+}
+
+// chosen is the chosen model's description.
+func (p *ScorePage) chosen() ModelInfo {
+	for _, m := range p.models {
+		if m.ID == p.modelID {
+			return m
+		}
+	}
+	if len(p.models) > 0 {
+		return p.models[0]
+	}
+	return ModelInfo{}
+}
+
+// next scores the first queued file, then the next, until the queue is empty. It runs on the
+// UI goroutine; the scoring runs asynchronously.
+func (p *ScorePage) next(ctx goapp.Context) {
+	if len(p.queue) == 0 {
+		p.working = false
+		p.updateStatus()
 		return
 	}
-	p.busy = true
-	p.status = fmt.Sprintf("Scoring %d image(s)…", len(files))
+	j := p.queue[0]
+	p.queue = p.queue[1:]
+	p.update(j.id, func(r *imageResult) { r.state = scoring })
+	p.updateStatus()
 	ctx.Async(func() {
-		defer ctx.Dispatch(func(ctx goapp.Context) { p.busy = false })
-		e, err := loadEngine()
-		if err != nil {
-			ctx.Dispatch(func(ctx goapp.Context) { p.status = "Could not load the model: " + err.Error() })
-			return
-		}
-		for i, f := range files {
-			// Let the browser paint the previous result before the next one occupies it.
-			time.Sleep(20 * time.Millisecond)
-			r := scoreFile(e, f)
-			r.millis = goapp.Window().Get("performance").Call("now").Float()
-			ctx.Dispatch(func(ctx goapp.Context) {
-				p.results = append(p.results, r)
-				p.status = fmt.Sprintf("Scored %d of %d on %s.", i+1, len(files), shortBackend(e))
-			})
-		}
+		// Let the browser paint the placeholder before scoring occupies it.
+		time.Sleep(20 * time.Millisecond)
+		r := scoreJob(j)
+		r.millis = goapp.Window().Get("performance").Call("now").Float()
+		ctx.Dispatch(func(ctx goapp.Context) {
+			if p.update(j.id, func(old *imageResult) { r.id, r.model = old.id, old.model; *old = r }) {
+				if r.state == scored {
+					p.done++
+				} else {
+					p.bad++
+				}
+			}
+			p.next(ctx)
+		})
 	})
 }
 
-func shortBackend(e *engine) string {
-	if e.gpu {
-		return "WebGPU"
+// update applies f to the row with the given id and reports whether it is still there (Clear
+// removes rows).
+func (p *ScorePage) update(id int, f func(*imageResult)) bool {
+	for i := range p.results {
+		if p.results[i].id == id {
+			f(&p.results[i])
+			return true
+		}
 	}
-	return "the CPU"
+	return false
 }
 
-// scoreFile scores one file; a file that is not a usable image gets the reason instead.
-func scoreFile(e *engine, f droppedFile) imageResult {
-	r := imageResult{name: f.name}
-	b, err := f.read()
+// updateStatus says how far the current run is.
+func (p *ScorePage) updateStatus() {
+	where := "the CPU"
+	if p.eng != nil && p.eng.gpu {
+		where = "WebGPU"
+	}
+	switch {
+	case p.working:
+		p.status = fmt.Sprintf("Scoring image %d of %d on %s…", min(p.done+p.bad+1, p.total), p.total, where)
+	case p.total > 0:
+		p.status = fmt.Sprintf("Scored %d of %d", p.done, p.total)
+		if p.bad > 0 {
+			p.status += fmt.Sprintf(", %d failed", p.bad)
+		}
+		p.status += " on " + where + "."
+	}
+}
+
+// scoreJob reads, decodes and scores one file with its model; a file that cannot be scored
+// gets a short reason and the error behind it.
+func scoreJob(j job) imageResult {
+	r := imageResult{name: j.file.name, state: failed}
+	e, err := loadEngineByID(j.modelID)
 	if err != nil {
-		r.err = "not scored: " + err.Error()
+		r.err, r.detail = "The model could not be loaded", err.Error()
+		return r
+	}
+	b, err := j.file.read()
+	if err != nil {
+		r.err, r.detail = "The file could not be read", err.Error()
 		return r
 	}
 	shape := e.model.ImageShape()
 	pix, _, err := data.DecodeImage(b, shape)
 	if err != nil {
-		r.err = "not scored: not a usable image: " + err.Error()
+		r.err, r.detail = imageProblem(b), err.Error()
 		return r
 	}
-	set := &data.Set{Name: f.name, Shape: shape, N: 1, Pix: pix}
-	r.thumb = pngDataURL(greyImage(pix, shape.W, shape.H))
-	rows, err := e.model.Score(context.Background(), e.exec, set, []string{f.name}, 1, Seed, nil)
+	if shape.C == 3 {
+		r.thumb = pngDataURL(rgbImage(pix, shape.W, shape.H))
+	} else {
+		r.thumb = pngDataURL(greyImage(pix, shape.W, shape.H))
+	}
+	set := &data.Set{Name: j.file.name, Shape: shape, N: 1, Pix: pix}
+	rows, err := e.model.Score(context.Background(), e.exec, set, []string{j.file.name}, 1, Seed, nil)
 	if err != nil {
-		r.err = "scoring failed: " + err.Error()
+		r.err, r.detail = "Scoring failed", err.Error()
 		return r
 	}
-	r.row = &rows[0]
+	r.row, r.state = &rows[0], scored
+	r.layers, _ = e.model.ZLayers(1)
 	return r
+}
+
+// imageProblem says in a few words why b could not be decoded.
+func imageProblem(b []byte) string {
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
+	switch {
+	case err != nil:
+		return "Not an image: PNG, JPEG or GIF expected"
+	case cfg.Width > data.MaxImageSide || cfg.Height > data.MaxImageSide:
+		return fmt.Sprintf("Image too large: %dx%d pixels, at most %d on a side", cfg.Width, cfg.Height, data.MaxImageSide)
+	}
+	return "Damaged or too large an image: it could not be decoded"
+}
+
+// csvURL is a data: URL of the results as CSV, one line per file.
+func (p *ScorePage) csvURL() string {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	_ = w.Write([]string{"file", "model", "nll_bits_per_dim", "gradient_score", "percentile", "verdict", "invalid", "error"})
+	for _, r := range p.results {
+		rec := []string{r.name, r.model.ID, "", "", "", "", "", r.err}
+		switch {
+		case r.row != nil:
+			rec[2], rec[3], rec[4] = scorer.FormatFloat(r.row.NLL), scorer.FormatFloat(r.row.Score), scorer.FormatFloat(r.row.Percentile)
+			rec[5], rec[6] = r.row.Verdict, r.row.Invalid
+		case r.state != failed:
+			continue
+		}
+		_ = w.Write(rec)
+	}
+	w.Flush()
+	return "data:text/csv;charset=utf-8," + strings.ReplaceAll(url.QueryEscape(buf.String()), "+", "%20")
 }
 
 // nav links the app's pages.
@@ -194,7 +582,7 @@ func nav(current string) goapp.UI {
 	link := func(route, text string) goapp.UI {
 		a := goapp.A().Href(route).Text(text)
 		if route == current {
-			a = a.Class("current")
+			a = a.Class("current").Aria("current", "page")
 		}
 		return a
 	}

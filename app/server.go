@@ -7,15 +7,21 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"image"
 	"image/color"
 	"image/png"
+	"io/fs"
 	"math"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
+	"sort"
+	"strings"
 	"time"
 
 	goapp "github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -25,6 +31,11 @@ import (
 	"github.com/oodgpu/oodgpu/scorer"
 )
 
+//go:generate go run genexamples.go
+
+// static holds the style sheet, the icon and the example images (genexamples.go draws the
+// generated ones).
+//
 //go:embed static
 var static embed.FS
 
@@ -48,9 +59,14 @@ const (
 type Options struct {
 	// WebDir holds app.wasm (`make wasm` writes web/app.wasm).
 	WebDir string
-	// Model scores API requests; ModelBytes is its weight file, served to the app as is.
+	// Model scores API requests; ModelBytes is its weight file, served to the app as is and
+	// the app's default model.
 	Model      *scorer.Model
 	ModelBytes []byte
+	// ZooDir is a folder of further weight files (*.safetensors, models/zoo in a checkout)
+	// that the app offers beside Model; each must have a detector for B = 1. Empty or missing:
+	// the app offers Model only.
+	ZooDir string
 	// Exec runs the API's scoring.
 	Exec graph.Executor
 	// MaxUploadBytes bounds a POST /api/score body (default 64 MiB) and MaxFiles its images
@@ -197,6 +213,8 @@ type assets struct {
 	wasm    string
 	files   map[string]asset
 	version string
+	// models lists the weight files the app offers, the default first.
+	models []ModelInfo
 }
 
 type asset struct {
@@ -207,31 +225,133 @@ type asset struct {
 
 func newAssets(o Options) (*assets, error) {
 	a := &assets{wasm: WasmPath(o.WebDir), files: map[string]asset{}}
-	for path, name := range map[string]string{StylePath: "static/style.css", iconSVGPath: "static/icon.svg"} {
-		b, err := static.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ct := "text/css; charset=utf-8"
-		if filepath.Ext(name) == ".svg" {
-			ct = "image/svg+xml"
-		}
-		a.files[path] = asset{body: b, contentType: ct, cache: "no-cache"}
+	if err := a.addStatic(); err != nil {
+		return nil, err
 	}
 	icon, err := iconPNG()
 	if err != nil {
 		return nil, err
 	}
 	a.files[iconPNGPath] = asset{body: icon, contentType: "image/png", cache: "no-cache"}
-	// The weight file is immutable for this server's life: browsers may keep it for a day.
-	a.files[ModelPath] = asset{body: o.ModelBytes, contentType: "application/octet-stream", cache: "public, max-age=86400"}
 	h := sha256.New()
-	h.Write(o.ModelBytes)
+	if err := a.addModels(o, h); err != nil {
+		return nil, err
+	}
 	if b, err := os.ReadFile(a.wasm); err == nil {
 		h.Write(b)
 	}
 	a.version = hex.EncodeToString(h.Sum(nil))[:16]
 	return a, nil
+}
+
+// staticTypes are the content types of the embedded static files, by extension.
+var staticTypes = map[string]string{".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png"}
+
+// addStatic adds the embedded files under static/ (style, icon, example images) at
+// /web/<their path under static>.
+func (a *assets) addStatic() error {
+	return fs.WalkDir(static, "static", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		ct, ok := staticTypes[path.Ext(name)]
+		if !ok {
+			return fmt.Errorf("app: static file %s: unknown type", name)
+		}
+		b, err := static.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		a.files["/web/"+strings.TrimPrefix(name, "static/")] = asset{body: b, contentType: ct, cache: "no-cache"}
+		return nil
+	})
+}
+
+// addModels adds the default weight file at ModelPath, the zoo's at zooPrefix+ID.safetensors
+// and their list at ModelsPath, and writes their bytes into h (the app's version).
+func (a *assets) addModels(o Options, h hash.Hash) error {
+	// Weight files are immutable for this server's life: browsers may keep them for a day.
+	const cache = "public, max-age=86400"
+	const octets = "application/octet-stream"
+	def, err := modelInfo(o.Model, ModelPath, len(o.ModelBytes))
+	if err != nil {
+		return err
+	}
+	def.ID, def.Default = "default", true
+	a.files[ModelPath] = asset{body: o.ModelBytes, contentType: octets, cache: cache}
+	h.Write(o.ModelBytes)
+	defSum := sha256.Sum256(o.ModelBytes)
+	var zoo []ModelInfo
+	files, err := zooFiles(o.ZooDir)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return fmt.Errorf("app: model zoo: %w", err)
+		}
+		id := strings.TrimSuffix(filepath.Base(f), ".safetensors")
+		if sha256.Sum256(b) == defSum {
+			def.ID = id // the default is this zoo file: one entry, named as the file
+			continue
+		}
+		m, err := scorer.Decode(f, b)
+		if err != nil {
+			return fmt.Errorf("app: model zoo: %w", err)
+		}
+		info, err := modelInfo(m, zooPrefix+id+".safetensors", len(b))
+		if err != nil {
+			return fmt.Errorf("app: model zoo: %w", err)
+		}
+		info.ID = id
+		zoo = append(zoo, info)
+		a.files[info.Path] = asset{body: b, contentType: octets, cache: cache}
+		h.Write(b)
+	}
+	sort.SliceStable(zoo, func(i, j int) bool { return kindOrder(zoo[i].Kind) < kindOrder(zoo[j].Kind) })
+	a.models = append([]ModelInfo{def}, zoo...)
+	list, err := json.MarshalIndent(a.models, "", "  ")
+	if err != nil {
+		return err
+	}
+	a.files[ModelsPath] = asset{body: list, contentType: "application/json", cache: "no-cache"}
+	return nil
+}
+
+// zooFiles lists the weight files of dir by name; an empty or missing dir has none.
+func zooFiles(dir string) ([]string, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.safetensors"))
+	if err != nil {
+		return nil, fmt.Errorf("app: model zoo %s: %w", dir, err)
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// kindOrder lists Glow models first, then VAEs, then DDPMs.
+func kindOrder(kind string) int {
+	switch kind {
+	case "glow":
+		return 0
+	case "vae":
+		return 1
+	}
+	return 2
+}
+
+// modelInfo describes m, served at path, for the app; m must have a detector for B = 1.
+func modelInfo(m *scorer.Model, path string, size int) (ModelInfo, error) {
+	det, err := m.Detector(1)
+	if err != nil {
+		return ModelInfo{}, fmt.Errorf("%s: %w", m.Name, err)
+	}
+	s := m.ImageShape()
+	return ModelInfo{Path: path, Kind: m.Meta.Kind, TrainedOn: m.Meta.TrainingData, FitData: det.FitData,
+		Width: s.W, Height: s.H, Channels: s.C, Bytes: size}, nil
 }
 
 func (a *assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"image"
+	_ "image/png"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -210,6 +212,96 @@ func TestAssets(t *testing.T) {
 	if code, _, _ := get("/web/../go.mod"); code == http.StatusOK {
 		t.Error("a path outside the assets was served")
 	}
+	for _, ex := range examples {
+		code, body, hdr := get(ExamplesPrefix + ex.file)
+		if code != http.StatusOK || hdr.Get("Content-Type") != "image/png" {
+			t.Errorf("example %s: HTTP %d, %s", ex.file, code, hdr.Get("Content-Type"))
+			continue
+		}
+		if _, _, err := image.Decode(strings.NewReader(body)); err != nil {
+			t.Errorf("example %s: %v", ex.file, err)
+		}
+	}
+}
+
+// TestModelList: the server lists the default model first, then every zoo file (the default's
+// own once), each served with what it was trained and fitted on.
+func TestModelList(t *testing.T) {
+	srv := startServer(t, t.TempDir())
+	resp, err := srv.Client().Get(srv.URL + ModelsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list []ModelInfo
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(zooDir, "*.safetensors"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("zoo %s: %d files, %v", zooDir, len(files), err)
+	}
+	if len(list) != len(files) {
+		t.Errorf("%d models listed, %d files in the zoo (the default is one of them)", len(list), len(files))
+	}
+	if len(list) == 0 || !list[0].Default || list[0].Path != ModelPath || list[0].ID != "glow-fashionmnist" {
+		t.Fatalf("first model %+v, want the default at %s, named as its zoo file", list[0], ModelPath)
+	}
+	colour, ids := 0, map[string]bool{}
+	for i, m := range list {
+		if ids[m.ID] || m.TrainedOn == "" || m.FitData == "" || m.Width == 0 || (i > 0 && m.Default) {
+			t.Errorf("model %d: %+v", i, m)
+		}
+		ids[m.ID] = true
+		if m.Channels == 3 {
+			colour++
+		}
+		r, err := srv.Client().Get(srv.URL + m.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if r.StatusCode != http.StatusOK || len(b) != m.Bytes {
+			t.Errorf("%s: HTTP %d, %d bytes, listed as %d", m.Path, r.StatusCode, len(b), m.Bytes)
+			continue
+		}
+		if _, err := scorer.Decode(m.Path, b); err != nil {
+			t.Errorf("%s: %v", m.Path, err)
+		}
+	}
+	if !ids["glow-cifar10"] || colour == 0 {
+		t.Errorf("models %v: want the colour CIFAR-10 Glow among them", ids)
+	}
+	if got := list[0].Label(); got != "Glow on fashionmnist:train (28x28 grey), default" {
+		t.Errorf("default model's label %q", got)
+	}
+}
+
+// TestModelListWithoutZoo: without a zoo (or with a missing one) the default is the only model.
+func TestModelListWithoutZoo(t *testing.T) {
+	m, b := defaultModelAndBytes(t)
+	for _, dir := range []string{"", filepath.Join(t.TempDir(), "missing")} {
+		o := Options{Model: m, ModelBytes: b, ZooDir: dir}
+		if err := o.defaults(); err != nil {
+			t.Fatal(err)
+		}
+		a, err := newAssets(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(a.models) != 1 || a.models[0].ID != "default" || !a.models[0].Default {
+			t.Errorf("zoo %q: models %+v, want the default alone", dir, a.models)
+		}
+	}
+	bad := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bad, "broken.safetensors"), []byte("not a weight file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := Options{Model: m, ModelBytes: b, ZooDir: bad}
+	if _, err := newAssets(o); err == nil || !strings.Contains(err.Error(), "broken.safetensors") {
+		t.Errorf("a broken zoo file: %v, want an error naming it", err)
+	}
 }
 
 // TestUnknownPaths: paths that are neither pages, go-app's files nor assets are 404, and
@@ -303,11 +395,15 @@ func TestBuildSite(t *testing.T) {
 	routesOnce.Do(Routes)
 	m, b := defaultModelAndBytes(t)
 	out := t.TempDir()
-	if err := BuildSite(out, Options{WebDir: web, Model: m, ModelBytes: b}); err != nil {
+	if err := BuildSite(out, Options{WebDir: web, Model: m, ModelBytes: b, ZooDir: zooDir}); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"index.html", "representation.html", "app.js", "app-worker.js", "wasm_exec.js", "manifest.webmanifest",
-		"web/app.wasm", "web/model.safetensors", "web/style.css", "web/icon.png"} {
+	files := []string{"index.html", "representation.html", "app.js", "app-worker.js", "wasm_exec.js", "manifest.webmanifest",
+		"web/app.wasm", "web/model.safetensors", "web/style.css", "web/icon.png", "web/models.json", "web/models/glow-cifar10.safetensors"}
+	for _, ex := range examples {
+		files = append(files, "web/examples/"+ex.file)
+	}
+	for _, f := range files {
 		if fi, err := os.Stat(filepath.Join(out, f)); err != nil || fi.Size() == 0 {
 			t.Errorf("%s: %v", f, err)
 		}

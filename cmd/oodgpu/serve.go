@@ -21,16 +21,18 @@ import (
 type webFlags struct {
 	modelPath string
 	webDir    string
+	zooDir    string
 }
 
 func (f *webFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.modelPath, "model", "", "weight file with a fitted detector (default: the embedded FashionMNIST Glow)")
 	cmd.Flags().StringVar(&f.webDir, "web", "web", "folder holding app.wasm (make wasm builds web/app.wasm)")
+	cmd.Flags().StringVar(&f.zooDir, "zoo", "models/zoo", "folder of further weight files the page offers beside --model (none when missing)")
 }
 
 // options loads the model and its bytes for the web app.
 func (f *webFlags) options() (app.Options, error) {
-	o := app.Options{WebDir: f.webDir}
+	o := app.Options{WebDir: f.webDir, ZooDir: f.zooDir}
 	if f.modelPath == "" {
 		o.ModelBytes = zoo.DefaultBytes()
 		m, err := scorer.Decode(zoo.DefaultName, o.ModelBytes)
