@@ -34,6 +34,9 @@ func BenchmarkMatmul(b *testing.B) {
 			}
 			feeds := graph.Feeds{"a": randomTensor(r, n, n), "b": randomTensor(r, n, n)}
 			e := New()
+			if _, err := e.Run(context.Background(), p, feeds); err != nil { // allocate the slots
+				b.Fatal(err)
+			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				if _, err := e.Run(context.Background(), p, feeds); err != nil {
@@ -117,6 +120,9 @@ func BenchmarkConv2DForwardBackward(b *testing.B) {
 			feeds := graph.Feeds{"x": randomTensor(r, n, c, hw, hw), "gy": randomTensor(r, n, c, hw, hw),
 				"w": randomTensor(r, c, c, k, k)}
 			e := New()
+			if _, err := e.Run(context.Background(), p, feeds); err != nil { // allocate the slots
+				b.Fatal(err)
+			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				if _, err := e.Run(context.Background(), p, feeds); err != nil {

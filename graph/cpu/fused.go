@@ -164,6 +164,59 @@ func fill[T float](y []T, v T) {
 	}
 }
 
+// chainWalk is a strided walk over a chain's domain, possibly with its axes permuted: the
+// result's strides first, then those of the chain's operands (chainOperands), axes merged where
+// every operand allows.
+type chainWalk struct {
+	shape []int
+	st    [][]int
+	inner []int // each operand's stride along the innermost axis
+}
+
+// newChainWalk walks f's domain in the order of axes perm (nil: memory order), the result
+// having strides yst over the domain.
+func newChainWalk(f *graph.Fused, yst, perm []int) chainWalk {
+	permute := func(v []int) []int {
+		if perm == nil {
+			return v
+		}
+		out := make([]int, len(v))
+		for i, p := range perm {
+			out[i] = v[p]
+		}
+		return out
+	}
+	st := [][]int{permute(yst)}
+	for _, in := range chainOperands(f) {
+		st = append(st, permute(graph.BroadcastStrides(in.Shape(), f.Shape)))
+	}
+	var w chainWalk
+	w.shape, w.st = graph.CollapseStrides(permute(f.Shape), st...)
+	w.inner = make([]int, len(w.st))
+	for k := range w.st {
+		w.inner[k] = w.st[k][len(w.shape)-1]
+	}
+	return w
+}
+
+// walkBlocks evaluates c's chain on the walk's linear indices [lo, hi), a block at a time, and
+// calls fn with the operands' offsets at each block's start (the result's first) and the block
+// of the value a final reduction reads (or of the last member).
+func walkBlocks[T float](w chainWalk, c *chainRun[T], lo, hi int, fn func(off []int, v []T)) {
+	offs := make([]int, len(w.st))
+	walk(w.shape, w.st, lo, hi, func(off []int, n int) {
+		copy(offs, off)
+		for done := 0; done < n; {
+			b := min(fusedBlock, n-done)
+			fn(offs, c.block(offs, w.inner, b))
+			for k := range offs {
+				offs[k] += b * w.inner[k]
+			}
+			done += b
+		}
+	})
+}
+
 // runChain computes fused chain f: its last member into y and its stored members into their
 // values in vals, which the caller has bound to their storage.
 func runChain[T float](f *graph.Fused, vals [][]T, y []T) {
@@ -171,31 +224,9 @@ func runChain[T float](f *graph.Fused, vals [][]T, y []T) {
 		runReduceChain(f, vals, y)
 		return
 	}
-	dom := f.Shape
-	st := [][]int{contiguous(dom)}
-	for _, in := range chainOperands(f) {
-		st = append(st, graph.BroadcastStrides(in.Shape(), dom))
-	}
-	shape, st := graph.CollapseStrides(dom, st...)
-	last := len(shape) - 1
-	inner := make([]int, len(st))
-	for k := range st {
-		inner[k] = st[k][last]
-	}
-	parallelFor(len(y), max(elemGrain, shape[last]), func(lo, hi int) {
-		c := newChainRun(f, vals)
-		offs := make([]int, len(st))
-		walk(shape, st, lo, hi, func(off []int, n int) {
-			copy(offs, off)
-			for done := 0; done < n; {
-				b := min(fusedBlock, n-done)
-				c.block(offs, inner, b)
-				for k := range offs {
-					offs[k] += b * inner[k]
-				}
-				done += b
-			}
-		})
+	w := newChainWalk(f, contiguous(f.Shape), nil)
+	parallelFor(len(y), max(elemGrain, w.shape[len(w.shape)-1]), func(lo, hi int) {
+		walkBlocks(w, newChainRun(f, vals), lo, hi, func([]int, []T) {})
 	})
 }
 
@@ -236,59 +267,10 @@ func reduceStrides(dom graph.Shape, axes []int) []int {
 	return yst
 }
 
-// runLeadingReduceChain walks the domain in memory order, cut into chunks pieces along its
-// leading lead elements (all reduced), each piece into its own partial sums.
-func runLeadingReduceChain[T float](f *graph.Fused, vals [][]T, y []T, lead, chunks int) {
-	dom := f.Shape
-	st := [][]int{reduceStrides(dom, f.Reduce.Axes)}
-	for _, in := range chainOperands(f) {
-		st = append(st, graph.BroadcastStrides(in.Shape(), dom))
-	}
-	shape, st := graph.CollapseStrides(dom, st...)
-	last := len(shape) - 1
-	inner := make([]int, len(st))
-	for k := range st {
-		inner[k] = st[k][last]
-	}
-	rest := dom.Size() / lead
-	partial := make([]float64, chunks*len(y))
-	squares := f.Reduce.Fn == graph.SumSquares
-	parallelFor(chunks, 1, func(lo, hi int) {
-		c := newChainRun(f, vals)
-		offs := make([]int, len(st))
-		for k := lo; k < hi; k++ {
-			acc := partial[k*len(y) : (k+1)*len(y)]
-			walk(shape, st, k*lead/chunks*rest, (k+1)*lead/chunks*rest, func(off []int, n int) {
-				copy(offs, off)
-				for done := 0; done < n; {
-					b := min(fusedBlock, n-done)
-					v := c.block(offs, inner, b)
-					if inner[0] == 0 {
-						acc[offs[0]] += blockSum(v, squares)
-					} else {
-						a := acc[offs[0] : offs[0]+b]
-						for j, x := range v {
-							if squares {
-								a[j] += float64(x) * float64(x)
-							} else {
-								a[j] += float64(x)
-							}
-						}
-					}
-					for k := range offs {
-						offs[k] += b * inner[k]
-					}
-					done += b
-				}
-			})
-		}
-	})
-	count := float64(dom.Size() / max(len(y), 1))
-	for i := range y {
-		var s float64
-		for k := range chunks {
-			s += partial[k*len(y)+i]
-		}
+// finishReduce writes the reduction's results from their float64 sums.
+func finishReduce[T float](f *graph.Fused, sums []float64, y []T) {
+	count := float64(f.Shape.Size() / max(len(y), 1))
+	for i, s := range sums {
 		if f.Reduce.Fn == graph.Mean {
 			s /= count
 		}
@@ -296,60 +278,62 @@ func runLeadingReduceChain[T float](f *graph.Fused, vals [][]T, y []T, lead, chu
 	}
 }
 
+// runLeadingReduceChain walks the domain in memory order, cut into chunks pieces along its
+// leading lead elements (all reduced), each piece into its own partial sums.
+func runLeadingReduceChain[T float](f *graph.Fused, vals [][]T, y []T, lead, chunks int) {
+	w := newChainWalk(f, reduceStrides(f.Shape, f.Reduce.Axes), nil)
+	rest := f.Shape.Size() / lead
+	partial := make([]float64, chunks*len(y))
+	squares := f.Reduce.Fn == graph.SumSquares
+	parallelFor(chunks, 1, func(lo, hi int) {
+		c := newChainRun(f, vals)
+		for k := lo; k < hi; k++ {
+			acc := partial[k*len(y) : (k+1)*len(y)]
+			walkBlocks(w, c, k*lead/chunks*rest, (k+1)*lead/chunks*rest, func(off []int, v []T) {
+				if w.inner[0] == 0 { // the block is of one result
+					acc[off[0]] += blockSum(v, squares)
+					return
+				}
+				a := acc[off[0] : off[0]+len(v)]
+				for j, x := range v {
+					if squares {
+						a[j] += float64(x) * float64(x)
+					} else {
+						a[j] += float64(x)
+					}
+				}
+			})
+		}
+	})
+	sums := partial[:len(y)]
+	for k := 1; k < chunks; k++ {
+		for i, v := range partial[k*len(y) : (k+1)*len(y)] {
+			sums[i] += v
+		}
+	}
+	finishReduce(f, sums, y)
+}
+
 // runKeptOuterReduceChain walks the domain with the kept axes outside and the reduced ones
 // inside, so that each result's elements are visited in the order an unfused reduction visits
 // them, and by one core.
 func runKeptOuterReduceChain[T float](f *graph.Fused, vals [][]T, y []T) {
-	dom := f.Shape
 	var perm []int
-	for d := range dom {
+	for d := range f.Shape {
 		if !slices.Contains(f.Reduce.Axes, d) {
 			perm = append(perm, d)
 		}
 	}
-	perm = append(perm, f.Reduce.Axes...)
-	permute := func(v []int) []int {
-		out := make([]int, len(v))
-		for i, p := range perm {
-			out[i] = v[p]
-		}
-		return out
-	}
-	st := [][]int{permute(reduceStrides(dom, f.Reduce.Axes))}
-	for _, in := range chainOperands(f) {
-		st = append(st, permute(graph.BroadcastStrides(in.Shape(), dom)))
-	}
-	shape, st := graph.CollapseStrides(permute(dom), st...)
-	last := len(shape) - 1
-	inner := make([]int, len(st))
-	for k := range st {
-		inner[k] = st[k][last]
-	}
-	count := dom.Size() / max(len(y), 1)
-	fn := f.Reduce.Fn
+	w := newChainWalk(f, reduceStrides(f.Shape, f.Reduce.Axes), append(perm, f.Reduce.Axes...))
+	count := f.Shape.Size() / max(len(y), 1)
+	sums := make([]float64, len(y))
+	squares := f.Reduce.Fn == graph.SumSquares
 	parallelFor(len(y), max(1, elemGrain/max(count, 1)), func(lo, hi int) {
-		c := newChainRun(f, vals)
-		acc := make([]float64, hi-lo)
-		offs := make([]int, len(st))
-		walk(shape, st, lo*count, hi*count, func(off []int, n int) {
-			copy(offs, off)
-			a := &acc[off[0]-lo]
-			for done := 0; done < n; {
-				b := min(fusedBlock, n-done)
-				*a += blockSum(c.block(offs, inner, b), fn == graph.SumSquares)
-				for k := range offs {
-					offs[k] += b * inner[k]
-				}
-				done += b
-			}
+		walkBlocks(w, newChainRun(f, vals), lo*count, hi*count, func(off []int, v []T) {
+			sums[off[0]] += blockSum(v, squares) // a block is of one result: the innermost axis is reduced
 		})
-		for i, a := range acc {
-			if fn == graph.Mean {
-				a /= float64(count)
-			}
-			y[lo+i] = T(a)
-		}
 	})
+	finishReduce(f, sums, y)
 }
 
 // blockSum returns the sum of v, or of its squares, in float64 (through package vec for float32).
