@@ -105,3 +105,37 @@ func (f droppedFile) read() ([]byte, error) {
 	}
 	return bytesOf(buf, buf.Get("byteLength").Int()), nil
 }
+
+// dropZone is the state of a page's drop area, whether files are being dragged over it. The
+// pages embed it and hand the files dropped or picked to their own handler.
+type dropZone struct{ dragging bool }
+
+// dropClass is the drop area's CSS class, highlighted while files are dragged over it.
+func (d *dropZone) dropClass() string {
+	if d.dragging {
+		return "drop dragging"
+	}
+	return "drop"
+}
+
+func (d *dropZone) onDragOver(_ goapp.Context, e goapp.Event) {
+	e.PreventDefault()
+	d.dragging = true
+}
+
+func (d *dropZone) onDragLeave(goapp.Context, goapp.Event) { d.dragging = false }
+
+// dropped ends a drag over the zone and returns the files of the drop event e.
+func (d *dropZone) dropped(e goapp.Event) []droppedFile {
+	e.PreventDefault()
+	d.dragging = false
+	return filesOf(e.Get("dataTransfer").Get("files"))
+}
+
+// picked returns the files chosen in the file input that fired ctx's event and clears it, so
+// that picking the same files again fires another change.
+func picked(ctx goapp.Context) []droppedFile {
+	files := filesOf(ctx.JSSrc().Get("files"))
+	ctx.JSSrc().Set("value", "")
+	return files
+}

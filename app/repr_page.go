@@ -43,8 +43,8 @@ type RepresentationPage struct {
 	eng          *engine
 	busy         bool
 	pending      *droppedFile // the file dropped while busy, checked next
-	dragging     bool
-	result       *reprResult
+	dropZone
+	result *reprResult
 }
 
 // reprResult is one image's check, ready to draw.
@@ -101,10 +101,6 @@ func (p *RepresentationPage) setError(msg string, err error) {
 
 // Render draws the page.
 func (p *RepresentationPage) Render() goapp.UI {
-	dropClass := "drop"
-	if p.dragging {
-		dropClass += " dragging"
-	}
 	return goapp.Div().Class("page repr").Body(
 		nav(RepresentationRoute),
 		goapp.H1().Text("Change how colours are written: the likelihood moves, the gradient features do not"),
@@ -123,7 +119,7 @@ func (p *RepresentationPage) Render() goapp.UI {
 				goapp.Text("a colour picture"),
 			),
 		),
-		goapp.Label().ID("drop").Class(dropClass).
+		goapp.Label().ID("drop").Class(p.dropClass()).
 			OnDragEnter(p.onDragOver).OnDragOver(p.onDragOver).OnDragLeave(p.onDragLeave).OnDrop(p.onDrop).
 			Body(
 				goapp.Span().Text("Drop a colour PNG, JPEG or GIF image here, or click to pick one"),
@@ -312,23 +308,12 @@ func (p *RepresentationPage) howToRead() goapp.UI {
 	)
 }
 
-func (p *RepresentationPage) onDragOver(_ goapp.Context, e goapp.Event) {
-	e.PreventDefault()
-	p.dragging = true
-}
-
-func (p *RepresentationPage) onDragLeave(_ goapp.Context, _ goapp.Event) { p.dragging = false }
-
 func (p *RepresentationPage) onDrop(ctx goapp.Context, e goapp.Event) {
-	e.PreventDefault()
-	p.dragging = false
-	p.check(ctx, filesOf(e.Get("dataTransfer").Get("files")))
+	p.check(ctx, p.dropped(e))
 }
 
 func (p *RepresentationPage) onPick(ctx goapp.Context, _ goapp.Event) {
-	p.check(ctx, filesOf(ctx.JSSrc().Get("files")))
-	// Picking the same file again must fire another change.
-	ctx.JSSrc().Set("value", "")
+	p.check(ctx, picked(ctx))
 }
 
 func (p *RepresentationPage) onExample(ctx goapp.Context, _ goapp.Event) {

@@ -53,7 +53,7 @@ type ScorePage struct {
 	models       []ModelInfo
 	modelID      string  // the chosen model
 	eng          *engine // the chosen model, once loaded
-	dragging     bool
+	dropZone
 
 	results []imageResult
 	nextID  int
@@ -140,10 +140,6 @@ func (p *ScorePage) setError(msg string, err error) {
 // Render draws the page.
 func (p *ScorePage) Render() goapp.UI {
 	ready := p.eng != nil
-	dropClass := "drop"
-	if p.dragging {
-		dropClass += " dragging"
-	}
 	return goapp.Div().Class("page").Body(
 		nav(ScoreRoute),
 		goapp.H1().Text("Is this image out of distribution?"),
@@ -166,7 +162,7 @@ func (p *ScorePage) Render() goapp.UI {
 				)
 			}),
 		),
-		goapp.Label().ID("drop").Class(dropClass).
+		goapp.Label().ID("drop").Class(p.dropClass()).
 			OnDragEnter(p.onDragOver).OnDragOver(p.onDragOver).OnDragLeave(p.onDragLeave).
 			OnDrop(p.onDrop).
 			Body(
@@ -384,23 +380,12 @@ func (p *ScorePage) onModel(ctx goapp.Context, _ goapp.Event) {
 	p.loadModel(ctx)
 }
 
-func (p *ScorePage) onDragOver(_ goapp.Context, e goapp.Event) {
-	e.PreventDefault()
-	p.dragging = true
-}
-
-func (p *ScorePage) onDragLeave(_ goapp.Context, _ goapp.Event) { p.dragging = false }
-
 func (p *ScorePage) onDrop(ctx goapp.Context, e goapp.Event) {
-	e.PreventDefault()
-	p.dragging = false
-	p.enqueue(ctx, filesOf(e.Get("dataTransfer").Get("files")))
+	p.enqueue(ctx, p.dropped(e))
 }
 
 func (p *ScorePage) onPick(ctx goapp.Context, _ goapp.Event) {
-	p.enqueue(ctx, filesOf(ctx.JSSrc().Get("files")))
-	// Picking the same files again must fire another change.
-	ctx.JSSrc().Set("value", "")
+	p.enqueue(ctx, picked(ctx))
 }
 
 func (p *ScorePage) scoreExample(ctx goapp.Context, ex example) {
