@@ -28,6 +28,15 @@ func newConvShape(x, w graph.Shape, geom graph.ConvGeom) convShape {
 
 // im2col lays out one image's receptive fields: col[(c*KH+i)*KW+j][oy*OW+ox].
 func im2col[T float](c convShape, x, col []T) {
+	if c.Stride == 1 && c.oh == c.h && c.ow == c.w {
+		im2colSame(c, x, col)
+		return
+	}
+	im2colRows(c, x, col)
+}
+
+// im2colRows is im2col for any geometry, one output row at a time.
+func im2colRows[T float](c convShape, x, col []T) {
 	for ch := 0; ch < c.ci; ch++ {
 		for i := 0; i < c.kh; i++ {
 			for j := 0; j < c.kw; j++ {
@@ -63,6 +72,42 @@ func im2col[T float](c convShape, x, col []T) {
 					}
 					for ox := lo; ox < hi; ox++ {
 						dst[ox] = src[ox*c.Stride-c.Pad+j]
+					}
+				}
+			}
+		}
+	}
+}
+
+// im2colSame is im2col for a stride-1 convolution whose output has its input's size (Glow's 3x3,
+// padding 1). Each row of col is then the input plane shifted by (i-Pad)*W + (j-Pad): one copy
+// of the plane, then zeros where the shift reads outside it (the rows above or below, and the
+// columns that wrapped around from the neighbouring row).
+func im2colSame[T float](c convShape, x, col []T) {
+	hw := c.h * c.w
+	for ch := 0; ch < c.ci; ch++ {
+		src := x[ch*hw : (ch+1)*hw]
+		for i := 0; i < c.kh; i++ {
+			for j := 0; j < c.kw; j++ {
+				dst := col[((ch*c.kh+i)*c.kw+j)*hw:][:hw]
+				dx := j - c.Pad
+				shift := (i-c.Pad)*c.w + dx
+				lo, hi := max(0, -shift), min(hw, hw-shift)
+				if lo >= hi {
+					clear(dst)
+					continue
+				}
+				clear(dst[:lo])
+				copy(dst[lo:hi], src[lo+shift:hi+shift])
+				clear(dst[hi:])
+				// Columns whose source wrapped into the neighbouring row read padding.
+				for oy := 0; oy < c.h; oy++ {
+					row := dst[oy*c.w : (oy+1)*c.w]
+					for ox := 0; ox < -dx; ox++ {
+						row[ox] = 0
+					}
+					for ox := c.w - dx; ox < c.w; ox++ {
+						row[ox] = 0
 					}
 				}
 			}

@@ -165,17 +165,25 @@ func scale(m, n int, beta float32, c []float32, ldc int) {
 func packA(mr int, tA bool, mc, kc int, a []float32, lda, ic, pc int, dst []float32) {
 	for ir := 0; ir < mc; ir += mr {
 		strip := dst[ir*kc : (ir+mr)*kc]
-		for i := range min(mr, mc-ir) {
-			row := ic + ir + i
-			if tA {
-				for p := range kc {
-					strip[p*mr+i] = a[(pc+p)*lda+row]
-				}
-				continue
+		m := min(mr, mc-ir)
+		if tA {
+			// op(A)'s rows are A's columns: each k step reads m neighbours.
+			for p := range kc {
+				src := a[(pc+p)*lda+ic+ir : (pc+p)*lda+ic+ir+m]
+				copy(strip[p*mr:p*mr+m], src)
 			}
-			src := a[row*lda+pc : row*lda+pc+kc]
-			for p, v := range src {
-				strip[p*mr+i] = v
+			continue
+		}
+		// A transpose, in blocks of 8 k steps, so that the lines written stay in cache while
+		// every row visits them.
+		for p0 := 0; p0 < kc; p0 += 8 {
+			pn := min(8, kc-p0)
+			for i := range m {
+				row := ic + ir + i
+				src := a[row*lda+pc+p0 : row*lda+pc+p0+pn]
+				for q, v := range src {
+					strip[(p0+q)*mr+i] = v
+				}
 			}
 		}
 	}
@@ -189,11 +197,16 @@ func packB(nr int, tB bool, kc, nc int, b []float32, ldb, pc, jc int, dst []floa
 		strip := dst[jr*kc : (jr+nr)*kc]
 		w := min(nr, nc-jr)
 		if tB {
-			for j := range w {
-				col := jc + jr + j
-				src := b[col*ldb+pc : col*ldb+pc+kc]
-				for p, v := range src {
-					strip[p*nr+j] = v
+			// A transpose, in blocks of 8 rows of the strip, so that the lines written stay
+			// in cache while every column visits them.
+			for p0 := 0; p0 < kc; p0 += 8 {
+				pn := min(8, kc-p0)
+				for j := range w {
+					col := jc + jr + j
+					src := b[col*ldb+pc+p0 : col*ldb+pc+p0+pn]
+					for q, v := range src {
+						strip[(p0+q)*nr+j] = v
+					}
 				}
 			}
 			continue
