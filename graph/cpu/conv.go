@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/oodgpu/oodgpu/graph"
+	"github.com/oodgpu/oodgpu/graph/cpu/vec"
 )
 
 // convShape describes one convolution: input x [N Ci H W], weight [Co Ci KH KW], output
@@ -226,7 +227,32 @@ func weightGradImages[T float](c convShape, x, gy []T, lo, hi int, dw, col []T) 
 			im2col(c, xb, col)
 			xb = col
 		}
-		gemm(false, true, c.co, c.k(), c.p(), gy[b*out:(b+1)*out], xb, 1, dw)
+		gyb := gy[b*out : (b+1)*out]
+		if c.fewOutputs() {
+			if dw32, ok := any(dw).([]float32); ok {
+				weightGradDots(c, gyb, xb, dw32)
+				continue
+			}
+		}
+		gemm(false, true, c.co, c.k(), c.p(), gyb, xb, 1, dw)
+	}
+}
+
+// fewOutputs reports whether the weight gradient dw += gy @ col^T is cheaper as dot products
+// than as a GEMM: with a handful of output channels against many positions (Glow's last 3x3
+// convolution of a coupling, 128 -> 4 or 8 channels at 16x16 or 8x8) a GEMM would transpose all
+// of col into packed panels to use it for a few rows.
+func (c convShape) fewOutputs() bool { return c.co <= 8 && c.p() >= 64 }
+
+// weightGradDots adds gy @ col^T to dw [Co, K] as one dot product of contiguous rows per entry.
+func weightGradDots(c convShape, gy, col any, dw []float32) {
+	g, x := gy.([]float32), col.([]float32)
+	k, p := c.k(), c.p()
+	for r := 0; r < k; r++ {
+		row := x[r*p : (r+1)*p]
+		for o := 0; o < c.co; o++ {
+			dw[o*k+r] += vec.Dot(g[o*p:(o+1)*p], row)
+		}
 	}
 }
 

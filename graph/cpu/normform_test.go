@@ -55,6 +55,8 @@ func TestNormFormsAgree(t *testing.T) {
 		{n: 3, ci: 2, h: 16, co: 32, k: 3, pad: 1, group: 1},    // few inputs, many positions: direct
 		{n: 4, ci: 16, h: 5, co: 24, k: 3, stride: 2, group: 2}, // strided, two images a group
 		{n: 5, ci: 3, h: 7, co: 5, k: 2, pad: 1, group: 5},      // one group of five
+		{n: 3, ci: 16, h: 8, co: 4, k: 3, pad: 1, group: 1},     // few outputs: dot products
+		{n: 4, ci: 8, h: 9, co: 3, k: 3, pad: 1, group: 2},      // few outputs, odd size, pairs
 	}
 	for _, tc := range tests {
 		name := fmt.Sprintf("%dx%dx%dx%d_co%d_k%d_s%d_p%d_B%d", tc.n, tc.ci, tc.h, tc.h, tc.co, tc.k, max(tc.stride, 1), tc.pad, tc.group)

@@ -249,3 +249,41 @@ func sumGo(x []float32, squares bool) float64 {
 	}
 	return s
 }
+
+// dotLanes is the number of float32 partial sums Dot keeps.
+const dotLanes = 32
+
+// Dot returns the sum of a[i]*b[i] over a's elements (b must be at least as long), in float32,
+// each product rounded before it is added. The order is fixed by len(a) alone: element i of the
+// first len(a) - len(a)%32 goes to partial sum i%32, the partial sums are combined as the
+// assembly combines its registers, and the rest is added in order.
+func Dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	if hasAVX2 {
+		return dot32(a, b)
+	}
+	var acc [dotLanes]float32
+	body := len(a) - len(a)%dotLanes
+	for i := 0; i < body; i += dotLanes {
+		bb := b[i : i+dotLanes]
+		for l, v := range a[i : i+dotLanes] {
+			acc[l] += float32(v * bb[l]) // the conversion keeps the product rounded (no FMA)
+		}
+	}
+	// The assembly's four registers hold lanes 0-7, 8-15, 16-23 and 24-31: it adds the first
+	// two, the last two, then those; then the upper four lanes to the lower, lanes 2-3 to 0-1,
+	// and lane 1 to lane 0.
+	var c [8]float32
+	for l := range c {
+		c[l] = (acc[l] + acc[8+l]) + (acc[16+l] + acc[24+l])
+	}
+	var d [4]float32
+	for l := range d {
+		d[l] = c[l] + c[4+l]
+	}
+	s := (d[0] + d[2]) + (d[1] + d[3])
+	for i := body; i < len(a); i++ {
+		s += float32(a[i] * b[i])
+	}
+	return s
+}

@@ -58,3 +58,6 @@ func sum64(x []float32) float64
 
 //go:noescape
 func sumSquares64(x []float32) float64
+
+//go:noescape
+func dot32(a, b []float32) float32

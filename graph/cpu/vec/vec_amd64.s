@@ -858,3 +858,58 @@ done:
 	VMOVSD X8, ret+24(FP)
 	VZEROUPPER
 	RET
+
+// func dot32(a, b []float32) float32
+// 32 lanes (four YMM of eight floats), element i of the body in lane i%32, each product rounded
+// before it is added (no fused multiply-add); lanes combined as the pure-Go loop combines them.
+TEXT ·dot32(SB), NOSPLIT, $0-52
+	MOVQ a_base+0(FP), SI
+	MOVQ a_len+8(FP), CX
+	MOVQ b_base+24(FP), DX
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+loop32:
+	CMPQ CX, $32
+	JL   reduce
+	VMOVUPS 0(SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 64(SI), Y2
+	VMOVUPS 96(SI), Y3
+	VMULPS 0(DX), Y0, Y0
+	VMULPS 32(DX), Y1, Y1
+	VMULPS 64(DX), Y2, Y2
+	VMULPS 96(DX), Y3, Y3
+	VADDPS Y0, Y8, Y8
+	VADDPS Y1, Y9, Y9
+	VADDPS Y2, Y10, Y10
+	VADDPS Y3, Y11, Y11
+	ADDQ $128, SI
+	ADDQ $128, DX
+	SUBQ $32, CX
+	JMP  loop32
+reduce:
+	VADDPS Y9, Y8, Y8
+	VADDPS Y11, Y10, Y10
+	VADDPS Y10, Y8, Y8
+	VEXTRACTF128 $1, Y8, X9
+	VADDPS X9, X8, X8
+	VMOVHLPS X8, X8, X9
+	VADDPS X9, X8, X8
+	VMOVSHDUP X8, X9
+	VADDSS X9, X8, X8
+tail:
+	TESTQ CX, CX
+	JE   done
+	VMOVSS (SI), X0
+	VMULSS (DX), X0, X0
+	VADDSS X0, X8, X8
+	ADDQ $4, SI
+	ADDQ $4, DX
+	DECQ CX
+	JMP  tail
+done:
+	VMOVSS X8, ret+48(FP)
+	VZEROUPPER
+	RET

@@ -102,6 +102,9 @@ func TestSumsAreExact(t *testing.T) {
 			if got := SumSquares(x); got != wantSq {
 				t.Errorf("n = %d: SumSquares %g, want %g (assembly %v)", n, got, wantSq, hasAVX2)
 			}
+			if got := Dot(x, x); float64(got) != wantSq {
+				t.Errorf("n = %d: Dot %g, want %g (assembly %v)", n, got, wantSq, hasAVX2)
+			}
 		})
 	}
 }
@@ -126,6 +129,7 @@ func BenchmarkLoops(b *testing.B) {
 			{"mul-scalar", func() { MulScalar(y, a, 3) }},
 			{"relu", func() { Relu(y, a) }},
 			{"sum", func() { y[0] = float32(Sum(a)) }},
+			{"dot", func() { y[0] = Dot(a, v) }},
 		} {
 			b.Run(l.op+"/"+name, func(b *testing.B) {
 				defer func(v bool) { hasAVX2 = v }(hasAVX2)
