@@ -199,11 +199,22 @@ func LCM(groups []int) int {
 	return l
 }
 
-// ChunkFor picks images per run for n images: a multiple of every group size, at most about 40.
+// ChunkFor picks images per run for n images: a multiple of every group size, at most about 40,
+// and where one between half that and that divides n, the largest such, so that every run uses
+// one plan (100 images run as 4 x 25, not 40, 40 and a second plan, compiled and allocated anew,
+// for the last 20).
 func ChunkFor(groups []int, n int) int {
 	l := LCM(groups)
 	c := max(l, 40/l*l)
-	return min(c, (n+l-1)/l*l)
+	if n <= c {
+		return (n + l - 1) / l * l
+	}
+	for d := c; d >= max(l, c/2); d -= l {
+		if n%d == 0 {
+			return d
+		}
+	}
+	return c
 }
 
 func lcm(a, b int) int {

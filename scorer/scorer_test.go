@@ -131,3 +131,26 @@ func TestZooModels(t *testing.T) {
 		}
 	}
 }
+
+func TestChunkFor(t *testing.T) {
+	tests := []struct {
+		groups []int
+		n      int
+		want   int
+	}{
+		{[]int{1}, 1, 1},
+		{[]int{1}, 7, 7},
+		{[]int{1}, 40, 40},
+		{[]int{1}, 100, 25},  // 4 x 25 on one plan, not 40, 40, 20
+		{[]int{1}, 1000, 40}, // the bench's sets: unchanged
+		{[]int{1, 5}, 1000, 40},
+		{[]int{1, 5}, 13, 15},  // rounded up to a whole group
+		{[]int{1}, 97, 40},     // no divisor from 20 to 40: 40, 40, 17
+		{[]int{1, 5}, 150, 30}, // a multiple of 5 that divides 150
+	}
+	for _, tc := range tests {
+		if got := ChunkFor(tc.groups, tc.n); got != tc.want {
+			t.Errorf("ChunkFor(%v, %d) = %d, want %d", tc.groups, tc.n, got, tc.want)
+		}
+	}
+}
