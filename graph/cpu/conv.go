@@ -240,9 +240,10 @@ func weightGradImages[T float](c convShape, x, gy []T, lo, hi int, dw, col []T) 
 
 // fewOutputs reports whether the weight gradient dw += gy @ col^T is cheaper as dot products
 // than as a GEMM: with a handful of output channels against many positions (Glow's last 3x3
-// convolution of a coupling, 128 -> 4 or 8 channels at 16x16 or 8x8) a GEMM would transpose all
-// of col into packed panels to use it for a few rows.
-func (c convShape) fewOutputs() bool { return c.co <= 8 && c.p() >= 64 }
+// convolution of a coupling, 128 -> 4 or 8 channels at 16x16 or 8x8) sgemm would transpose all
+// of col into packed panels to use it for a few rows. Only with vec's assembly dot product: the
+// pure-Go one (the browser, arm64) is slower than the GEMM it would replace.
+func (c convShape) fewOutputs() bool { return vec.Accelerated() && c.co <= 8 && c.p() >= 64 }
 
 // weightGradDots adds gy @ col^T to dw [Co, K] as one dot product of contiguous rows per entry.
 func weightGradDots(c convShape, gy, col any, dw []float32) {
