@@ -200,3 +200,16 @@ func Routes() {
 	goapp.Route(ScoreRoute, goapp.NewZeroComponentFactory(&ScorePage{}))
 	goapp.Route(RepresentationRoute, goapp.NewZeroComponentFactory(&RepresentationPage{}))
 }
+
+// backendLine says what runs the model (eng, nil while loading); with no GPU, why, in a <details>.
+func backendLine(eng *engine) goapp.UI {
+	if eng == nil {
+		return goapp.P().ID("backend").Class("backend").Text("Backend: –")
+	}
+	return goapp.Div().Class("backend-bar").Body(
+		goapp.P().ID("backend").Class("backend").Text(eng.backend),
+		goapp.If(eng.backendDetail != "", func() goapp.UI {
+			return goapp.Details().Class("detail").Body(goapp.Summary().Text("Why"), goapp.Code().Text(eng.backendDetail))
+		}),
+	)
+}

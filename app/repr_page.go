@@ -125,7 +125,7 @@ func (p *RepresentationPage) Render() goapp.UI {
 				goapp.Span().Text("Drop a colour PNG, JPEG or GIF image here, or click to pick one"),
 				goapp.Input().ID("files").Type("file").Accept("image/*").OnChange(p.onPick),
 			),
-		p.backendLine(),
+		backendLine(p.eng),
 		goapp.Div().Class("status-bar").Body(
 			goapp.If(p.busy, func() goapp.UI { return goapp.Span().Class("spinner").Aria("hidden", "true") }),
 			goapp.P().ID("status").Class(map[bool]string{true: "status error", false: "status"}[p.statusError]).
@@ -147,19 +147,6 @@ func (p *RepresentationPage) modelLine() goapp.UI {
 	i := p.eng.info
 	return goapp.P().ID("model-about").Class("note").Text(fmt.Sprintf("Model: a Glow trained on %s. Images are "+
 		"brought to %dx%d colour pixels, as the model sees them.", i.TrainedOn, i.Width, i.Height))
-}
-
-// backendLine says what runs the model; with no GPU, why, in a <details>.
-func (p *RepresentationPage) backendLine() goapp.UI {
-	if p.eng == nil {
-		return goapp.P().ID("backend").Class("backend").Text("Backend: –")
-	}
-	return goapp.Div().Class("backend-bar").Body(
-		goapp.P().ID("backend").Class("backend").Text(p.eng.backend),
-		goapp.If(p.eng.backendDetail != "", func() goapp.UI {
-			return goapp.Details().Class("detail").Body(goapp.Summary().Text("Why"), goapp.Code().Text(p.eng.backendDetail))
-		}),
-	)
 }
 
 // view draws the result: the image, the heat map with its colour bar, and the numbers.

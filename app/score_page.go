@@ -169,7 +169,7 @@ func (p *ScorePage) Render() goapp.UI {
 				goapp.Span().Text("Drop PNG, JPEG or GIF images here, or click to pick files"),
 				goapp.Input().ID("files").Type("file").Accept("image/*").Multiple(true).OnChange(p.onPick),
 			),
-		p.backendLine(),
+		backendLine(p.eng),
 		goapp.Div().Class("status-bar").Body(
 			goapp.P().ID("status").Class("status").Aria("live", "polite").Text(p.status),
 			goapp.If(p.working && p.total > 0, func() goapp.UI {
@@ -213,19 +213,6 @@ func (p *ScorePage) modelChoice() goapp.UI {
 		goapp.P().ID("model-about").Class("note").Text(fmt.Sprintf("Trained on %s; its detector was fitted on %s. "+
 			"Images are brought to %dx%d %s, as the model sees them.", chosen.TrainedOn, chosen.FitData,
 			chosen.Width, chosen.Height, map[bool]string{true: "colour", false: "grey"}[chosen.Channels == 3])),
-	)
-}
-
-// backendLine says what runs the model; with no GPU, why, in a <details>.
-func (p *ScorePage) backendLine() goapp.UI {
-	if p.eng == nil {
-		return goapp.P().ID("backend").Class("backend").Text("Backend: –")
-	}
-	return goapp.Div().Class("backend-bar").Body(
-		goapp.P().ID("backend").Class("backend").Text(p.eng.backend),
-		goapp.If(p.eng.backendDetail != "", func() goapp.UI {
-			return goapp.Details().Class("detail").Body(goapp.Summary().Text("Why"), goapp.Code().Text(p.eng.backendDetail))
-		}),
 	)
 }
 
