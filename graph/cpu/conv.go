@@ -230,7 +230,7 @@ func weightGradImages[T float](c convShape, x, gy []T, lo, hi int, dw, col []T) 
 		gyb := gy[b*out : (b+1)*out]
 		if c.fewOutputs() {
 			if dw32, ok := any(dw).([]float32); ok {
-				weightGradDots(c, gyb, xb, dw32)
+				weightGradDots(c, any(gyb).([]float32), any(xb).([]float32), dw32)
 				continue
 			}
 		}
@@ -246,8 +246,7 @@ func weightGradImages[T float](c convShape, x, gy []T, lo, hi int, dw, col []T) 
 func (c convShape) fewOutputs() bool { return vec.Accelerated() && c.co <= 8 && c.p() >= 64 }
 
 // weightGradDots adds gy @ col^T to dw [Co, K] as one dot product of contiguous rows per entry.
-func weightGradDots(c convShape, gy, col any, dw []float32) {
-	g, x := gy.([]float32), col.([]float32)
+func weightGradDots(c convShape, g, x, dw []float32) {
 	k, p := c.k(), c.p()
 	for r := 0; r < k; r++ {
 		row := x[r*p : (r+1)*p]
