@@ -47,13 +47,33 @@ func (a AdapterInfo) String() string {
 	return s
 }
 
-// Options choose the adapter.
+// Software reports whether the adapter runs on the CPU: a CPU implementation of Vulkan
+// (lavapipe, SwiftShader) or a browser's fallback adapter.
+func (a AdapterInfo) Software() bool { return a.Type == "cpu" || a.Type == "fallback" }
+
+// Options choose the adapter and the kernels.
 type Options struct {
 	// Adapter selects an adapter by index ("1") or by a case-insensitive substring of its name
 	// ("llvmpipe"). Empty means the environment variable OODGPU_ADAPTER, and if that is empty the
 	// best adapter: discrete GPU, then integrated, then others, then CPU implementations.
 	Adapter string
+	// Conv selects the convolution kernels; the zero value picks them for the adapter.
+	Conv ConvKernels
 }
+
+// ConvKernels selects how convolutions run.
+type ConvKernels int
+
+const (
+	// ConvAuto uses the direct kernels on software adapters and the tiled ones on GPUs.
+	ConvAuto ConvKernels = iota
+	// ConvTiled stages 64x64 tiles through workgroup memory, with two barriers per K step: what
+	// a GPU's shared memory is for.
+	ConvTiled
+	// ConvDirect has each invocation read its operands straight from the buffers, with no
+	// barrier: faster where the adapter emulates workgroups on a CPU.
+	ConvDirect
+)
 
 // choose returns the index of the adapter that want selects among infos (see Options.Adapter).
 func choose(infos []AdapterInfo, ranks []int, want string) (int, error) {

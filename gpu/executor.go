@@ -34,6 +34,8 @@ type Executor struct {
 	programs  map[*graph.Plan]*program
 	submits   int
 	tiles     shaders.Options
+	// convSuffix is appended to the convolution entry points: "_direct" for the direct kernels.
+	convSuffix string
 }
 
 // New opens the adapter chosen by opts. Errors wrap ErrNoAdapter when no adapter is usable.
@@ -43,9 +45,13 @@ func New(opts Options) (e *Executor, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Executor{d: d, modules: map[string]*wgpu.ShaderModule{}, pipelines: map[string]*wgpu.ComputePipeline{},
+	e = &Executor{d: d, modules: map[string]*wgpu.ShaderModule{}, pipelines: map[string]*wgpu.ComputePipeline{},
 		programs: map[*graph.Plan]*program{},
-		tiles:    shaders.Options{KStep: shaders.KStepFor(d.limits.MaxComputeWorkgroupStorageSize)}}, nil
+		tiles:    shaders.Options{KStep: shaders.KStepFor(d.limits.MaxComputeWorkgroupStorageSize)}}
+	if opts.Conv == ConvDirect || (opts.Conv == ConvAuto && d.info.Software()) {
+		e.convSuffix = "_direct"
+	}
+	return e, nil
 }
 
 // recoverInto turns a panic of the WebGPU bindings (they panic on validation errors) into an error.

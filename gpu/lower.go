@@ -17,6 +17,7 @@ type command struct {
 	bind     *wgpu.BindGroup
 	x, y, z  uint32
 	clear    *wgpu.Buffer
+	label    string // family.entry of a dispatch, "clear" of a clear
 }
 
 // program is a plan lowered to device buffers and dispatches, reused across runs.
@@ -89,13 +90,20 @@ func (e *Executor) compile(p *graph.Plan) (*program, error) {
 			prog.buffer[in.ID()] = b
 		}
 	}
-	for _, n := range p.Steps {
+	for i, n := range p.Steps {
 		if _, ok := n.Op().(*graph.Reshape); ok {
 			prog.buffer[n.ID()] = prog.buffer[n.Inputs()[0].ID()]
 			continue
 		}
 		prog.buffer[n.ID()] = slots[p.Slot[n.ID()]]
-		if err := e.lower(prog, n); err != nil {
+		var err error
+		switch chain := p.Chains[i]; {
+		case chain == nil:
+			err = e.lower(prog, n)
+		case n == chain.Last(): // a chain runs at its last member, when all its inputs exist
+			err = e.lowerChain(prog, chain)
+		}
+		if err != nil {
 			return fail(fmt.Errorf("gpu: %v: %w", n, err))
 		}
 	}
@@ -119,11 +127,18 @@ func (e *Executor) dispatch(prog *program, family, entry string, meta []uint32, 
 	if err != nil {
 		return err
 	}
+	return e.bindDispatch(prog, pipe, family+"."+entry, meta, bindings, bufs, x, y, z)
+}
+
+// bindDispatch appends a dispatch of pipe (named label in errors and profiles) with the given
+// meta words, binding bufs[i] at bindings[i].
+func (e *Executor) bindDispatch(prog *program, pipe *wgpu.ComputePipeline, label string, meta []uint32,
+	bindings []uint32, bufs []*wgpu.Buffer, x, y, z uint32) error {
 	maxGroups := e.d.limits.MaxComputeWorkgroupsPerDimension
 	if x > maxGroups || y > maxGroups || z > maxGroups {
-		return fmt.Errorf("%s.%s: grid %dx%dx%d exceeds %d workgroups per dimension", family, entry, x, y, z, maxGroups)
+		return fmt.Errorf("%s: grid %dx%dx%d exceeds %d workgroups per dimension", label, x, y, z, maxGroups)
 	}
-	mb, err := e.d.dev.TryCreateBufferInit(&wgpu.BufferInitDescriptor{Label: entry + " meta",
+	mb, err := e.d.dev.TryCreateBufferInit(&wgpu.BufferInitDescriptor{Label: label + " meta",
 		Contents: u32Bytes(meta), Usage: wgpu.BufferUsageStorage})
 	if err != nil {
 		return fmt.Errorf("meta buffer: %w", err)
@@ -135,9 +150,9 @@ func (e *Executor) dispatch(prog *program, family, entry string, meta []uint32, 
 	}
 	bg, err := e.d.dev.TryCreateBindGroup(&wgpu.BindGroupDescriptor{Layout: bindGroupLayout(pipe), Entries: entries})
 	if err != nil {
-		return fmt.Errorf("%s.%s bind group: %w", family, entry, err)
+		return fmt.Errorf("%s bind group: %w", label, err)
 	}
-	prog.cmds = append(prog.cmds, command{pipeline: pipe, bind: bg, x: x, y: y, z: z})
+	prog.cmds = append(prog.cmds, command{pipeline: pipe, bind: bg, x: x, y: y, z: z, label: label})
 	return nil
 }
 
@@ -185,18 +200,22 @@ func (e *Executor) lower(prog *program, n *graph.Node) error {
 		w := ins[1].Shape()
 		c := convMeta{nb: xs[0], ci: xs[1], h: xs[2], w: xs[3], co: w[0], kh: w[2], kw: w[3], oh: ys[2], ow: ys[3],
 			geom: o.ConvGeom, group: 1}
-		return e.dispatch(prog, "conv", "conv_forward", c.meta(), []uint32{1, 2, 3},
+		return e.dispatch(prog, "conv", "conv_forward"+e.convSuffix, c.meta(), []uint32{1, 2, 3},
 			[]*wgpu.Buffer{buf(0), buf(1), y}, uint32(ceilDiv(c.nb*c.oh*c.ow, 64)), uint32(ceilDiv(c.co, 64)), 1)
 	case *graph.ConvTranspose2D:
 		// The data gradient of the convolution that maps y back to x.
 		w := ins[1].Shape()
 		c := convMeta{nb: ys[0], ci: ys[1], h: ys[2], w: ys[3], co: w[0], kh: w[2], kw: w[3], oh: xs[2], ow: xs[3],
 			geom: o.ConvGeom, group: 1}
-		return e.dispatch(prog, "conv", "conv_backward_data", c.meta(), []uint32{1, 2, 3},
+		entry := "conv_backward_data"
+		if c.geom.Stride == 1 { // the direct kernel takes stride 1 only
+			entry += e.convSuffix
+		}
+		return e.dispatch(prog, "conv", entry, c.meta(), []uint32{1, 2, 3},
 			[]*wgpu.Buffer{buf(0), buf(1), y}, uint32(ceilDiv(c.nb*c.h*c.w, 64)), uint32(ceilDiv(c.ci, 64)), 1)
 	case *graph.ConvWeightGrad:
 		c := weightGradMeta(o, xs, ins[1].Shape())
-		return e.dispatch(prog, "conv", "conv_weight_grad", c.meta(), []uint32{1, 2, 3},
+		return e.dispatch(prog, "conv", "conv_weight_grad"+e.convSuffix, c.meta(), []uint32{1, 2, 3},
 			[]*wgpu.Buffer{buf(0), buf(1), y}, uint32(ceilDiv(c.ci*c.kh*c.kw, 64)), uint32(ceilDiv(c.co, 64)),
 			uint32(c.nb/c.group))
 	case *graph.ConvWeightGradSqNorm:
@@ -206,7 +225,7 @@ func (e *Executor) lower(prog *program, n *graph.Node) error {
 		if err != nil {
 			return err
 		}
-		if err := e.dispatch(prog, "conv", "conv_weight_grad_sqnorm", c.meta(), []uint32{1, 2, 3},
+		if err := e.dispatch(prog, "conv", "conv_weight_grad_sqnorm"+e.convSuffix, c.meta(), []uint32{1, 2, 3},
 			[]*wgpu.Buffer{buf(0), buf(1), partials}, uint32(tx), uint32(ty), uint32(groups)); err != nil {
 			return err
 		}
@@ -244,6 +263,12 @@ func (e *Executor) scratch(prog *program, n int) (*wgpu.Buffer, error) {
 	return b, nil
 }
 
+// rowsFrom is the row length from which a reduction takes a workgroup per output rather than an
+// invocation: below it, one invocation summing the row costs less than a workgroup's barriers,
+// which software adapters pay dearly for (natively on SwiftShader, a 128-element row took about
+// 4 ms as a workgroup and 0.2 ms as one invocation: `oodgpu perf --device gpu --kernels`).
+const rowsFrom = 1024
+
 // reduce dispatches reduction r of x into y: one workgroup per output for long rows, one
 // invocation per output for short ones.
 func (e *Executor) reduce(prog *program, fn graph.ReduceFn, x, y *wgpu.Buffer, r graph.Reduction) error {
@@ -260,7 +285,7 @@ func (e *Executor) reduce(prog *program, fn graph.ReduceFn, x, y *wgpu.Buffer, r
 	meta = append(meta, uint32(len(r.Reduced.Shape)))
 	meta = append(append(meta, pad6(r.Reduced.Shape)...), pad6(r.Reduced.Strides)...)
 	meta = append(meta, uint32(count))
-	if count >= 64 {
+	if count >= rowsFrom {
 		entry := "reduce_rows"
 		if fn == graph.LogSumExp {
 			entry = "reduce_rows_lse"

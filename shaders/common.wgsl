@@ -39,6 +39,34 @@ fn tile_mma(acc: ptr<function, array<f32, 16>>, tx: u32, ty: u32) {
     }
 }
 
+// Reductions in workgroup memory: each invocation of a WG-wide workgroup writes part[lid], then
+// sum_part adds them up in two steps (16 lanes sum 16 values each, one lane sums those), so that
+// a workgroup waits at two barriers rather than the eight of a tree: barriers are what software
+// adapters pay most for.
+var<workgroup> part: array<f32, 256>;
+var<workgroup> part16: array<f32, 16>;
+
+// sum_part returns the sum of part[0..WG) to invocation 0 (others get partial values); every
+// invocation of the workgroup must call it.
+fn sum_part(lid: u32) -> f32 {
+    workgroupBarrier();
+    if (lid < 16u) {
+        var s = 0.0;
+        for (var k = 0u; k < 16u; k++) {
+            s += part[lid * 16u + k];
+        }
+        part16[lid] = s;
+    }
+    workgroupBarrier();
+    var t = 0.0;
+    if (lid == 0u) {
+        for (var k = 0u; k < 16u; k++) {
+            t += part16[k];
+        }
+    }
+    return t;
+}
+
 fn sigmoid_f(x: f32) -> f32 {
     if (x >= 0.0) {
         return 1.0 / (1.0 + exp(-x));

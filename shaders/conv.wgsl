@@ -15,8 +15,6 @@
 @group(0) @binding(2) var<storage, read> q: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-var<workgroup> red: array<f32, 256>;
-
 struct Geom {
     nb: u32, ci: u32, h: u32, w: u32, co: u32, kh: u32, kw: u32, oh: u32, ow: u32,
     stride: u32, pad: u32, group: u32,
@@ -222,16 +220,267 @@ fn conv_weight_grad_sqnorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
         }
     }
     let tid = l.y * 16u + l.x;
-    red[tid] = s;
-    workgroupBarrier();
-    for (var h = WG / 2u; h > 0u; h = h / 2u) {
-        if (tid < h) {
-            red[tid] += red[tid + h];
-        }
-        workgroupBarrier();
-    }
+    part[tid] = s;
+    let total = sum_part(tid);
     if (tid == 0u) {
         let tiles = nwg.x * nwg.y;
-        out[wid.z * tiles + wid.y * nwg.x + wid.x] = red[0];
+        out[wid.z * tiles + wid.y * nwg.x + wid.x] = total;
+    }
+}
+
+// Direct variants, for software adapters (lavapipe, SwiftShader): the same 64x64 tiles and 4x4
+// blocks per invocation on the same grid, but each invocation reads its operands straight from
+// the buffers, with no workgroup memory and no barrier per K step (a CPU emulating a workgroup
+// pays for every barrier; it has caches for the reuse that workgroup memory buys a GPU). The
+// 4x4 block is four vec4 rows and every operand a vec4 built component by component: CPU JITs
+// that do not unroll loops keep a dynamically indexed array in memory, a gather per access.
+
+// Block4 is an invocation's 4x4 block: rows r0..r3.
+struct Block4 {
+    r0: vec4<f32>,
+    r1: vec4<f32>,
+    r2: vec4<f32>,
+    r3: vec4<f32>,
+}
+
+// outer adds the outer product a b^T to blk.
+fn outer(blk: ptr<function, Block4>, a: vec4<f32>, b: vec4<f32>) {
+    (*blk).r0 += a.x * b;
+    (*blk).r1 += a.y * b;
+    (*blk).r2 += a.z * b;
+    (*blk).r3 += a.w * b;
+}
+
+fn block_row(blk: Block4, i: u32) -> vec4<f32> {
+    switch i {
+        case 0u: { return blk.r0; }
+        case 1u: { return blk.r1; }
+        case 2u: { return blk.r2; }
+        default: { return blk.r3; }
+    }
+}
+
+// Col is one output column of a GEMM over an [NB, C, H, W] image's pixels (b, y, x): the image's
+// offset, the pixel's row and column, and whether the column exists.
+struct Col {
+    base: u32,
+    y: i32,
+    x: i32,
+    ok: bool,
+}
+
+fn col_of(n: u32, count: u32, per_image: u32, wide: u32, image: u32) -> Col {
+    let col = min(n, count - 1u);
+    let pix = col % per_image;
+    return Col((col / per_image) * image, i32(pix / wide), i32(pix % wide), n < count);
+}
+
+// The operand readers below branch on nothing: they load from a clamped, always valid index and
+// select 0 where the element does not exist, which keeps software adapters' shader compilers
+// (SwiftShader's blows up on branchy inlined code) fast.
+
+// q_at is q[i], or 0 where the row does not exist (ok false; i is then clamped into q).
+fn q_at(ok: bool, i: u32) -> f32 {
+    return select(0.0, q[min(i, arrayLength(&q) - 1u)], ok);
+}
+
+// x_at is x = p at (channel plane, y, x) of the image at base, 0 outside it (padding).
+fn x_at(g: Geom, c: Col, plane: u32, y: i32, x: i32) -> f32 {
+    let inside = c.ok && y >= 0 && x >= 0 && y < i32(g.h) && x < i32(g.w);
+    let yy = u32(clamp(y, 0, i32(g.h) - 1));
+    let xx = u32(clamp(x, 0, i32(g.w) - 1));
+    return select(0.0, p[c.base + (plane * g.h + yy) * g.w + xx], inside);
+}
+
+// store_block writes blk to an output laid out [NB, M, P] with columns (b, pixel): rows m0..,
+// columns n0...
+fn store_block(blk: Block4, m0: u32, n0: u32, M: u32, N: u32, P: u32) {
+    for (var i = 0u; i < 4u; i++) {
+        let row = block_row(blk, i);
+        let m = m0 + i;
+        for (var j = 0u; j < 4u; j++) {
+            let n = n0 + j;
+            if (m < M && n < N) {
+                out[((n / P) * M + m) * P + n % P] = row[j];
+            }
+        }
+    }
+}
+
+@compute @workgroup_size(16, 16)
+fn conv_forward_direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
+    let g = geom();
+    let P = g.oh * g.ow;
+    let N = g.nb * P;
+    let K = g.ci * g.kh * g.kw;
+    let m0 = wid.y * TM + l.y * 4u;
+    let n0 = wid.x * TN + l.x * 4u;
+    if (m0 >= g.co || n0 >= N) {
+        return;
+    }
+    let image = g.ci * g.h * g.w;
+    let c0 = col_of(n0, N, P, g.ow, image);
+    let c1 = col_of(n0 + 1u, N, P, g.ow, image);
+    let c2 = col_of(n0 + 2u, N, P, g.ow, image);
+    let c3 = col_of(n0 + 3u, N, P, g.ow, image);
+    let s = i32(g.stride);
+    let pad = i32(g.pad);
+    var blk: Block4;
+    for (var ci = 0u; ci < g.ci; ci++) {
+        for (var ky = 0u; ky < g.kh; ky++) {
+            let dy = i32(ky) - pad;
+            for (var kx = 0u; kx < g.kw; kx++) {
+                let dx = i32(kx) - pad;
+                let k = (ci * g.kh + ky) * g.kw + kx;
+                let a = vec4<f32>(q_at(true, m0 * K + k), q_at(m0 + 1u < g.co, (m0 + 1u) * K + k),
+                                  q_at(m0 + 2u < g.co, (m0 + 2u) * K + k), q_at(m0 + 3u < g.co, (m0 + 3u) * K + k));
+                let b = vec4<f32>(x_at(g, c0, ci, c0.y * s + dy, c0.x * s + dx), x_at(g, c1, ci, c1.y * s + dy, c1.x * s + dx),
+                                  x_at(g, c2, ci, c2.y * s + dy, c2.x * s + dx), x_at(g, c3, ci, c3.y * s + dy, c3.x * s + dx));
+                outer(&blk, a, b);
+            }
+        }
+    }
+    store_block(blk, m0, n0, g.co, N, P);
+}
+
+// gy_at is gy = p at output channel co (planes of size plane) at the output position that
+// reaches column c's pixel through tap offset (dy, dx), 0 where none does. Stride 1 only: a
+// division per tap made SwiftShader's compiler take 15 s over this kernel.
+fn gy_at(g: Geom, c: Col, co: u32, plane: u32, dy: i32, dx: i32) -> f32 {
+    let oy = c.y - dy;
+    let ox = c.x - dx;
+    let ok = c.ok && oy >= 0 && ox >= 0 && oy < i32(g.oh) && ox < i32(g.ow);
+    let yy = u32(clamp(oy, 0, i32(g.oh) - 1));
+    let xx = u32(clamp(ox, 0, i32(g.ow) - 1));
+    return select(0.0, p[c.base + co * plane + yy * g.ow + xx], ok);
+}
+
+// conv_backward_data_direct takes stride 1 only; the host runs conv_backward_data otherwise.
+@compute @workgroup_size(16, 16)
+fn conv_backward_data_direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
+    let g = geom();
+    let HW = g.h * g.w;
+    let N = g.nb * HW;
+    let KK = g.kh * g.kw;
+    let m0 = wid.y * TM + l.y * 4u;
+    let n0 = wid.x * TN + l.x * 4u;
+    if (m0 >= g.ci || n0 >= N) {
+        return;
+    }
+    let plane = g.oh * g.ow;
+    let image = g.co * plane;
+    let c0 = col_of(n0, N, HW, g.w, image);
+    let c1 = col_of(n0 + 1u, N, HW, g.w, image);
+    let c2 = col_of(n0 + 2u, N, HW, g.w, image);
+    let c3 = col_of(n0 + 3u, N, HW, g.w, image);
+    var blk: Block4;
+    for (var co = 0u; co < g.co; co++) {
+        for (var ky = 0u; ky < g.kh; ky++) {
+            let dy = i32(ky) - i32(g.pad);
+            for (var kx = 0u; kx < g.kw; kx++) {
+                let dx = i32(kx) - i32(g.pad);
+                // w[co, ci = m, ky, kx]
+                let w0 = (co * g.ci + m0) * KK + ky * g.kw + kx;
+                let a = vec4<f32>(q_at(true, w0), q_at(m0 + 1u < g.ci, w0 + KK), q_at(m0 + 2u < g.ci, w0 + 2u * KK),
+                                  q_at(m0 + 3u < g.ci, w0 + 3u * KK));
+                let b = vec4<f32>(gy_at(g, c0, co, plane, dy, dx), gy_at(g, c1, co, plane, dy, dx),
+                                  gy_at(g, c2, co, plane, dy, dx), gy_at(g, c3, co, plane, dy, dx));
+                outer(&blk, a, b);
+            }
+        }
+    }
+    store_block(blk, m0, n0, g.ci, N, HW);
+}
+
+// Tap is one weight-gradient column k = (ci, ky, kx): its input plane, its offsets, whether it
+// exists.
+struct Tap {
+    ci: u32,
+    dy: i32,
+    dx: i32,
+    ok: bool,
+}
+
+fn tap_of(g: Geom, n: u32, count: u32) -> Tap {
+    let k = min(n, count - 1u);
+    return Tap(k / (g.kw * g.kh), i32((k / g.kw) % g.kh) - i32(g.pad), i32(k % g.kw) - i32(g.pad), n < count);
+}
+
+// x_tap is x = p of image b at output position (oy, ox) through tap t, 0 in the padding.
+fn x_tap(g: Geom, t: Tap, b: u32, oy: u32, ox: u32) -> f32 {
+    let y = i32(oy * g.stride) + t.dy;
+    let x = i32(ox * g.stride) + t.dx;
+    let inside = t.ok && y >= 0 && x >= 0 && y < i32(g.h) && x < i32(g.w);
+    let yy = u32(clamp(y, 0, i32(g.h) - 1));
+    let xx = u32(clamp(x, 0, i32(g.w) - 1));
+    return select(0.0, p[((b * g.ci + t.ci) * g.h + yy) * g.w + xx], inside);
+}
+
+// weight_grad_direct is the invocation's 4x4 block of group grp's weight gradient (rows co from
+// m0, columns k = (ci, i, j) from n0), summed over the group's images and output pixels:
+// p = x, q = gy.
+fn weight_grad_direct(g: Geom, m0: u32, n0: u32, grp: u32) -> Block4 {
+    let N = g.ci * g.kh * g.kw;
+    let t0 = tap_of(g, n0, N);
+    let t1 = tap_of(g, n0 + 1u, N);
+    let t2 = tap_of(g, n0 + 2u, N);
+    let t3 = tap_of(g, n0 + 3u, N);
+    let plane = g.oh * g.ow;
+    var blk: Block4;
+    for (var b = grp * g.group; b < (grp + 1u) * g.group; b++) {
+        for (var oy = 0u; oy < g.oh; oy++) {
+            for (var ox = 0u; ox < g.ow; ox++) {
+                let q0 = ((b * g.co + m0) * g.oh + oy) * g.ow + ox;
+                let a = vec4<f32>(q_at(true, q0), q_at(m0 + 1u < g.co, q0 + plane), q_at(m0 + 2u < g.co, q0 + 2u * plane),
+                                  q_at(m0 + 3u < g.co, q0 + 3u * plane));
+                let v = vec4<f32>(x_tap(g, t0, b, oy, ox), x_tap(g, t1, b, oy, ox), x_tap(g, t2, b, oy, ox),
+                                  x_tap(g, t3, b, oy, ox));
+                outer(&blk, a, v);
+            }
+        }
+    }
+    return blk;
+}
+
+@compute @workgroup_size(16, 16)
+fn conv_weight_grad_direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
+    let g = geom();
+    let N = g.ci * g.kh * g.kw;
+    let m0 = wid.y * TM + l.y * 4u;
+    let n0 = wid.x * TN + l.x * 4u;
+    if (m0 >= g.co || n0 >= N) {
+        return;
+    }
+    let blk = weight_grad_direct(g, m0, n0, wid.z);
+    for (var i = 0u; i < 4u; i++) {
+        let row = block_row(blk, i);
+        for (var j = 0u; j < 4u; j++) {
+            if (m0 + i < g.co && n0 + j < N) {
+                out[(wid.z * g.co + m0 + i) * N + n0 + j] = row[j];
+            }
+        }
+    }
+}
+
+// conv_weight_grad_sqnorm_direct: one partial per (group, tile) like conv_weight_grad_sqnorm;
+// its only barriers are the two of the final sum.
+@compute @workgroup_size(16, 16)
+fn conv_weight_grad_sqnorm_direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                                  @builtin(local_invocation_id) l: vec3<u32>) {
+    let g = geom();
+    let N = g.ci * g.kh * g.kw;
+    let m0 = wid.y * TM + l.y * 4u;
+    let n0 = wid.x * TN + l.x * 4u;
+    var s = 0.0;
+    if (m0 < g.co && n0 < N) {
+        let blk = weight_grad_direct(g, m0, n0, wid.z);
+        s = dot(blk.r0, blk.r0) + dot(blk.r1, blk.r1) + dot(blk.r2, blk.r2) + dot(blk.r3, blk.r3);
+    }
+    let tid = l.y * 16u + l.x;
+    part[tid] = s;
+    let total = sum_part(tid);
+    if (tid == 0u) {
+        let tiles = nwg.x * nwg.y;
+        out[wid.z * tiles + wid.y * nwg.x + wid.x] = total;
     }
 }

@@ -3,15 +3,13 @@
 //   prm = [n outputs, fn (graph.ReduceFn: sum, mean, logsumexp, sumsquares),
 //           kept rank, kept shape[6], kept strides[6], reduced rank, reduced shape[6],
 //           reduced strides[6], count]
-//   reduce_rows: one workgroup per output, a tree reduction in workgroup memory (long rows);
+//   reduce_rows: one workgroup per output, summed in workgroup memory (sum_part; long rows);
 //   reduce_rows_lse: the same for logsumexp.
 //   reduce_small: one invocation per output (short rows, many outputs).
 
 @group(0) @binding(0) var<storage, read> prm: array<u32>;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
-
-var<workgroup> part: array<f32, 256>;
 
 fn kept_offset(o: u32) -> u32 {
     var rem = o;
@@ -40,17 +38,6 @@ fn finish(fn_: u32, acc: f32, m: f32, count: u32) -> f32 {
         case 1u: { return acc / f32(count); }
         case 2u: { return m + log(acc); }
         default: { return acc; }
-    }
-}
-
-// tree_sum sums part[] into part[0]; every invocation of the workgroup must call it.
-fn tree_sum(lid: u32) {
-    workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s = s / 2u) {
-        if (lid < s) {
-            part[lid] += part[lid + s];
-        }
-        workgroupBarrier();
     }
 }
 
@@ -83,9 +70,9 @@ fn reduce_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
         acc = sum_terms(prm[1], base, lid, count, 0.0);
     }
     part[lid] = acc;
-    tree_sum(lid);
+    let total = sum_part(lid);
     if (live && lid == 0u) {
-        y[o] = finish(prm[1], part[0], 0.0, count);
+        y[o] = finish(prm[1], total, 0.0, count);
     }
 }
 
@@ -119,9 +106,9 @@ fn reduce_rows_lse(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
         acc = sum_terms(2u, base, lid, count, m);
     }
     part[lid] = acc;
-    tree_sum(lid);
+    let total = sum_part(lid);
     if (live && lid == 0u) {
-        y[o] = m + log(part[0]);
+        y[o] = m + log(total);
     }
 }
 

@@ -46,9 +46,20 @@ func Source(family string, opts Options) (string, error) {
 	switch opts.KStep {
 	case 0, 16:
 	case 32:
-		src = strings.Replace(src, "const TK: u32 = 16u;", "const TK: u32 = 32u;", 1)
+		if src, err = fill(src, "const TK: u32 = 16u;", "const TK: u32 = 32u;"); err != nil {
+			return "", err
+		}
 	default:
 		return "", fmt.Errorf("shaders: K step %d: want 16 or 32", opts.KStep)
 	}
 	return src + "\n" + string(body), nil
+}
+
+// fill replaces the one line of src that is marker with text, or fails when src has no such line
+// or more than one: a template edit that loses a marker must not go unnoticed.
+func fill(src, marker, text string) (string, error) {
+	if n := strings.Count(src, marker+"\n"); n != 1 {
+		return "", fmt.Errorf("shaders: template line %q found %d times, want once", strings.TrimSpace(marker), n)
+	}
+	return strings.Replace(src, marker+"\n", text+"\n", 1), nil
 }

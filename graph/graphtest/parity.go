@@ -98,6 +98,9 @@ func OpCases() []OpCase {
 		OpCase{"convtranspose", [][]int{{2, 5, 4, 3}, {5, 3, 3, 3}}, false, func(g *graph.Graph, v []*graph.Node) *graph.Node {
 			return g.ConvTranspose2D(v[0], v[1], 2, 1, 1)
 		}},
+		OpCase{"convtranspose s1", [][]int{{2, 5, 4, 3}, {5, 3, 3, 3}}, false, func(g *graph.Graph, v []*graph.Node) *graph.Node {
+			return g.ConvTranspose2D(v[0], v[1], 1, 1, 0)
+		}},
 		one("upsample", []int{2, 3, 5, 3}, func(g *graph.Graph, x *graph.Node) *graph.Node { return g.Upsample(x, 2) }),
 		one("avgpool", []int{2, 3, 6, 4}, func(g *graph.Graph, x *graph.Node) *graph.Node { return g.AvgPool(x, 2) }),
 		one("permute", []int{2, 3, 5, 7}, func(g *graph.Graph, x *graph.Node) *graph.Node { return g.Permute(x, 2, 0, 3, 1) }),
