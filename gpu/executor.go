@@ -32,7 +32,9 @@ type Executor struct {
 	modules   map[string]*wgpu.ShaderModule
 	pipelines map[string]*wgpu.ComputePipeline
 	programs  map[*graph.Plan]*program
+	residents map[string]*resident // bound parameters, by name (Bind)
 	submits   int
+	uploaded  uint64 // feed bytes copied to the device so far
 	tiles     shaders.Options
 	// convSuffix is appended to the convolution entry points: "_direct" for the direct kernels.
 	convSuffix string
@@ -46,8 +48,8 @@ func New(opts Options) (e *Executor, err error) {
 		return nil, err
 	}
 	e = &Executor{d: d, modules: map[string]*wgpu.ShaderModule{}, pipelines: map[string]*wgpu.ComputePipeline{},
-		programs: map[*graph.Plan]*program{},
-		tiles:    shaders.Options{KStep: shaders.KStepFor(d.limits.MaxComputeWorkgroupStorageSize)}}
+		programs: map[*graph.Plan]*program{}, residents: map[string]*resident{},
+		tiles: shaders.Options{KStep: shaders.KStepFor(d.limits.MaxComputeWorkgroupStorageSize)}}
 	if opts.Conv == ConvDirect || (opts.Conv == ConvAuto && d.info.Software()) {
 		e.convSuffix = "_direct"
 	}
@@ -77,12 +79,20 @@ func (e *Executor) Submits() int {
 	return e.submits
 }
 
+// Uploaded counts the bytes of feeds copied to the device so far (parameters kept resident by
+// Bind are counted once, when bound, not here).
+func (e *Executor) Uploaded() uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.uploaded
+}
+
 // Forget releases the device buffers kept for plan p.
 func (e *Executor) Forget(p *graph.Plan) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if prog := e.programs[p]; prog != nil {
-		prog.destroy()
+		e.release(prog)
 		delete(e.programs, p)
 	}
 }
@@ -152,12 +162,25 @@ func (e *Executor) execute(prog *program, feeds graph.Feeds) ([]*graph.Tensor, e
 	}()
 	for _, n := range prog.plan.Feeds {
 		t := feeds[n.LeafName()]
+		r := prog.feedFrom[n]
+		if r != nil && r.current == t {
+			continue // already on the device
+		}
+		if r != nil {
+			// The buffer is shared with other programs: it holds t from now on, and only a
+			// bound tensor is known not to change between runs.
+			r.current = nil
+			if t == r.bound {
+				r.current = t
+			}
+		}
 		up, err := dev.TryCreateBufferInit(&wgpu.BufferInitDescriptor{Label: "upload " + n.LeafName(),
 			Contents: floatBytes(t.Data), Usage: wgpu.BufferUsageCopySrc})
 		if err != nil {
 			return nil, fmt.Errorf("gpu: upload %q: %w", n.LeafName(), err)
 		}
 		uploads = append(uploads, up)
+		e.uploaded += uint64(4 * len(t.Data))
 		if err := enc.TryCopyBufferToBuffer(up, 0, prog.buffer[n.ID()], 0, uint64(4*len(t.Data))); err != nil {
 			return nil, fmt.Errorf("gpu: upload %q: %w", n.LeafName(), err)
 		}

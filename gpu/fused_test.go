@@ -4,8 +4,6 @@ package gpu
 
 import (
 	"context"
-	"fmt"
-	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -14,69 +12,21 @@ import (
 	"github.com/oodgpu/oodgpu/graph/graphtest"
 )
 
-// chainCase is a graph whose element-wise steps the planner fuses into chains.
-type chainCase struct {
-	name  string
-	build func(g *graph.Graph) []*graph.Node
-}
-
-func chainCases() []chainCase {
-	in := func(g *graph.Graph, name string, shape ...int) *graph.Node { return g.Input(name, shape...) }
-	return []chainCase{
-		{"broadcast operands, middle member stored", func(g *graph.Graph) []*graph.Node {
-			x, b, c := in(g, "x", 3, 5, 7), in(g, "b", 5, 1), in(g, "c", 7)
-			mid := g.Tanh(g.Add(g.Mul(x, b), c))
-			return []*graph.Node{g.Sub(g.Exp(mid), g.Affine(mid, 0.5, -1)), mid}
-		}},
-		{"more inputs than one kernel binds", func(g *graph.Graph) []*graph.Node {
-			y := in(g, "x0", 4, 33)
-			for k := 1; k < 12; k++ {
-				y = g.Add(g.Mul(y, in(g, fmt.Sprint("x", k), 4, 33)), in(g, fmt.Sprint("s", k), 33))
-			}
-			return []*graph.Node{y}
-		}},
-		{"sum over the middle axis", func(g *graph.Graph) []*graph.Node {
-			x, b := in(g, "x", 6, 130, 5), in(g, "b", 130, 1)
-			return []*graph.Node{g.Reduce(graph.Sum, g.Exp(g.Sub(x, b)), false, 1)}
-		}},
-		{"mean over leading and trailing axes", func(g *graph.Graph) []*graph.Node {
-			x := in(g, "x", 6, 9, 5)
-			return []*graph.Node{g.Reduce(graph.Mean, g.Mul(g.Tanh(x), x), false, 0, 2)}
-		}},
-		{"sum of squares of everything, long row", func(g *graph.Graph) []*graph.Node {
-			x, y := in(g, "x", 3, 700), in(g, "y", 3, 700)
-			d := g.Sub(x, y)
-			return []*graph.Node{g.Reduce(graph.SumSquares, g.Affine(d, 2, 0.5), false), d}
-		}},
-	}
-}
-
-// TestFusedChains checks chains run as generated kernels against the CPU executor, and that
-// they take fewer dispatches than their members.
+// TestFusedChains checks that the chain cases (also among the kernel parity cases) run as
+// generated kernels: fewer dispatches than steps, some of them fused.
 func TestFusedChains(t *testing.T) {
 	e := executor(t)
-	for i, c := range chainCases() {
-		t.Run(c.name, func(t *testing.T) {
-			g := graph.New()
-			outs := c.build(g)
+	for i, c := range graphtest.ChainCases() {
+		t.Run(c.Name, func(t *testing.T) {
+			g, feeds, outs, err := c.Graph(uint64(i))
+			if err != nil {
+				t.Fatal(err)
+			}
 			p, err := graph.Compile(g, outs...)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer e.Forget(p)
-			members := 0
-			for _, f := range p.Chains {
-				if f != nil {
-					members++
-				}
-			}
-			if members == 0 {
-				t.Fatal("the planner fused nothing: the case tests nothing")
-			}
-			feeds := graphtest.RandomFeeds(g, rand.New(rand.NewPCG(uint64(i), 7)), 0.5)
-			if err := graphtest.Compare(context.Background(), e, cpu.New(), g, feeds, 2e-4, outs...); err != nil {
-				t.Fatal(err)
-			}
 			if _, err := e.Run(context.Background(), p, feeds); err != nil {
 				t.Fatal(err)
 			}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"sync"
@@ -123,4 +124,82 @@ func TestRunRejectsBadFeeds(t *testing.T) {
 	if _, err := e.Run(context.Background(), p, graph.Feeds{"x": graph.Zeros(5)}); err == nil {
 		t.Fatal("wrong shape accepted")
 	}
+}
+
+// TestBindKeepsParamsResident checks that bound parameters are uploaded once, that runs given
+// other tensors for them still compute with those, and that the bound values come back after.
+func TestBindKeepsParamsResident(t *testing.T) {
+	e, err := New(Options{})
+	if err != nil {
+		executor(t) // skips or fails with the reason
+		t.Fatal(err)
+	}
+	g := graph.New()
+	l := graphtest.SampleModel(g, 4)
+	feats, err := g.GradSqNorms(l, g.Params(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := graph.Compile(g, l, feats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Forget(p)
+	feeds := graphtest.RandomFeeds(g, rand.New(rand.NewPCG(2, 2)), 0.3)
+	params, inputs := graph.Feeds{}, 0
+	for _, n := range g.Params() {
+		params[n.LeafName()] = feeds[n.LeafName()]
+	}
+	for name, v := range feeds {
+		if params[name] == nil {
+			inputs += 4 * len(v.Data)
+		}
+	}
+	if err := e.Bind(params); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := e.Resident(); n != len(params) {
+		t.Fatalf("%d parameters resident, want %d", n, len(params))
+	}
+	want := func(feeds graph.Feeds) []*graph.Tensor {
+		out, err := cpu.New().Run(context.Background(), p, feeds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	check := func(what string, feeds graph.Feeds, uploads int) {
+		t.Helper()
+		before := e.Uploaded()
+		got, err := e.Run(context.Background(), p, feeds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := int(e.Uploaded() - before); d != uploads {
+			t.Errorf("%s: uploaded %d bytes, want %d", what, d, uploads)
+		}
+		for i, w := range want(feeds) {
+			for k := range w.Data {
+				if d := math.Abs(float64(got[i].Data[k] - w.Data[k])); d > 1e-3*(math.Abs(float64(w.Data[k]))+1) {
+					t.Fatalf("%s: output %d element %d: got %g, want %g", what, i, k, got[i].Data[k], w.Data[k])
+				}
+			}
+		}
+	}
+	check("first run", feeds, inputs)
+	check("second run", feeds, inputs)
+	// Another tensor for one parameter: uploaded and used, then the bound one again.
+	name := g.Params()[0].LeafName()
+	other := graph.Feeds{}
+	for k, v := range feeds {
+		other[k] = v
+	}
+	changed := &graph.Tensor{Shape: feeds[name].Shape, Data: make([]float32, len(feeds[name].Data))}
+	for k, v := range feeds[name].Data {
+		changed.Data[k] = 2*v + 0.1
+	}
+	other[name] = changed
+	check("run with another tensor", other, inputs+4*len(changed.Data))
+	check("bound tensor again", feeds, inputs+4*len(changed.Data))
+	check("and once more", feeds, inputs)
 }

@@ -27,6 +27,10 @@ type program struct {
 	owned   []*wgpu.Buffer
 	cmds    []command
 	staging []*wgpu.Buffer
+	// residents are the bound parameters the program reads in place, by feed (nil: uploaded
+	// into a buffer of its own at each run).
+	residents []*resident
+	feedFrom  map[*graph.Node]*resident
 }
 
 func (p *program) destroy() {
@@ -44,7 +48,7 @@ const maxRank = 6
 func (e *Executor) compile(p *graph.Plan) (*program, error) {
 	prog := &program{plan: p, buffer: make([]*wgpu.Buffer, len(p.Graph.Nodes()))}
 	fail := func(err error) (*program, error) {
-		prog.destroy()
+		e.release(prog)
 		return nil, err
 	}
 	newBuffer := func(label string, floats int) (*wgpu.Buffer, error) {
@@ -68,7 +72,15 @@ func (e *Executor) compile(p *graph.Plan) (*program, error) {
 		}
 		slots[i] = b
 	}
+	prog.feedFrom = map[*graph.Node]*resident{}
 	for _, n := range p.Feeds {
+		if r := e.residentFor(n); r != nil {
+			r.programs++
+			prog.residents = append(prog.residents, r)
+			prog.feedFrom[n] = r
+			prog.buffer[n.ID()] = r.buf
+			continue
+		}
 		b, err := newBuffer(n.LeafName(), n.Shape().Size())
 		if err != nil {
 			return fail(err)

@@ -46,6 +46,15 @@ type Executor interface {
 	Forget(p *Plan)
 }
 
+// Binder is an Executor that can keep parameter values on its device between runs (the WebGPU
+// executor). Callers whose weights do not change bind them once, before their runs, and keep
+// feeding the same tensors; an executor without a device (the CPU one) has nothing to bind.
+type Binder interface {
+	// Bind uploads params once; later runs given these very tensors read the device copies.
+	// The caller must not change a bound tensor's data.
+	Bind(params Feeds) error
+}
+
 // Compile orders the nodes that outputs depend on and assigns storage slots by liveness.
 func Compile(g *Graph, outputs ...*Node) (*Plan, error) {
 	if g.err != nil {

@@ -63,6 +63,12 @@ func (e *Extractor) Run(ctx context.Context, n int, progress func(done int)) (*F
 			return nil, fmt.Errorf("ood: extract: group size %d must divide the chunk (%d) and the image count (%d)", b, e.Chunk, n)
 		}
 	}
+	if b, ok := e.Exec.(graph.Binder); ok && len(e.Params) > 0 {
+		// The weights stay on the device across chunks and across calls with the same tensors.
+		if err := b.Bind(e.Params); err != nil {
+			return nil, fmt.Errorf("ood: extract: %w", err)
+		}
+	}
 	plans := map[int]*graph.Plan{}
 	defer func() {
 		for _, p := range plans {

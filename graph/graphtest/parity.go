@@ -117,7 +117,42 @@ func OpCases() []OpCase {
 		one("broadcast", []int{3, 1, 5}, func(g *graph.Graph, x *graph.Node) *graph.Node { return g.BroadcastTo(x, 2, 3, 4, 5) }),
 		one("groupnorm", []int{2, 6, 3, 5}, func(g *graph.Graph, x *graph.Node) *graph.Node { return g.GroupNorm(x, 3, 1e-5) }),
 	)
-	return cases
+	return append(cases, ChainCases()...)
+}
+
+// ChainCases are element-wise chains the planner fuses (graph.Fused), named "chain ...":
+// broadcast operands, more operands than one GPU kernel may bind, and final reductions over
+// inner, outer and all axes, short and long.
+func ChainCases() []OpCase {
+	many := make([][]int, 23)
+	for k := range many {
+		many[k] = []int{4, 33}
+		if k%2 == 0 && k > 0 {
+			many[k] = []int{33}
+		}
+	}
+	return []OpCase{
+		{"chain broadcast", [][]int{{3, 5, 7}, {5, 1}, {7}}, false, func(g *graph.Graph, x []*graph.Node) *graph.Node {
+			mid := g.Tanh(g.Add(g.Mul(x[0], x[1]), x[2]))
+			return g.Sub(g.Exp(mid), g.Affine(mid, 0.5, -1))
+		}},
+		{"chain many operands", many, false, func(g *graph.Graph, x []*graph.Node) *graph.Node {
+			y := x[0]
+			for k := 1; k+1 < len(x); k += 2 {
+				y = g.Add(g.Mul(y, x[k]), x[k+1])
+			}
+			return g.Tanh(y)
+		}},
+		{"chain sum axis 1", [][]int{{6, 130, 5}, {130, 1}}, false, func(g *graph.Graph, x []*graph.Node) *graph.Node {
+			return g.Reduce(graph.Sum, g.Exp(g.Sub(x[0], x[1])), false, 1)
+		}},
+		{"chain mean axes 0 2", [][]int{{6, 9, 5}}, false, func(g *graph.Graph, x []*graph.Node) *graph.Node {
+			return g.Reduce(graph.Mean, g.Mul(g.Tanh(x[0]), x[0]), false, 0, 2)
+		}},
+		{"chain sumsquares all", [][]int{{3, 700}, {3, 700}}, false, func(g *graph.Graph, x []*graph.Node) *graph.Node {
+			return g.Reduce(graph.SumSquares, g.Affine(g.Sub(x[0], x[1]), 2, 0.5), false)
+		}},
+	}
 }
 
 // FeatureCase builds the sample model with its grouped gradient features: outputs are the

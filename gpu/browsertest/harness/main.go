@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"syscall/js"
 	"time"
 
@@ -44,8 +45,19 @@ func run() report {
 		return r
 	}
 	r.Adapter = e.Name()
+	// The page's adapter picks its convolution kernels; the other set runs the convolution
+	// cases and the features too, so both compile and agree in this browser.
+	other := gpu.ConvDirect
+	if e.Adapter().Software() {
+		other = gpu.ConvTiled
+	}
+	e2, err := gpu.New(gpu.Options{Conv: other})
+	if err != nil {
+		r.Error = err.Error()
+		return r
+	}
 	ctx := context.Background()
-	check := func(name string, g *graph.Graph, feeds graph.Feeds, outs []*graph.Node, err error, tol float64) {
+	check := func(e *gpu.Executor, name string, g *graph.Graph, feeds graph.Feeds, outs []*graph.Node, err error, tol float64) {
 		r.Cases++
 		if err == nil {
 			err = graphtest.Compare(ctx, e, cpu.New(), g, feeds, tol, outs...)
@@ -56,11 +68,16 @@ func run() report {
 	}
 	for i, c := range graphtest.OpCases() {
 		g, feeds, outs, err := c.Graph(uint64(i))
-		check(c.Name, g, feeds, outs, err, 2e-4)
+		check(e, c.Name, g, feeds, outs, err, 2e-4)
+		if strings.HasPrefix(c.Name, "conv") {
+			check(e2, c.Name+" (other convolution kernels)", g, feeds, outs, err, 2e-4)
+		}
 	}
 	for _, c := range []struct{ batch, group int }{{5, 1}, {6, 3}} {
 		g, feeds, outs, err := graphtest.FeatureCase(c.batch, c.group, uint64(c.batch))
-		check(fmt.Sprintf("features B%d group%d", c.batch, c.group), g, feeds, outs, err, 1e-3)
+		name := fmt.Sprintf("features B%d group%d", c.batch, c.group)
+		check(e, name, g, feeds, outs, err, 1e-3)
+		check(e2, name+" (other convolution kernels)", g, feeds, outs, err, 1e-3)
 	}
 	return r
 }
