@@ -31,7 +31,11 @@ func (e *Executor) lowerChain(prog *program, f *graph.Fused) error {
 			}
 		}
 	}
-	limit := int(e.d.limits.MaxStorageBuffersPerShaderStage)
+	prog.chainScratchUsed = 0
+	// Eight storage buffers, WebGPU's default and what browsers grant, even where the adapter
+	// allows more: the same chains then make the same kernels natively and in browsers, and
+	// the native tests cover the cuts.
+	limit := min(int(e.d.limits.MaxStorageBuffersPerShaderStage), webgpuStorageBuffers)
 	for lo := 0; lo < len(f.Nodes); {
 		hi := lo + 1
 		for hi < len(f.Nodes) && newSegment(f, member, lastReader, lo, hi+1).chain.Bindings() <= limit {
@@ -44,6 +48,9 @@ func (e *Executor) lowerChain(prog *program, f *graph.Fused) error {
 	}
 	return nil
 }
+
+// webgpuStorageBuffers is WebGPU's default limit of storage buffers per shader stage.
+const webgpuStorageBuffers = 8
 
 // segment is members [lo, hi) of a chain as one kernel.
 type segment struct {
@@ -103,6 +110,9 @@ func newSegment(f *graph.Fused, member map[*graph.Node]int, lastReader []int, lo
 func (e *Executor) lowerSegment(prog *program, s segment) error {
 	members := s.f.Nodes[s.lo:s.hi]
 	if len(members) == 1 || !s.distinctBuffers(prog) {
+		if err := e.scratchMembers(prog, s.f, s.lo, s.hi, nil); err != nil {
+			return err
+		}
 		for _, n := range members {
 			if err := e.lower(prog, n); err != nil {
 				return err
@@ -132,6 +142,9 @@ func (e *Executor) lowerSegment(prog *program, s segment) error {
 			meta = append(meta, math.Float32bits(a.Scale), math.Float32bits(a.Shift))
 		}
 	}
+	if err := e.scratchMembers(prog, s.f, s.lo, s.hi, s.outputs); err != nil {
+		return err
+	}
 	bufs := make([]*wgpu.Buffer, 0, len(s.inputs)+len(s.outputs)+1)
 	for _, n := range s.inputs {
 		bufs = append(bufs, prog.buffer[n.ID()])
@@ -156,8 +169,9 @@ func (e *Executor) lowerSegment(prog *program, s segment) error {
 		meta = append(append(meta, pad6(r.Kept.Shape)...), pad6(r.Kept.Strides)...)
 		meta = append(meta, uint32(len(r.Reduced.Shape)))
 		meta = append(append(meta, pad6(r.Reduced.Shape)...), pad6(r.Reduced.Strides)...)
-		meta = append(meta, uint32(count))
-		bufs = append(bufs, prog.buffer[s.reduce.ID()])
+		dst := prog.placeOf(s.reduce)
+		meta = append(meta, uint32(count), uint32(dst.offset), uint32(dst.stride))
+		bufs = append(bufs, dst.buf)
 		entry = "fused_small"
 		gx, gy = e.grid(ceilDiv(outs, 256))
 		if count >= rowsFrom {
@@ -176,6 +190,45 @@ func (e *Executor) lowerSegment(prog *program, s segment) error {
 	return e.bindDispatch(prog, pipe, "fused."+entry, meta, bindings, bufs, gx, gy, 1)
 }
 
+// scratchMembers gives the members of chain f in [lo, hi) that are written although nothing
+// outside the chain reads them (only a later segment does; all of them when written only nil
+// means all) a scratch buffer in place of their slot. The chain runs at its last member's step,
+// and by then the planner may have handed such a member's slot, free since its last in-chain
+// reader, to a value computed in between. Scratch buffers are shared by all chains of the
+// program: a chain's k-th written member uses the k-th.
+func (e *Executor) scratchMembers(prog *program, f *graph.Fused, lo, hi int, written []*graph.Node) error {
+	k := prog.chainScratchUsed
+	defer func() { prog.chainScratchUsed = k }()
+	for i := lo; i < hi; i++ {
+		n := f.Nodes[i]
+		if f.Stored[i] || (written != nil && !slices.Contains(written, n)) {
+			continue
+		}
+		size := n.Shape().Size()
+		if k == len(prog.chainScratch) || prog.chainScratch[k].size < size {
+			b, err := e.scratch(prog, size)
+			if err != nil {
+				return err
+			}
+			sb := scratchBuf{buf: b, size: size}
+			if k == len(prog.chainScratch) {
+				prog.chainScratch = append(prog.chainScratch, sb)
+			} else {
+				prog.chainScratch[k] = sb
+			}
+		}
+		prog.buffer[n.ID()] = prog.chainScratch[k].buf
+		k++
+	}
+	return nil
+}
+
+// scratchBuf is a program-owned buffer of size floats.
+type scratchBuf struct {
+	buf  *wgpu.Buffer
+	size int
+}
+
 // distinctBuffers reports whether every output of s has a buffer of its own, shared with no
 // input and no other output (WebGPU forbids binding a buffer writable and readable at once).
 func (s segment) distinctBuffers(prog *program) bool {
@@ -183,18 +236,14 @@ func (s segment) distinctBuffers(prog *program) bool {
 	for _, n := range s.inputs {
 		seen[prog.buffer[n.ID()]] = true
 	}
-	outs := s.outputs
-	if s.reduce != nil {
-		outs = append(slices.Clip(outs), s.reduce)
-	}
-	for _, n := range outs {
+	for _, n := range s.outputs {
 		b := prog.buffer[n.ID()]
 		if seen[b] {
 			return false
 		}
 		seen[b] = true
 	}
-	return true
+	return s.reduce == nil || !seen[prog.placeOf(s.reduce).buf]
 }
 
 // generatedPipeline returns the pipeline of entry in the generated module src, compiling the

@@ -12,14 +12,18 @@ import (
 	"github.com/oodgpu/oodgpu/graph/graphtest"
 )
 
-// TestFusedChains checks that the chain cases (also among the kernel parity cases) run as
-// generated kernels: fewer dispatches than steps, some of them fused.
+// TestFusedChains checks that the chain cases (also among the kernel parity cases, with their
+// gradients) run as generated kernels: fewer dispatches than steps, some of them fused, and that
+// their values alone, whose plans keep fewer members stored, agree with the CPU executor.
 func TestFusedChains(t *testing.T) {
 	e := executor(t)
 	for i, c := range graphtest.ChainCases() {
 		t.Run(c.Name, func(t *testing.T) {
 			g, feeds, outs, err := c.Graph(uint64(i))
 			if err != nil {
+				t.Fatal(err)
+			}
+			if err := graphtest.Compare(context.Background(), e, cpu.New(), g, feeds, 2e-4, outs[0]); err != nil {
 				t.Fatal(err)
 			}
 			p, err := graph.Compile(g, outs...)

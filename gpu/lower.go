@@ -31,6 +31,13 @@ type program struct {
 	// into a buffer of its own at each run).
 	residents []*resident
 	feedFrom  map[*graph.Node]*resident
+	// places are the reductions that write in place in a concatenated output, skipCopy the
+	// copies of those concatenations that are therefore not needed (placeConcats).
+	places   map[*graph.Node]place
+	skipCopy map[*graph.Node][]bool
+	// chainScratch holds chain members written for a later segment only (scratchMembers).
+	chainScratch     []scratchBuf
+	chainScratchUsed int // by the chain being lowered
 }
 
 func (p *program) destroy() {
@@ -102,12 +109,21 @@ func (e *Executor) compile(p *graph.Plan) (*program, error) {
 			prog.buffer[in.ID()] = b
 		}
 	}
+	prog.places = map[*graph.Node]place{}
+	concats, skip, err := placeConcats(prog, p, newBuffer)
+	if err != nil {
+		return fail(err)
+	}
+	prog.skipCopy = skip
 	for i, n := range p.Steps {
 		if _, ok := n.Op().(*graph.Reshape); ok {
 			prog.buffer[n.ID()] = prog.buffer[n.Inputs()[0].ID()]
 			continue
 		}
 		prog.buffer[n.ID()] = slots[p.Slot[n.ID()]]
+		if b := concats[n]; b != nil {
+			prog.buffer[n.ID()] = b
+		}
 		var err error
 		switch chain := p.Chains[i]; {
 		case chain == nil:
@@ -203,9 +219,9 @@ func (e *Executor) lower(prog *program, n *graph.Node) error {
 		return e.dispatch(prog, "elementwise", "binary", meta, []uint32{1, 2, 3},
 			[]*wgpu.Buffer{buf(0), buf(1), y}, gx, gy, 1)
 	case *graph.Reduce:
-		return e.reduce(prog, o.Fn, buf(0), y, o.Reduction(xs))
+		return e.reduce(prog, o.Fn, buf(0), prog.placeOf(n), o.Reduction(xs))
 	case *graph.AvgPool:
-		return e.reduce(prog, graph.Mean, buf(0), y, o.Reduction(xs))
+		return e.reduce(prog, graph.Mean, buf(0), prog.placeOf(n), o.Reduction(xs))
 	case *graph.Matmul:
 		return e.matmul(prog, o, n, buf(0), buf(1), y)
 	case *graph.Conv2D:
@@ -241,7 +257,7 @@ func (e *Executor) lower(prog *program, n *graph.Node) error {
 			[]*wgpu.Buffer{buf(0), buf(1), partials}, uint32(tx), uint32(ty), uint32(groups)); err != nil {
 			return err
 		}
-		return e.reduce(prog, graph.Sum, partials, y, (&graph.Reduce{Axes: []int{1}}).Reduction(graph.Shape{groups, tx * ty}))
+		return e.reduce(prog, graph.Sum, partials, prog.placeOf(n), (&graph.Reduce{Axes: []int{1}}).Reduction(graph.Shape{groups, tx * ty}))
 	}
 	shapes := make([]graph.Shape, len(ins))
 	for i, in := range ins {
@@ -255,7 +271,10 @@ func (e *Executor) lower(prog *program, n *graph.Node) error {
 		if written < size {
 			prog.cmds = append(prog.cmds, command{clear: y}) // Pad: zero where no copy writes
 		}
-		for _, c := range copies {
+		for k, c := range copies {
+			if skip := prog.skipCopy[n]; skip != nil && skip[k] {
+				continue // the piece's reduction wrote it in place
+			}
 			if err := e.copyView(prog, buf(c.Input), y, c); err != nil {
 				return err
 			}
@@ -283,7 +302,7 @@ const rowsFrom = 1024
 
 // reduce dispatches reduction r of x into y: one workgroup per output for long rows, one
 // invocation per output for short ones.
-func (e *Executor) reduce(prog *program, fn graph.ReduceFn, x, y *wgpu.Buffer, r graph.Reduction) error {
+func (e *Executor) reduce(prog *program, fn graph.ReduceFn, x *wgpu.Buffer, y place, r graph.Reduction) error {
 	r = r.Collapse()
 	if r.Kept.Offset != 0 {
 		return fmt.Errorf("reduction of a view at offset %d (the kernel reads from 0)", r.Kept.Offset)
@@ -296,17 +315,17 @@ func (e *Executor) reduce(prog *program, fn graph.ReduceFn, x, y *wgpu.Buffer, r
 	meta = append(append(meta, pad6(r.Kept.Shape)...), pad6(r.Kept.Strides)...)
 	meta = append(meta, uint32(len(r.Reduced.Shape)))
 	meta = append(append(meta, pad6(r.Reduced.Shape)...), pad6(r.Reduced.Strides)...)
-	meta = append(meta, uint32(count))
+	meta = append(meta, uint32(count), uint32(y.offset), uint32(y.stride))
 	if count >= rowsFrom {
 		entry := "reduce_rows"
 		if fn == graph.LogSumExp {
 			entry = "reduce_rows_lse"
 		}
 		gx, gy := e.grid(outs)
-		return e.dispatch(prog, "reduce", entry, meta, []uint32{1, 2}, []*wgpu.Buffer{x, y}, gx, gy, 1)
+		return e.dispatch(prog, "reduce", entry, meta, []uint32{1, 2}, []*wgpu.Buffer{x, y.buf}, gx, gy, 1)
 	}
 	gx, gy := e.grid(ceilDiv(outs, 256))
-	return e.dispatch(prog, "reduce", "reduce_small", meta, []uint32{1, 2}, []*wgpu.Buffer{x, y}, gx, gy, 1)
+	return e.dispatch(prog, "reduce", "reduce_small", meta, []uint32{1, 2}, []*wgpu.Buffer{x, y.buf}, gx, gy, 1)
 }
 
 // copyView performs the strided copy c from x to y.

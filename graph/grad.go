@@ -170,7 +170,7 @@ func (b *backward) run(seed *Node) error {
 				continue
 			}
 			if prev := b.grads[in]; prev != nil {
-				b.grads[in] = g.Add(prev, gx[i])
+				b.grads[in] = g.accumulate(prev, gx[i])
 			} else {
 				b.grads[in] = gx[i]
 			}
@@ -589,4 +589,49 @@ func transposeOutPad(x, gy, w Shape, c ConvGeom) (int, error) {
 		return 0, fmt.Errorf("input %v needs different output paddings in H and W", x)
 	}
 	return oph, nil
+}
+
+// accumulate returns the sum of two gradient contributions to one value. Two zero-padded pieces
+// side by side along one axis (the gradients of the parts of a split) are joined instead: their
+// concatenation, padded by what neither covers. The values are the same, without the zero fills
+// and the addition.
+func (g *Graph) accumulate(a, b *Node) *Node {
+	if j := g.joinPads(a, b); j != nil {
+		return j
+	}
+	if j := g.joinPads(b, a); j != nil {
+		return j
+	}
+	return g.Add(a, b)
+}
+
+// joinPads joins a = Pad(x) and b = Pad(y) when they differ along one axis only and y starts
+// where x ends there; otherwise it returns nil.
+func (g *Graph) joinPads(a, b *Node) *Node {
+	pa, okA := a.op.(*Pad)
+	pb, okB := b.op.(*Pad)
+	if !okA || !okB || !a.shape.Equal(b.shape) {
+		return nil
+	}
+	axis := -1
+	for i := range pa.Lo {
+		if pa.Lo[i] == pb.Lo[i] && pa.Hi[i] == pb.Hi[i] {
+			continue
+		}
+		if axis >= 0 {
+			return nil
+		}
+		axis = i
+	}
+	x, y := a.inputs[0], b.inputs[0]
+	if axis < 0 || pa.Lo[axis]+x.shape[axis] != pb.Lo[axis] {
+		return nil
+	}
+	lo, hi := slices.Clone(pa.Lo), slices.Clone(pa.Hi)
+	hi[axis] = pb.Hi[axis]
+	joined := g.Concat(axis, x, y)
+	if slices.ContainsFunc(lo, func(v int) bool { return v != 0 }) || slices.ContainsFunc(hi, func(v int) bool { return v != 0 }) {
+		return g.Pad(joined, lo, hi)
+	}
+	return joined
 }

@@ -149,6 +149,7 @@ func ChainCases() []OpCase {
 		{"chain mean axes 0 2", [][]int{{6, 9, 5}}, false, func(g *graph.Graph, x []*graph.Node) *graph.Node {
 			return g.Reduce(graph.Mean, g.Mul(g.Tanh(x[0]), x[0]), false, 0, 2)
 		}},
+		{"chain segment outputs", chainSegmentShapes(), false, chainSegment},
 		{"chain sumsquares all", [][]int{{3, 700}, {3, 700}}, false, func(g *graph.Graph, x []*graph.Node) *graph.Node {
 			return g.Reduce(graph.SumSquares, g.Affine(g.Sub(x[0], x[1]), 2, 0.5), false)
 		}},
@@ -201,4 +202,32 @@ func Compare(ctx context.Context, got, want graph.Executor, g *graph.Graph, feed
 		}
 	}
 	return nil
+}
+
+// chainSegmentShapes are the operands of chainSegment: 12 of [4, 33], then two matmul factors.
+func chainSegmentShapes() [][]int {
+	shapes := make([][]int, 14)
+	for k := range 12 {
+		shapes[k] = []int{4, 33}
+	}
+	shapes[12], shapes[13] = []int{4, 5}, []int{5, 33}
+	return shapes
+}
+
+// chainSegment is a chain with more operands than one GPU kernel binds, whose first member is
+// read again after the cut (so the GPU writes it for the later kernel), and a matmul computed
+// between that last read and the chain's end: the planner may give the matmul the member's
+// storage, which a GPU executor writing the member there at the chain's end would clobber.
+func chainSegment(g *graph.Graph, x []*graph.Node) *graph.Node {
+	first := g.Mul(x[0], x[1])
+	y := first
+	for k := 2; k < 8; k++ {
+		y = g.Add(g.Mul(y, x[k]), x[k])
+	}
+	y = g.Add(y, first)
+	between := g.Matmul(x[12], x[13])
+	for k := 8; k < 12; k++ {
+		y = g.Mul(g.Add(y, x[k]), x[k])
+	}
+	return g.Concat(0, between, g.Tanh(y))
 }
