@@ -5,7 +5,8 @@
 // sizes) is one module.
 //   prm = [n, rank, domain shape[6], per strided input: offset, strides[6], per affine member:
 //          scale bits, shift bits, and for a chain ending in a reduction: kept rank, kept
-//          shape[6], kept strides[6], reduced rank, reduced shape[6], reduced strides[6], count]
+//          shape[6], kept strides[6], reduced rank, reduced shape[6], reduced strides[6], count,
+//          output offset, output stride: output o goes to reduced[offset + o*stride]]
 //   n is the domain's size (fused) or the number of reduction outputs (fused_rows, fused_small);
 //   the domain is the chain's element-wise shape, contiguous, merged to at most 6 axes.
 //   fused:       one invocation per domain element.
@@ -124,7 +125,7 @@ fn fused_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     part[lid] = acc;
     let total = sum_part(lid);
     if (live && lid == 0u) {
-        reduced[o] = finish(total);
+        reduced[prm[RED + 27u] + o * prm[RED + 28u]] = finish(total);
     }
 }
 
@@ -140,5 +141,5 @@ fn fused_small(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     for (var j = 0u; j < count; j++) {
         acc += term(value(element(o, j)));
     }
-    reduced[o] = finish(acc);
+    reduced[prm[RED + 27u] + o * prm[RED + 28u]] = finish(acc);
 }

@@ -2,7 +2,9 @@
 // One output per kept index; each reduces `count` elements of the reduced sub-view.
 //   prm = [n outputs, fn (graph.ReduceFn: sum, mean, logsumexp, sumsquares),
 //           kept rank, kept shape[6], kept strides[6], reduced rank, reduced shape[6],
-//           reduced strides[6], count]
+//           reduced strides[6], count, output offset, output stride]
+//   Output o goes to y[offset + o*stride]: (0, 1) for a value of its own, else its place in a
+//   larger one (a column of the feature matrix, say).
 //   reduce_rows: one workgroup per output, summed in workgroup memory (sum_part; long rows);
 //   reduce_rows_lse: the same for logsumexp.
 //   reduce_small: one invocation per output (short rows, many outputs).
@@ -10,6 +12,10 @@
 @group(0) @binding(0) var<storage, read> prm: array<u32>;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+fn out_at(o: u32) -> u32 {
+    return prm[29] + o * prm[30];
+}
 
 fn kept_offset(o: u32) -> u32 {
     var rem = o;
@@ -72,7 +78,7 @@ fn reduce_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     part[lid] = acc;
     let total = sum_part(lid);
     if (live && lid == 0u) {
-        y[o] = finish(prm[1], total, 0.0, count);
+        y[out_at(o)] = finish(prm[1], total, 0.0, count);
     }
 }
 
@@ -108,7 +114,7 @@ fn reduce_rows_lse(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
     part[lid] = acc;
     let total = sum_part(lid);
     if (live && lid == 0u) {
-        y[o] = m + log(total);
+        y[out_at(o)] = m + log(total);
     }
 }
 
@@ -138,5 +144,5 @@ fn reduce_small(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
             default: { acc += v; }
         }
     }
-    y[o] = finish(fn_, acc, m, count);
+    y[out_at(o)] = finish(fn_, acc, m, count);
 }
