@@ -23,6 +23,11 @@ Usage: glow_parity.py --train-perf BATCH STEPS LR DIR
 times STEPS training steps in float32, after one warm-up step, on the first BATCH images of
 DIR/outputs.safetensors: forward mean negative log-likelihood in bits/dim, backward, Adam step
 with learning rate LR (the oodgpu perf --train step). Prints one JSON line.
+
+The timings run on the torch device of --torch-device DEV (before the mode: glow_parity.py
+--torch-device cuda --perf N DIR), else of $OODGPU_TORCH_DEVICE, else the CPU (all its cores):
+cpu, cuda, cuda:1, ... On CUDA, TF32 is off (full fp32, as oodgpu computes) and the JSON line's
+"device" names the GPU. The parity check always runs on the CPU in float64.
 """
 import json
 import os
@@ -50,8 +55,9 @@ def gaussian_logp(z, mean, logs):
 
 
 class Glow:
-    def __init__(self, cfg, params, perms):
+    def __init__(self, cfg, params, perms, cache=None):
         self.cfg, self.p, self.perms = cfg, params, perms
+        self.cache = {} if cache is None else cache
 
     def actnorm(self, name, h):
         return (h + self.p[name + ".bias"]) * torch.exp(self.p[name + ".logs"])
@@ -60,16 +66,25 @@ class Glow:
         out = F.conv2d(h, self.p[name + ".weight"], padding=1) + self.p[name + ".bias"]
         return out * torch.exp(3 * self.p[name + ".logs"])
 
+    def consts(self, name, c, dt, dev):
+        """The permutation, identity and strict triangle masks of invconv name, made once per
+        dtype and device (buffers, as a PyTorch module would keep them: no per-call kernels)."""
+        key = (name, dt, dev)
+        if key not in self.cache:
+            perm = torch.zeros(c, c, dtype=dt)
+            for i, j in enumerate(self.perms[name + ".lower"]):
+                perm[i, j] = 1
+            self.cache[key] = tuple(t.to(dev) for t in (
+                perm, torch.eye(c, dtype=dt), torch.tril(torch.ones(c, c, dtype=dt), -1),
+                torch.triu(torch.ones(c, c, dtype=dt), 1)))
+        return self.cache[key]
+
     def invconv(self, name, h):
         c = h.shape[1]
         lower, upper, logs = self.p[name + ".lower"], self.p[name + ".upper"], self.p[name + ".logs"]
-        dt = lower.dtype
-        perm = torch.zeros(c, c, dtype=dt)
-        for i, j in enumerate(self.perms[name + ".lower"]):
-            perm[i, j] = 1
-        eye = torch.eye(c, dtype=dt)
-        l = lower * torch.tril(torch.ones(c, c, dtype=dt), -1) + eye
-        u = upper * torch.triu(torch.ones(c, c, dtype=dt), 1) + torch.diag(torch.exp(logs))
+        perm, eye, lmask, umask = self.consts(name, c, lower.dtype, lower.device)
+        l = lower * lmask + eye
+        u = upper * umask + torch.diag(torch.exp(logs))
         w = perm @ l @ u
         return F.conv2d(h, w.reshape(c, c, 1, 1)), logs.sum() * h.shape[2] * h.shape[3]
 
@@ -86,8 +101,8 @@ class Glow:
 
     def loglik(self, x):
         cfg = self.cfg
-        logdet = torch.zeros(x.shape[0], dtype=x.dtype)
-        logp = torch.zeros(x.shape[0], dtype=x.dtype)
+        logdet = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
+        logp = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
         h = x
         for lv in range(cfg["levels"]):
             h = squeeze(h)
@@ -119,18 +134,54 @@ def sq_norms(model, params, names, x):
                         else torch.zeros((), dtype=torch.float64) for n in names])
 
 
-def perf(d, n):
-    """Times per-image gradient features in float32 on all cores; prints a JSON line."""
-    torch.set_num_threads(os.cpu_count() or 1)
+def torch_device(name):
+    """The torch device for the timings, set up: all cores on the CPU; on CUDA full fp32 (TF32
+    off) and the libraries' handles made before any timing, as oodgpu opens its device before
+    its clock starts. Returns the device and its description for the JSON line."""
+    try:
+        dev = torch.device(name)
+    except RuntimeError:
+        raise SystemExit(f"--torch-device {name}: want cpu or cuda[:N]")
+    if dev.type == "cpu":
+        torch.set_num_threads(os.cpu_count() or 1)
+        return dev, "cpu"
+    if dev.type != "cuda":
+        raise SystemExit(f"--torch-device {name}: want cpu or cuda[:N]")
+    if not torch.cuda.is_available():
+        raise SystemExit(f"--torch-device {name}: this torch ({torch.__version__}) has no usable CUDA device")
+    if dev.index is None:
+        dev = torch.device("cuda", torch.cuda.current_device())
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    torch.cuda.set_device(dev)
+    w = torch.ones(4, 4, 3, 3, device=dev, requires_grad=True)
+    (F.conv2d(torch.ones(1, 4, 8, 8, device=dev), w, padding=1) @ torch.ones(8, 8, device=dev)).sum().backward()
+    torch.cuda.synchronize(dev)
+    return dev, f"{dev} ({torch.cuda.get_device_name(dev)})"
+
+
+def sync(dev):
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+
+
+def load_perf(d, dev):
+    """The model (float32 on dev), its parameters, feature names and images of an oracle dir."""
     params, meta = load_safetensors(f"{d}/weights.safetensors")
-    params = {k: v.float().requires_grad_(True) for k, v in params.items()}
+    params = {k: v.float().to(dev).requires_grad_(True) for k, v in params.items()}
     cfg = json.loads(meta["oodgpu"])["config"]
     outs, _ = load_safetensors(f"{d}/outputs.safetensors")
     with open(f"{d}/parity.json") as f:
         info = json.load(f)
-    names = info["params"]
-    model = Glow(cfg, params, info["perms"])
-    x = outs["x"][:n].float()
+    return Glow(cfg, params, info["perms"]), params, info["params"], outs["x"].float().to(dev)
+
+
+def perf(d, n, device):
+    """Times per-image gradient features in float32 on device; prints a JSON line."""
+    dev, where = torch_device(device)
+    model, params, names, x = load_perf(d, dev)
+    x = x[:n]
+    sync(dev)
     start = time.perf_counter()
     for i in range(n):
         for t in params.values():
@@ -144,9 +195,10 @@ def perf(d, n):
         detached = {k: v.detach() for k, v in params.items()}
 
         def one(p, xi):
-            return Glow(cfg, p, info["perms"]).loglik(xi.unsqueeze(0)).sum()
+            return Glow(model.cfg, p, model.perms, model.cache).loglik(xi.unsqueeze(0)).sum()
 
         per_sample = vmap(grad(one), in_dims=(None, 0))
+        sync(dev)
         start = time.perf_counter()
         for k in range(0, n, 10):
             g = per_sample(detached, x[k:k + 10])
@@ -154,21 +206,16 @@ def perf(d, n):
         vmapped = n / (time.perf_counter() - start)
     except ImportError:
         pass
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "images": n,
-                      "loop_images_per_second": loop, "vmap_images_per_second": vmapped}))
+    print(json.dumps({"torch": torch.__version__, "device": where, "threads": torch.get_num_threads(),
+                      "images": n, "loop_images_per_second": loop, "vmap_images_per_second": vmapped}))
 
 
-def train_perf(d, batch, steps, lr):
-    """Times training steps (mean bits/dim, backward, Adam) in float32 on all cores; prints a JSON line."""
-    torch.set_num_threads(os.cpu_count() or 1)
-    params, meta = load_safetensors(f"{d}/weights.safetensors")
-    params = {k: v.float().requires_grad_(True) for k, v in params.items()}
-    cfg = json.loads(meta["oodgpu"])["config"]
-    outs, _ = load_safetensors(f"{d}/outputs.safetensors")
-    with open(f"{d}/parity.json") as f:
-        info = json.load(f)
-    model = Glow(cfg, params, info["perms"])
-    x = outs["x"][:batch].float()
+def train_perf(d, batch, steps, lr, device):
+    """Times training steps (mean bits/dim, backward, Adam) in float32 on device; prints a JSON line."""
+    dev, where = torch_device(device)
+    model, params, _, x = load_perf(d, dev)
+    cfg = model.cfg
+    x = x[:batch]
     if x.shape[0] != batch:
         raise SystemExit(f"--train-perf: {d}/outputs.safetensors has {x.shape[0]} images, batch {batch}")
     adam = torch.optim.Adam(list(params.values()), lr=lr, betas=(0.9, 0.999), eps=1e-8)
@@ -182,24 +229,31 @@ def train_perf(d, batch, steps, lr):
         return float(loss)
 
     step()  # warm-up: allocations and first-call dispatch, as on the Go side
+    sync(dev)
     start = time.perf_counter()
     for _ in range(steps):
         loss = step()
+    sync(dev)
     rate = batch * steps / (time.perf_counter() - start)
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "batch": batch,
-                      "steps": steps, "images_per_second": rate, "last_loss_bits_per_dim": loss}))
+    print(json.dumps({"torch": torch.__version__, "device": where, "threads": torch.get_num_threads(),
+                      "batch": batch, "steps": steps, "images_per_second": rate,
+                      "last_loss_bits_per_dim": loss}))
 
 
 def main():
-    if len(sys.argv) == 4 and sys.argv[1] == "--perf":
-        perf(sys.argv[3], int(sys.argv[2]))
+    args = sys.argv[1:]
+    device = os.environ.get("OODGPU_TORCH_DEVICE") or "cpu"
+    if len(args) >= 2 and args[0] == "--torch-device":
+        device, args = args[1], args[2:]
+    if len(args) == 3 and args[0] == "--perf":
+        perf(args[2], int(args[1]), device)
         return
-    if len(sys.argv) == 6 and sys.argv[1] == "--train-perf":
-        train_perf(sys.argv[5], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
+    if len(args) == 5 and args[0] == "--train-perf":
+        train_perf(args[4], int(args[1]), int(args[2]), float(args[3]), device)
         return
-    if len(sys.argv) != 2:
+    if len(args) != 1:
         raise SystemExit(__doc__)
-    d = sys.argv[1]
+    d = args[0]
     params, meta = load_safetensors(f"{d}/weights.safetensors")
     cfg = json.loads(meta["oodgpu"])["config"]
     outs, _ = load_safetensors(f"{d}/outputs.safetensors")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,6 +30,7 @@ import (
 // torchPerf is the JSON line of glow_parity.py --perf.
 type torchPerf struct {
 	Torch   string   `json:"torch"`
+	Device  string   `json:"device"`
 	Threads int      `json:"threads"`
 	Loop    float64  `json:"loop_images_per_second"`
 	Vmap    *float64 `json:"vmap_images_per_second"`
@@ -71,32 +74,52 @@ func perfReport(ctx context.Context, w io.Writer, m *scorer.Model, exec graph.Ex
 		fmt.Fprintf(w, "\nNo PyTorch rows: %v.\n", err)
 		return nil
 	}
-	out, err := exec_(python, script, "--perf", fmt.Sprint(n), dir)
+	out, err := exec_(pythonPath(), script, "--perf", fmt.Sprint(n), dir)
 	if err != nil {
-		return fmt.Errorf("bench --perf: PyTorch oracle (needs Debian's python3-torch): %v\n%s", err, out)
+		return fmt.Errorf("bench --perf: PyTorch oracle (%s with torch): %v\n%s", pythonPath(), err, out)
 	}
 	var tp torchPerf
 	if err := json.Unmarshal(out, &tp); err != nil {
 		return fmt.Errorf("bench --perf: oracle printed %q: %w", out, err)
 	}
-	fmt.Fprintf(w, "| PyTorch %s per-image loop, %d threads | %.1f | %.2f |\n", tp.Torch, tp.Threads, tp.Loop, ours/tp.Loop)
+	where := torchWhere(tp.Device, tp.Threads)
+	fmt.Fprintf(w, "| PyTorch %s per-image loop, %s | %.1f | %.2f |\n", tp.Torch, where, tp.Loop, ours/tp.Loop)
 	if tp.Vmap != nil {
-		fmt.Fprintf(w, "| PyTorch %s vmap, %d threads | %.1f | %.2f |\n", tp.Torch, tp.Threads, *tp.Vmap, ours / *tp.Vmap)
+		fmt.Fprintf(w, "| PyTorch %s vmap, %s | %.1f | %.2f |\n", tp.Torch, where, *tp.Vmap, ours / *tp.Vmap)
 	} else {
 		fmt.Fprintf(w, "| PyTorch %s vmap | n/a (no torch.func in this torch) | - |\n", tp.Torch)
 	}
 	return nil
 }
 
-// python is Debian's python3, the interpreter the PyTorch oracle runs under.
+// python is Debian's python3, the interpreter the PyTorch oracle runs under unless $OODGPU_PYTHON
+// names another (a virtual environment's, with a CUDA build of torch).
 const python = "/usr/bin/python3"
 
-// torchMissing says why the PyTorch oracle cannot run here, or returns nil when python3 imports torch.
+// pythonPath is $OODGPU_PYTHON, else python.
+func pythonPath() string {
+	if p := os.Getenv("OODGPU_PYTHON"); p != "" {
+		return p
+	}
+	return python
+}
+
+// torchMissing says why the PyTorch oracle cannot run here, or returns nil when the interpreter imports torch.
 func torchMissing() error {
-	if err := exec.Command(python, "-c", "import torch").Run(); err != nil {
-		return fmt.Errorf("%s cannot import torch (apt-get install python3-torch): %v", python, err)
+	py := pythonPath()
+	if err := exec.Command(py, "-c", "import torch").Run(); err != nil {
+		return fmt.Errorf("%s cannot import torch (apt-get install python3-torch, or set OODGPU_PYTHON to a python with torch): %v", py, err)
 	}
 	return nil
+}
+
+// torchWhere names where the PyTorch oracle ran: its thread count on the CPU, else its device
+// (as glow_parity.py describes it, e.g. "cuda:0 (NVIDIA H100 80GB HBM3)").
+func torchWhere(device string, threads int) string {
+	if device == "" || device == "cpu" {
+		return fmt.Sprintf("%d threads", threads)
+	}
+	return device
 }
 
 // writeOracle writes the model and the images x into dir for glow_parity.py, and the script with
@@ -115,11 +138,23 @@ func writeOracle(dir string, cfg glow.Config, params graph.Feeds, x *graph.Tenso
 	return script, nil
 }
 
-// exec_ runs a command and returns its standard output.
+// exec_ runs a command and returns its standard output. Its standard error goes to ours, and
+// when it fails, its last line (a Python exception's message) comes with the error.
 func exec_(name string, args ...string) ([]byte, error) {
+	var stderr bytes.Buffer
 	cmd := exec.Command(name, args...)
-	cmd.Stderr = os.Stderr
-	return cmd.Output()
+	cmd.Stderr = io.MultiWriter(os.Stderr, &stderr)
+	out, err := cmd.Output()
+	if err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
+			msg = strings.TrimSpace(msg[i+1:])
+		}
+		if msg != "" {
+			err = fmt.Errorf("%w: %s", err, msg)
+		}
+	}
+	return out, err
 }
 
 func newPerfCmd() *cobra.Command {
@@ -142,7 +177,11 @@ func newPerfCmd() *cobra.Command {
 			"With --train, then times --steps training steps (after one warm-up step) at --batch on the first\n" +
 			"images of --data: mean bits/dim, its gradient and an Adam step, ours and PyTorch's from the same\n" +
 			"weights and inputs. Needs python3 with torch (Debian: python3-torch) for the PyTorch rows;\n" +
-			"without it, prints ours and says why.",
+			"without it, prints ours and says why.\n\n" +
+			"Environment: OODGPU_PYTHON is the interpreter of the PyTorch rows (default /usr/bin/python3;\n" +
+			"e.g. a virtual environment's python with a CUDA build of torch); OODGPU_TORCH_DEVICE is the torch\n" +
+			"device they run on (default cpu, on all cores; cuda or cuda:N runs them on that GPU in full fp32,\n" +
+			"TF32 off). scripts/gpubench.sh runs this command against CUDA on an NVIDIA machine.",
 		Example: "  oodgpu perf --device cpu --data 'fashionmnist:test[:100]'\n" +
 			"  oodgpu perf --device cpu --train --batch 64 --steps 5",
 		Args: cobra.NoArgs,
@@ -232,6 +271,7 @@ const maxPerfSteps = 100000
 // torchTrainPerf is the JSON line of glow_parity.py --train-perf.
 type torchTrainPerf struct {
 	Torch    string  `json:"torch"`
+	Device   string  `json:"device"`
 	Threads  int     `json:"threads"`
 	Rate     float64 `json:"images_per_second"`
 	LastLoss float64 `json:"last_loss_bits_per_dim"`
@@ -282,15 +322,15 @@ func trainReport(ctx context.Context, w io.Writer, m *scorer.Model, exec graph.E
 		fmt.Fprintf(w, "\nNo PyTorch row: %v.\n", err)
 		return nil
 	}
-	out, err := exec_(python, script, "--train-perf", fmt.Sprint(o.batch), fmt.Sprint(o.steps), fmt.Sprint(o.lr), dir)
+	out, err := exec_(pythonPath(), script, "--train-perf", fmt.Sprint(o.batch), fmt.Sprint(o.steps), fmt.Sprint(o.lr), dir)
 	if err != nil {
-		return fmt.Errorf("perf --train: PyTorch oracle (needs Debian's python3-torch): %v\n%s", err, out)
+		return fmt.Errorf("perf --train: PyTorch oracle (%s with torch): %v\n%s", pythonPath(), err, out)
 	}
 	var tp torchTrainPerf
 	if err := json.Unmarshal(out, &tp); err != nil {
 		return fmt.Errorf("perf --train: oracle printed %q: %w", out, err)
 	}
-	fmt.Fprintf(w, "| PyTorch %s, %d threads | %.1f | %.2f | %.5f |\n", tp.Torch, tp.Threads, tp.Rate, ours.rate/tp.Rate, tp.LastLoss)
+	fmt.Fprintf(w, "| PyTorch %s, %s | %.1f | %.2f | %.5f |\n", tp.Torch, torchWhere(tp.Device, tp.Threads), tp.Rate, ours.rate/tp.Rate, tp.LastLoss)
 	return nil
 }
 

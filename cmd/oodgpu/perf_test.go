@@ -118,3 +118,47 @@ func TestPerfTrainFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestPerfTorchEnv checks the environment of the PyTorch rows: OODGPU_PYTHON naming an
+// interpreter that cannot import torch gives ours and the reason; with torch, OODGPU_TORCH_DEVICE
+// reaches glow_parity.py, which refuses a device it does not know.
+func TestPerfTorchEnv(t *testing.T) {
+	datatest.FashionMNIST(t)
+	model := filepath.Join(t.TempDir(), "tiny.safetensors")
+	writeTinyGlow(t, model)
+	args := []string{"perf", "--device", "cpu", "--model", model, "--data", "fashionmnist:test[:2]"}
+
+	absent := filepath.Join(t.TempDir(), "no-python")
+	t.Setenv("OODGPU_PYTHON", absent)
+	out := run(t, args...)
+	if !strings.Contains(out, "| oodgpu, ") || !strings.Contains(out, "No PyTorch rows: "+absent+" cannot import torch") {
+		t.Fatalf("with OODGPU_PYTHON=%s, want our row and the reason for PyTorch's absence; perf printed\n%s", absent, out)
+	}
+
+	t.Setenv("OODGPU_PYTHON", "")
+	if err := torchMissing(); err != nil {
+		t.Logf("OODGPU_TORCH_DEVICE half skipped: %v", err)
+		return
+	}
+	t.Setenv("OODGPU_TORCH_DEVICE", "tpu")
+	if _, err := runErr(args...); err == nil || !strings.Contains(err.Error(), "--torch-device tpu: want cpu or cuda") {
+		t.Fatalf("OODGPU_TORCH_DEVICE=tpu: error %v, want glow_parity.py's refusal", err)
+	}
+}
+
+// TestTorchWhere checks how a PyTorch row names where it ran.
+func TestTorchWhere(t *testing.T) {
+	for _, c := range []struct {
+		device  string
+		threads int
+		want    string
+	}{
+		{"", 8, "8 threads"}, // a glow_parity.py from before the device field
+		{"cpu", 2, "2 threads"},
+		{"cuda:0 (NVIDIA H100 80GB HBM3)", 1, "cuda:0 (NVIDIA H100 80GB HBM3)"},
+	} {
+		if got := torchWhere(c.device, c.threads); got != c.want {
+			t.Errorf("torchWhere(%q, %d) = %q, want %q", c.device, c.threads, got, c.want)
+		}
+	}
+}
