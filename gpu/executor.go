@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/oliverbestmann/webgpu/wgpu"
@@ -160,6 +161,13 @@ func (e *Executor) execute(prog *program, feeds graph.Feeds) ([]*graph.Tensor, e
 			b.Destroy()
 		}
 	}()
+	// The constant steps are valid as long as every resident parameter holds its bound tensor.
+	setup, bound := !prog.setupDone, true
+	for n, r := range prog.feedFrom {
+		if feeds[n.LeafName()] != r.bound {
+			setup, bound = true, false
+		}
+	}
 	for _, n := range prog.plan.Feeds {
 		t := feeds[n.LeafName()]
 		r := prog.feedFrom[n]
@@ -195,7 +203,11 @@ func (e *Executor) execute(prog *program, feeds graph.Feeds) ([]*graph.Tensor, e
 		pass = nil
 		return err
 	}
-	for _, c := range prog.cmds {
+	cmds := prog.cmds
+	if setup {
+		cmds = append(slices.Clip(prog.setup), prog.cmds...)
+	}
+	for _, c := range cmds {
 		if c.clear != nil {
 			if err := endPass(); err != nil {
 				return nil, fmt.Errorf("gpu: %w", err)
@@ -226,6 +238,7 @@ func (e *Executor) execute(prog *program, feeds graph.Feeds) ([]*graph.Tensor, e
 	}
 	e.d.queue.Submit(cmd)
 	e.submits++
+	prog.setupDone = bound
 	out := make([]*graph.Tensor, len(prog.plan.Outputs))
 	for i, o := range prog.plan.Outputs {
 		data, err := e.read(prog.staging[i], o.Shape().Size())

@@ -22,11 +22,15 @@ type command struct {
 
 // program is a plan lowered to device buffers and dispatches, reused across runs.
 type program struct {
-	plan    *graph.Plan
-	buffer  []*wgpu.Buffer // by node id: the buffer holding the node's value
-	owned   []*wgpu.Buffer
-	cmds    []command
-	staging []*wgpu.Buffer
+	plan   *graph.Plan
+	buffer []*wgpu.Buffer // by node id: the buffer holding the node's value
+	owned  []*wgpu.Buffer
+	cmds   []command
+	// setup computes the constant steps (constantSteps): run before cmds at the first run, and
+	// again whenever a run's parameters are not the bound ones.
+	setup     []command
+	setupDone bool
+	staging   []*wgpu.Buffer
 	// residents are the bound parameters the program reads in place, by feed (nil: uploaded
 	// into a buffer of its own at each run).
 	residents []*resident
@@ -115,6 +119,7 @@ func (e *Executor) compile(p *graph.Plan) (*program, error) {
 		return fail(err)
 	}
 	prog.skipCopy = skip
+	constant := constantSteps(p, prog)
 	for i, n := range p.Steps {
 		if _, ok := n.Op().(*graph.Reshape); ok {
 			prog.buffer[n.ID()] = prog.buffer[n.Inputs()[0].ID()]
@@ -124,6 +129,15 @@ func (e *Executor) compile(p *graph.Plan) (*program, error) {
 		if b := concats[n]; b != nil {
 			prog.buffer[n.ID()] = b
 		}
+		if constant[i] {
+			// Computed once and read by every later run: a buffer no other value shares.
+			b, err := newBuffer("constant "+n.String(), n.Shape().Size())
+			if err != nil {
+				return fail(err)
+			}
+			prog.buffer[n.ID()] = b
+		}
+		first := len(prog.cmds)
 		var err error
 		switch chain := p.Chains[i]; {
 		case chain == nil:
@@ -133,6 +147,10 @@ func (e *Executor) compile(p *graph.Plan) (*program, error) {
 		}
 		if err != nil {
 			return fail(fmt.Errorf("gpu: %v: %w", n, err))
+		}
+		if constant[i] {
+			prog.setup = append(prog.setup, prog.cmds[first:]...)
+			prog.cmds = prog.cmds[:first]
 		}
 	}
 	for _, o := range p.Outputs {
