@@ -307,6 +307,37 @@ fn store_block(blk: Block4, m0: u32, n0: u32, M: u32, N: u32, P: u32) {
     }
 }
 
+// pointwise reports whether the convolution is 1x1, stride 1, unpadded: a plain product per
+// image, whose kernels below read every operand without bounds arithmetic.
+fn pointwise(g: Geom) -> bool {
+    return g.kh == 1u && g.kw == 1u && g.stride == 1u && g.pad == 0u;
+}
+
+// p_at is p[i] where ok, else 0 (i clamped into p).
+fn p_at(ok: bool, i: u32) -> f32 {
+    return select(0.0, p[min(i, arrayLength(&p) - 1u)], ok);
+}
+
+// pointwise_block is the 4x4 block of a pointwise convolution's GEMM: rows m0.. of M with
+// a[m, k] = q[m*am + k*ak], columns c0..c3 with b[k, n] = p[image offset + k*plane + pixel].
+fn pointwise_block(m0: u32, M: u32, K: u32, am: u32, ak: u32, c0: Col, c1: Col, c2: Col, c3: Col,
+                   wide: u32, plane: u32) -> Block4 {
+    let i0 = c0.base + u32(c0.y) * wide + u32(c0.x);
+    let i1 = c1.base + u32(c1.y) * wide + u32(c1.x);
+    let i2 = c2.base + u32(c2.y) * wide + u32(c2.x);
+    let i3 = c3.base + u32(c3.y) * wide + u32(c3.x);
+    var blk: Block4;
+    for (var k = 0u; k < K; k++) {
+        let w0 = m0 * am + k * ak;
+        let a = vec4<f32>(q_at(true, w0), q_at(m0 + 1u < M, w0 + am), q_at(m0 + 2u < M, w0 + 2u * am),
+                          q_at(m0 + 3u < M, w0 + 3u * am));
+        let off = k * plane;
+        let b = vec4<f32>(p_at(c0.ok, i0 + off), p_at(c1.ok, i1 + off), p_at(c2.ok, i2 + off), p_at(c3.ok, i3 + off));
+        outer(&blk, a, b);
+    }
+    return blk;
+}
+
 @compute @workgroup_size(16, 16)
 fn conv_forward_direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
     let g = geom();
@@ -323,6 +354,10 @@ fn conv_forward_direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_inv
     let c1 = col_of(n0 + 1u, N, P, g.ow, image);
     let c2 = col_of(n0 + 2u, N, P, g.ow, image);
     let c3 = col_of(n0 + 3u, N, P, g.ow, image);
+    if (pointwise(g)) {
+        store_block(pointwise_block(m0, g.co, K, K, 1u, c0, c1, c2, c3, g.w, g.h * g.w), m0, n0, g.co, N, P);
+        return;
+    }
     let s = i32(g.stride);
     let pad = i32(g.pad);
     var blk: Block4;
@@ -373,6 +408,10 @@ fn conv_backward_data_direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(loc
     let c1 = col_of(n0 + 1u, N, HW, g.w, image);
     let c2 = col_of(n0 + 2u, N, HW, g.w, image);
     let c3 = col_of(n0 + 3u, N, HW, g.w, image);
+    if (pointwise(g)) { // w[co = k, ci = m]
+        store_block(pointwise_block(m0, g.ci, g.co, 1u, g.ci, c0, c1, c2, c3, g.w, plane), m0, n0, g.ci, N, HW);
+        return;
+    }
     var blk: Block4;
     for (var co = 0u; co < g.co; co++) {
         for (var ky = 0u; ky < g.kh; ky++) {
@@ -427,6 +466,20 @@ fn weight_grad_direct(g: Geom, m0: u32, n0: u32, grp: u32) -> Block4 {
     let t3 = tap_of(g, n0 + 3u, N);
     let plane = g.oh * g.ow;
     var blk: Block4;
+    if (pointwise(g)) { // dw[co, ci] = sum over images and pixels of gy[b, co, pix] x[b, ci, pix]
+        for (var b = grp * g.group; b < (grp + 1u) * g.group; b++) {
+            let q0 = (b * g.co + m0) * plane;
+            let x0 = (b * g.ci + n0) * plane;
+            for (var pix = 0u; pix < plane; pix++) {
+                let a = vec4<f32>(q_at(true, q0 + pix), q_at(m0 + 1u < g.co, q0 + plane + pix),
+                                  q_at(m0 + 2u < g.co, q0 + 2u * plane + pix), q_at(m0 + 3u < g.co, q0 + 3u * plane + pix));
+                let v = vec4<f32>(p_at(t0.ok, x0 + pix), p_at(t1.ok, x0 + plane + pix), p_at(t2.ok, x0 + 2u * plane + pix),
+                                  p_at(t3.ok, x0 + 3u * plane + pix));
+                outer(&blk, a, v);
+            }
+        }
+        return blk;
+    }
     for (var b = grp * g.group; b < (grp + 1u) * g.group; b++) {
         for (var oy = 0u; oy < g.oh; oy++) {
             for (var ox = 0u; ox < g.ow; ox++) {
