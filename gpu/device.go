@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 )
 
 // ErrNoAdapter is returned (wrapped) when no usable WebGPU adapter exists. Callers fall back to
@@ -103,4 +104,12 @@ func choose(infos []AdapterInfo, ranks []int, want string) (int, error) {
 		}
 	}
 	return best, nil
+}
+
+// KernelTime is the time a run of a plan spends in one kernel (entry point), summed over its
+// dispatches (Executor.Profile).
+type KernelTime struct {
+	Kernel     string // family.entry, "fused.*" for generated chains, "clear" for buffer clears
+	Dispatches int
+	Total      time.Duration
 }

@@ -36,3 +36,11 @@ func (*Executor) Forget(*graph.Plan) {}
 // BuildSupport says what GPU support this binary was built with: none, as it was built without
 // cgo.
 func BuildSupport() string { return "none (built without cgo, CGO_ENABLED=0): the CPU executor only" }
+
+// Profile returns ErrNoGPUSupport.
+func (*Executor) Profile(context.Context, *graph.Plan, graph.Feeds) ([]KernelTime, error) {
+	return nil, fmt.Errorf("gpu: %w", ErrNoGPUSupport)
+}
+
+// Bind returns ErrNoGPUSupport.
+func (*Executor) Bind(graph.Feeds) error { return fmt.Errorf("gpu: %w", ErrNoGPUSupport) }

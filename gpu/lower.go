@@ -246,33 +246,27 @@ func (e *Executor) lower(prog *program, n *graph.Node) error {
 		w := ins[1].Shape()
 		c := convMeta{nb: xs[0], ci: xs[1], h: xs[2], w: xs[3], co: w[0], kh: w[2], kw: w[3], oh: ys[2], ow: ys[3],
 			geom: o.ConvGeom, group: 1}
-		return e.dispatch(prog, "conv", "conv_forward"+e.convSuffix, c.meta(), []uint32{1, 2, 3},
-			[]*wgpu.Buffer{buf(0), buf(1), y}, uint32(ceilDiv(c.nb*c.oh*c.ow, 64)), uint32(ceilDiv(c.co, 64)), 1)
+		return e.convDispatch(prog, "conv_forward", true, c, c.co, c.nb*c.oh*c.ow, 1, buf(0), buf(1), y)
 	case *graph.ConvTranspose2D:
 		// The data gradient of the convolution that maps y back to x.
 		w := ins[1].Shape()
 		c := convMeta{nb: ys[0], ci: ys[1], h: ys[2], w: ys[3], co: w[0], kh: w[2], kw: w[3], oh: xs[2], ow: xs[3],
 			geom: o.ConvGeom, group: 1}
-		entry := "conv_backward_data"
-		if c.geom.Stride == 1 { // the direct kernel takes stride 1 only
-			entry += e.convSuffix
-		}
-		return e.dispatch(prog, "conv", entry, c.meta(), []uint32{1, 2, 3},
-			[]*wgpu.Buffer{buf(0), buf(1), y}, uint32(ceilDiv(c.nb*c.h*c.w, 64)), uint32(ceilDiv(c.ci, 64)), 1)
+		// The direct kernel takes stride 1 only.
+		return e.convDispatch(prog, "conv_backward_data", c.geom.Stride == 1, c, c.ci, c.nb*c.h*c.w, 1, buf(0), buf(1), y)
 	case *graph.ConvWeightGrad:
 		c := weightGradMeta(o, xs, ins[1].Shape())
-		return e.dispatch(prog, "conv", "conv_weight_grad"+e.convSuffix, c.meta(), []uint32{1, 2, 3},
-			[]*wgpu.Buffer{buf(0), buf(1), y}, uint32(ceilDiv(c.ci*c.kh*c.kw, 64)), uint32(ceilDiv(c.co, 64)),
-			uint32(c.nb/c.group))
+		return e.convDispatch(prog, "conv_weight_grad", true, c, c.co, c.ci*c.kh*c.kw, c.nb/c.group, buf(0), buf(1), y)
 	case *graph.ConvWeightGradSqNorm:
 		c := weightGradMeta(&o.ConvWeightGrad, xs, ins[1].Shape())
-		tx, ty, groups := ceilDiv(c.ci*c.kh*c.kw, 64), ceilDiv(c.co, 64), c.nb/c.group
+		groups := c.nb / c.group
+		tx, ty, _ := e.convLayout(c.co, c.ci*c.kh*c.kw, true)
 		partials, err := e.scratch(prog, groups*tx*ty)
 		if err != nil {
 			return err
 		}
-		if err := e.dispatch(prog, "conv", "conv_weight_grad_sqnorm"+e.convSuffix, c.meta(), []uint32{1, 2, 3},
-			[]*wgpu.Buffer{buf(0), buf(1), partials}, uint32(tx), uint32(ty), uint32(groups)); err != nil {
+		if err := e.convDispatch(prog, "conv_weight_grad_sqnorm", true, c, c.co, c.ci*c.kh*c.kw, groups,
+			buf(0), buf(1), partials); err != nil {
 			return err
 		}
 		return e.reduce(prog, graph.Sum, partials, prog.placeOf(n), (&graph.Reduce{Axes: []int{1}}).Reduction(graph.Shape{groups, tx * ty}))
@@ -376,6 +370,34 @@ func (e *Executor) matmul(prog *program, o *graph.Matmul, n *graph.Node, a, b, y
 	meta = append(append(append(meta, padTo(shape, 4)...), padTo(st[0], 4)...), padTo(st[1], 4)...)
 	return e.dispatch(prog, "matmul", "matmul", meta, []uint32{1, 2, 3}, []*wgpu.Buffer{a, b, y},
 		uint32(ceilDiv(nn, 64)), uint32(ceilDiv(m, 64)), uint32(prod(batch)))
+}
+
+// convDispatch dispatches conv.entry (its direct variant where the executor uses those and
+// direct allows) for a product of m rows and n columns per group, groups groups.
+func (e *Executor) convDispatch(prog *program, entry string, direct bool, c convMeta, m, n, groups int,
+	x, w, y *wgpu.Buffer) error {
+	direct = direct && e.convSuffix != ""
+	if direct {
+		entry += e.convSuffix
+	}
+	tx, ty, cols := e.convLayout(m, n, direct)
+	return e.dispatch(prog, "conv", entry, append(c.meta(), uint32(cols)), []uint32{1, 2, 3},
+		[]*wgpu.Buffer{x, w, y}, uint32(tx), uint32(ty), uint32(groups))
+}
+
+// convLayout is the grid of a convolution's product of m rows and n columns and the columns of
+// 4x4 blocks in a workgroup: 64x64 tiles (16 columns) for the tiled kernels; for the direct ones,
+// as many columns as n needs, up to all 256 invocations, so that few rows do not leave most of
+// each workgroup idle.
+func (e *Executor) convLayout(m, n int, direct bool) (tx, ty, cols int) {
+	cols = 16
+	if direct && e.convSuffix != "" {
+		cols = 1
+		for cols < 256 && 4*cols < n {
+			cols *= 2
+		}
+	}
+	return ceilDiv(n, 4*cols), ceilDiv(m, 4*(256/cols)), cols
 }
 
 func boolWord(b bool) uint32 {

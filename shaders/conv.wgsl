@@ -1,6 +1,7 @@
 // Convolutions as implicit GEMMs (no im2col buffer). CPU twin: graph/cpu/conv.go.
 // Geometry: input x [NB, CI, H, W], weight [CO, CI, KH, KW], output [NB, CO, OH, OW].
-//   prm = [NB, CI, H, W, CO, KH, KW, OH, OW, stride, pad, group size, tiles per group (out)]
+//   prm = [NB, CI, H, W, CO, KH, KW, OH, OW, stride, pad, group size, block columns (the
+//          direct kernels' workgroup layout, block_origin)]
 //   conv_forward:         y = conv(x, w):      M = CO, N = NB*OH*OW, K = CI*KH*KW
 //   conv_backward_data:   gx = conv^T(gy, w):  M = CI, N = NB*H*W,  K = CO*KH*KW
 //                         (also the forward of a transposed convolution)
@@ -228,12 +229,22 @@ fn conv_weight_grad_sqnorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
     }
 }
 
-// Direct variants, for software adapters (lavapipe, SwiftShader): the same 64x64 tiles and 4x4
-// blocks per invocation on the same grid, but each invocation reads its operands straight from
-// the buffers, with no workgroup memory and no barrier per K step (a CPU emulating a workgroup
-// pays for every barrier; it has caches for the reuse that workgroup memory buys a GPU). The
-// 4x4 block is four vec4 rows and every operand a vec4 built component by component: CPU JITs
-// that do not unroll loops keep a dynamically indexed array in memory, a gather per access.
+// Direct variants, for software adapters (lavapipe, SwiftShader): 4x4 blocks per invocation as
+// in the tiled kernels, on a layout fitted to the product's shape (block_origin), but each
+// invocation reads its operands straight from the buffers, with no workgroup memory and no
+// barrier per K step (a CPU emulating a workgroup pays for every barrier; it has caches for the
+// reuse that workgroup memory buys a GPU). The 4x4 block is four vec4 rows and every operand a
+// vec4 built component by component: CPU JITs that do not unroll loops keep a dynamically
+// indexed array in memory, a gather per access.
+
+// block_origin is the first row and column of the invocation's 4x4 block. A workgroup's 256
+// invocations lie on cols = prm[12] columns of blocks (a power of two the host picks from the
+// product's shape, so that a product with few rows or few columns still fills the workgroup) and
+// 256/cols rows.
+fn block_origin(wid: vec3<u32>, lid: u32) -> vec2<u32> {
+    let cols = prm[12];
+    return vec2<u32>((wid.y * (WG / cols) + lid / cols) * 4u, (wid.x * cols + lid % cols) * 4u);
+}
 
 // Block4 is an invocation's 4x4 block: rows r0..r3.
 struct Block4 {
@@ -339,13 +350,14 @@ fn pointwise_block(m0: u32, M: u32, K: u32, am: u32, ak: u32, c0: Col, c1: Col, 
 }
 
 @compute @workgroup_size(16, 16)
-fn conv_forward_direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
+fn conv_forward_direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let g = geom();
     let P = g.oh * g.ow;
     let N = g.nb * P;
     let K = g.ci * g.kh * g.kw;
-    let m0 = wid.y * TM + l.y * 4u;
-    let n0 = wid.x * TN + l.x * 4u;
+    let o = block_origin(wid, lid);
+    let m0 = o.x;
+    let n0 = o.y;
     if (m0 >= g.co || n0 >= N) {
         return;
     }
@@ -392,13 +404,14 @@ fn gy_at(g: Geom, c: Col, co: u32, plane: u32, dy: i32, dx: i32) -> f32 {
 
 // conv_backward_data_direct takes stride 1 only; the host runs conv_backward_data otherwise.
 @compute @workgroup_size(16, 16)
-fn conv_backward_data_direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
+fn conv_backward_data_direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let g = geom();
     let HW = g.h * g.w;
     let N = g.nb * HW;
     let KK = g.kh * g.kw;
-    let m0 = wid.y * TM + l.y * 4u;
-    let n0 = wid.x * TN + l.x * 4u;
+    let o = block_origin(wid, lid);
+    let m0 = o.x;
+    let n0 = o.y;
     if (m0 >= g.ci || n0 >= N) {
         return;
     }
@@ -496,11 +509,12 @@ fn weight_grad_direct(g: Geom, m0: u32, n0: u32, grp: u32) -> Block4 {
 }
 
 @compute @workgroup_size(16, 16)
-fn conv_weight_grad_direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
+fn conv_weight_grad_direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let g = geom();
     let N = g.ci * g.kh * g.kw;
-    let m0 = wid.y * TM + l.y * 4u;
-    let n0 = wid.x * TN + l.x * 4u;
+    let o = block_origin(wid, lid);
+    let m0 = o.x;
+    let n0 = o.y;
     if (m0 >= g.co || n0 >= N) {
         return;
     }
@@ -519,20 +533,20 @@ fn conv_weight_grad_direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local
 // its only barriers are the two of the final sum.
 @compute @workgroup_size(16, 16)
 fn conv_weight_grad_sqnorm_direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                                  @builtin(local_invocation_id) l: vec3<u32>) {
+                                  @builtin(local_invocation_index) lid: u32) {
     let g = geom();
     let N = g.ci * g.kh * g.kw;
-    let m0 = wid.y * TM + l.y * 4u;
-    let n0 = wid.x * TN + l.x * 4u;
+    let o = block_origin(wid, lid);
+    let m0 = o.x;
+    let n0 = o.y;
     var s = 0.0;
     if (m0 < g.co && n0 < N) {
         let blk = weight_grad_direct(g, m0, n0, wid.z);
         s = dot(blk.r0, blk.r0) + dot(blk.r1, blk.r1) + dot(blk.r2, blk.r2) + dot(blk.r3, blk.r3);
     }
-    let tid = l.y * 16u + l.x;
-    part[tid] = s;
-    let total = sum_part(tid);
-    if (tid == 0u) {
+    part[lid] = s;
+    let total = sum_part(lid);
+    if (lid == 0u) {
         let tiles = nwg.x * nwg.y;
         out[wid.z * tiles + wid.y * nwg.x + wid.x] = total;
     }

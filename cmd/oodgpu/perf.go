@@ -165,6 +165,7 @@ func newPerfCmd() *cobra.Command {
 		dataDir   string
 		seed      uint64
 		withTrain bool
+		kernels   bool
 		profile   string
 		topt      = trainOptions{batch: 64, steps: 5, lr: 1e-3}
 	)
@@ -183,6 +184,7 @@ func newPerfCmd() *cobra.Command {
 			"device they run on (default cpu, on all cores; cuda or cuda:N runs them on that GPU in full fp32,\n" +
 			"TF32 off). scripts/gpubench.sh runs this command against CUDA on an NVIDIA machine.",
 		Example: "  oodgpu perf --device cpu --data 'fashionmnist:test[:100]'\n" +
+			"  oodgpu perf --device gpu --kernels --data 'fashionmnist:test[:10]'\n" +
 			"  oodgpu perf --device cpu --train --batch 64 --steps 5",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -210,6 +212,11 @@ func newPerfCmd() *cobra.Command {
 				}
 				defer stop()
 			}
+			if kernels {
+				if err := kernelReport(cmd.Context(), cmd.OutOrStdout(), m, exec, set, seed); err != nil {
+					return err
+				}
+			}
 			if err := perfReport(cmd.Context(), cmd.OutOrStdout(), m, exec, set, set.N, seed); err != nil || !withTrain {
 				return err
 			}
@@ -223,6 +230,7 @@ func newPerfCmd() *cobra.Command {
 	fl.StringVar(&dataDir, "data-dir", "", "directory of the colour data sets (default $OODGPU_DATA)")
 	fl.Uint64Var(&seed, "seed", 1, "dequantization seed")
 	fl.BoolVar(&withTrain, "train", false, "also time training steps against PyTorch")
+	fl.BoolVar(&kernels, "kernels", false, "first time each WebGPU kernel of one image's features (with --device gpu)")
 	fl.IntVar(&topt.batch, "batch", topt.batch, "training batch size (with --train)")
 	fl.IntVar(&topt.steps, "steps", topt.steps, "timed training steps, after one warm-up step (with --train)")
 	fl.Float64Var(&topt.lr, "lr", topt.lr, "Adam learning rate (with --train)")
