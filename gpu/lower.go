@@ -260,8 +260,24 @@ func (e *Executor) lower(prog *program, n *graph.Node) error {
 	case *graph.ConvWeightGradSqNorm:
 		c := weightGradMeta(&o.ConvWeightGrad, xs, ins[1].Shape())
 		groups := c.nb / c.group
+		var tiles int
+		if o.Form(xs, ins[1].Shape()) == graph.NormGram {
+			// The planner's choice: a workgroup per 256 pairs of the group's positions.
+			positions := c.group * c.oh * c.ow
+			tiles = ceilDiv(positions*positions, 256)
+			partials, err := e.scratch(prog, groups*tiles)
+			if err != nil {
+				return err
+			}
+			if err := e.dispatch(prog, "normgram", "gram_sqnorm", c.meta(), []uint32{1, 2, 3},
+				[]*wgpu.Buffer{buf(0), buf(1), partials}, uint32(tiles), 1, uint32(groups)); err != nil {
+				return err
+			}
+			return e.reduce(prog, graph.Sum, partials, prog.placeOf(n), (&graph.Reduce{Axes: []int{1}}).Reduction(graph.Shape{groups, tiles}))
+		}
 		tx, ty, _ := e.convLayout(c.co, c.ci*c.kh*c.kw, true)
-		partials, err := e.scratch(prog, groups*tx*ty)
+		tiles = tx * ty
+		partials, err := e.scratch(prog, groups*tiles)
 		if err != nil {
 			return err
 		}
@@ -269,7 +285,7 @@ func (e *Executor) lower(prog *program, n *graph.Node) error {
 			buf(0), buf(1), partials); err != nil {
 			return err
 		}
-		return e.reduce(prog, graph.Sum, partials, prog.placeOf(n), (&graph.Reduce{Axes: []int{1}}).Reduction(graph.Shape{groups, tx * ty}))
+		return e.reduce(prog, graph.Sum, partials, prog.placeOf(n), (&graph.Reduce{Axes: []int{1}}).Reduction(graph.Shape{groups, tiles}))
 	}
 	shapes := make([]graph.Shape, len(ins))
 	for i, in := range ins {

@@ -3,6 +3,8 @@
 package gpu
 
 import (
+	"regexp"
+	"slices"
 	"testing"
 
 	"github.com/oliverbestmann/webgpu/wgpu"
@@ -17,7 +19,9 @@ var entryPoints = map[string][]string{
 	"reduce":      {"reduce_rows", "reduce_rows_lse", "reduce_small"},
 	"layout":      {"copy"},
 	"matmul":      {"matmul"},
-	"conv":        {"conv_forward", "conv_backward_data", "conv_weight_grad", "conv_weight_grad_sqnorm"},
+	"conv": {"conv_forward", "conv_backward_data", "conv_weight_grad", "conv_weight_grad_sqnorm",
+		"conv_forward_direct", "conv_backward_data_direct", "conv_weight_grad_direct", "conv_weight_grad_sqnorm_direct"},
+	"normgram": {"gram_sqnorm"},
 }
 
 // TestShadersCompile compiles every entry point with both GEMM K steps (the adapter here picks
@@ -36,6 +40,28 @@ func TestShadersCompile(t *testing.T) {
 					t.Errorf("K step %d: %s.%s: %v", k, family, entry, err)
 				}
 			}
+		}
+	}
+}
+
+// TestEntryPointsListed checks that entryPoints names every entry point of every family, so that
+// TestShadersCompile misses none.
+func TestEntryPointsListed(t *testing.T) {
+	entry := regexp.MustCompile(`@compute[^\n]*\nfn (\w+)`)
+	for _, family := range shaders.Families {
+		src, err := shaders.Source(family, shaders.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var found []string
+		for _, m := range entry.FindAllStringSubmatch(src, -1) {
+			found = append(found, m[1])
+		}
+		listed := slices.Clone(entryPoints[family])
+		slices.Sort(found)
+		slices.Sort(listed)
+		if len(found) == 0 || !slices.Equal(found, listed) {
+			t.Errorf("%s.wgsl has entry points %v, entryPoints lists %v", family, found, listed)
 		}
 	}
 }

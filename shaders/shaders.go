@@ -13,7 +13,7 @@ import (
 var files embed.FS
 
 // Families lists the kernel families, by file name without extension.
-var Families = []string{"elementwise", "reduce", "layout", "matmul", "conv"}
+var Families = []string{"elementwise", "reduce", "layout", "matmul", "conv", "normgram"}
 
 // Options tune the kernels to an adapter.
 type Options struct {
