@@ -15,11 +15,20 @@ import (
 	"github.com/oodgpu/oodgpu/models/glow"
 	"github.com/oodgpu/oodgpu/models/vae"
 	"github.com/oodgpu/oodgpu/models/weights"
-	"github.com/oodgpu/oodgpu/ood"
 )
 
 // Kinds lists the model kinds, as weight files name them.
 var Kinds = []string{"glow", "vae", "ddpm"}
+
+// Objective is what a model computes per image of a batch, for scoring and training.
+type Objective struct {
+	// LogLik is the objective whose gradients give the features (log-likelihood, ELBO or a
+	// likelihood proxy) [B].
+	LogLik *graph.Node
+	// NLL is the negative log-likelihood in bits per dimension [B] (DDPM: its proxy per
+	// dimension), for the baselines.
+	NLL *graph.Node
+}
 
 // Model is one generative model of a given configuration.
 type Model interface {
@@ -31,7 +40,7 @@ type Model interface {
 	// are scored (the log-likelihood for Glow, the ELBO for the VAE, -L_t for DDPM), and NLL, the
 	// quantity the likelihood baselines use (bits/dim for Glow and the VAE, L_t per dimension for
 	// DDPM; higher is less likely).
-	Build(g *graph.Graph, batch int) (ood.Objective, error)
+	Build(g *graph.Graph, batch int) (Objective, error)
 	// Inputs feeds images idx of s for scoring, with the noise a score needs (dequantization,
 	// the posterior sample, the diffusion noise at the scoring step) drawn from r.
 	Inputs(s *data.Set, idx []int, r *rand.Rand) (graph.Feeds, error)
@@ -89,12 +98,12 @@ func (m Glow) Kind() string { return "glow" }
 func (m Glow) Config() (json.RawMessage, error) { return json.Marshal(m.Cfg) }
 
 // Build implements Model.
-func (m Glow) Build(g *graph.Graph, batch int) (ood.Objective, error) {
+func (m Glow) Build(g *graph.Graph, batch int) (Objective, error) {
 	net, err := glow.Build(g, m.Cfg, batch)
 	if err != nil {
-		return ood.Objective{}, err
+		return Objective{}, err
 	}
-	return ood.Objective{LogLik: net.LogLik, NLL: net.BitsPerDim}, nil
+	return Objective{LogLik: net.LogLik, NLL: net.BitsPerDim}, nil
 }
 
 // Inputs implements Model.
@@ -131,12 +140,12 @@ func (m VAE) Kind() string { return "vae" }
 func (m VAE) Config() (json.RawMessage, error) { return json.Marshal(m.Cfg) }
 
 // Build implements Model.
-func (m VAE) Build(g *graph.Graph, batch int) (ood.Objective, error) {
+func (m VAE) Build(g *graph.Graph, batch int) (Objective, error) {
 	net, err := vae.Build(g, m.Cfg, batch)
 	if err != nil {
-		return ood.Objective{}, err
+		return Objective{}, err
 	}
-	return ood.Objective{LogLik: net.ELBO, NLL: net.BitsPerDim}, nil
+	return Objective{LogLik: net.ELBO, NLL: net.BitsPerDim}, nil
 }
 
 // Inputs implements Model.
@@ -174,12 +183,12 @@ func (m DDPM) Kind() string { return "ddpm" }
 func (m DDPM) Config() (json.RawMessage, error) { return json.Marshal(m.Cfg) }
 
 // Build implements Model.
-func (m DDPM) Build(g *graph.Graph, batch int) (ood.Objective, error) {
+func (m DDPM) Build(g *graph.Graph, batch int) (Objective, error) {
 	net, err := ddpm.Build(g, m.Cfg, batch)
 	if err != nil {
-		return ood.Objective{}, err
+		return Objective{}, err
 	}
-	return ood.Objective{LogLik: net.LogLik, NLL: net.PerDim}, nil
+	return Objective{LogLik: net.LogLik, NLL: net.PerDim}, nil
 }
 
 // Inputs implements Model: every image at step Step.

@@ -176,8 +176,11 @@ func (m *Model) Glow(what string) (glow.Config, error) {
 func (m *Model) Extractor(exec graph.Executor, set *data.Set, groups []int, chunk int, seed uint64) *ood.Extractor {
 	net := m.Net
 	return &ood.Extractor{
-		Exec:   exec,
-		Build:  net.Build,
+		Exec: exec,
+		Build: func(g *graph.Graph, batch int) (ood.Objective, error) {
+			o, err := net.Build(g, batch)
+			return ood.Objective(o), err
+		},
 		Params: m.Params,
 		Inputs: func(idx []int, r *rand.Rand) (graph.Feeds, error) { return net.Inputs(set, idx, r) },
 		ImageKey: func(i int) uint64 {
