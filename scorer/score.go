@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 
 	"github.com/oodgpu/oodgpu/data"
@@ -21,9 +22,13 @@ type Row struct {
 	Score      float64 // gradient score
 	Typicality float64
 	Percentile float64 // of Score among the fit set's scores
-	Verdict    string  // InDistribution or OOD
-	Invalid    string  // why the row's numbers are unusable, or ""
-	ZScores    []float64
+	// PValue is the conformal p-value of Score against the fit set's scores (ConformalP):
+	// the chance that an in-distribution image scores at least as high. --alpha A calls OOD
+	// exactly the rows with PValue <= A, which bounds the false alarms at A.
+	PValue  float64
+	Verdict string // InDistribution or OOD
+	Invalid string // why the row's numbers are unusable, or ""
+	ZScores []float64
 }
 
 // rowJSON is the JSON form of a Row.
@@ -33,6 +38,7 @@ type rowJSON struct {
 	Score      jsonFloat   `json:"gradient_score"`
 	Typicality jsonFloat   `json:"typicality"`
 	Percentile jsonFloat   `json:"percentile"`
+	PValue     jsonFloat   `json:"p_value"`
 	Verdict    string      `json:"verdict"`
 	Invalid    string      `json:"invalid,omitempty"`
 	ZScores    []jsonFloat `json:"layer_z_scores,omitempty"`
@@ -45,7 +51,7 @@ func (r Row) MarshalJSON() ([]byte, error) {
 		z[i] = jsonFloat(v)
 	}
 	return json.Marshal(rowJSON{Input: r.Input, NLL: jsonFloat(r.NLL), Score: jsonFloat(r.Score),
-		Typicality: jsonFloat(r.Typicality), Percentile: jsonFloat(r.Percentile), Verdict: r.Verdict,
+		Typicality: jsonFloat(r.Typicality), Percentile: jsonFloat(r.Percentile), PValue: jsonFloat(r.PValue), Verdict: r.Verdict,
 		Invalid: r.Invalid, ZScores: z})
 }
 
@@ -56,7 +62,7 @@ func (r *Row) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*r = Row{Input: j.Input, NLL: float64(j.NLL), Score: float64(j.Score), Typicality: float64(j.Typicality),
-		Percentile: float64(j.Percentile), Verdict: j.Verdict, Invalid: j.Invalid}
+		Percentile: float64(j.Percentile), PValue: float64(j.PValue), Verdict: j.Verdict, Invalid: j.Invalid}
 	for _, v := range j.ZScores {
 		r.ZScores = append(r.ZScores, float64(v))
 	}
@@ -130,7 +136,7 @@ func (m *Model) Score(ctx context.Context, exec graph.Executor, set *data.Set, n
 		if batch > 1 {
 			name = fmt.Sprintf("%s .. %s", names[k*batch], names[(k+1)*batch-1])
 		}
-		rows = append(rows, makeRow(name, det.Assess(row, feats.NLL[k*batch:(k+1)*batch])))
+		rows = append(rows, makeRow(name, det.Assess(row, feats.NLL[k*batch:(k+1)*batch]), det.FitScores))
 	}
 	return rows, nil
 }
@@ -148,11 +154,34 @@ func (m *Model) ZLayers(b int) ([]string, error) {
 	return names, nil
 }
 
-func makeRow(name string, r ood.Result) Row {
+func makeRow(name string, r ood.Result, fitScores []float64) Row {
 	v := InDistribution
 	if r.OOD {
 		v = OOD
 	}
 	return Row{Input: name, NLL: r.NLL, Score: r.Score, Typicality: r.Typicality, Percentile: r.Percentile,
-		Verdict: v, Invalid: r.Invalid, ZScores: r.ZScores}
+		PValue: ConformalP(fitScores, r.Score), Verdict: v, Invalid: r.Invalid, ZScores: r.ZScores}
+}
+
+// ConformalP is the conformal p-value of score s against the n sorted scores of the detector's
+// fit set: (1 + #{fit scores >= s}) / (n + 1). For an in-distribution image exchangeable with the
+// fit images, P(ConformalP <= alpha) <= alpha: a verdict of OOD at p <= alpha keeps false alarms
+// at most alpha, whatever the scores' distribution. NaN for a NaN score.
+func ConformalP(sorted []float64, s float64) float64 {
+	if math.IsNaN(s) {
+		return math.NaN()
+	}
+	below := sort.SearchFloat64s(sorted, s) // fit scores < s
+	return float64(len(sorted)-below+1) / float64(len(sorted)+1)
+}
+
+// ApplyAlpha sets each row's verdict from its p-value at false-alarm rate alpha: OOD where
+// PValue <= alpha or the row is invalid, else in-distribution.
+func ApplyAlpha(rows []Row, alpha float64) {
+	for i := range rows {
+		rows[i].Verdict = InDistribution
+		if rows[i].Invalid != "" || !(rows[i].PValue > alpha) {
+			rows[i].Verdict = OOD
+		}
+	}
 }

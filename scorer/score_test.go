@@ -89,7 +89,7 @@ func TestNonFiniteRows(t *testing.T) {
 
 func TestRowJSON(t *testing.T) {
 	nan, inf := math.NaN(), math.Inf(1)
-	valid := Row{Input: "a.png", NLL: 2.5, Score: 300.25, Typicality: 0.125, Percentile: 50, Verdict: InDistribution,
+	valid := Row{Input: "a.png", NLL: 2.5, Score: 300.25, Typicality: 0.125, Percentile: 50, PValue: 0.5, Verdict: InDistribution,
 		ZScores: []float64{-1.5, 0, 1e-300}}
 	cases := []struct {
 		name string
@@ -97,11 +97,12 @@ func TestRowJSON(t *testing.T) {
 		want string
 	}{
 		{"finite", func(*Row) {}, `{"input":"a.png","nll_bits_per_dim":2.5,"gradient_score":300.25,"typicality":0.125,` +
-			`"percentile":50,"verdict":"in-distribution","layer_z_scores":[-1.5,0,1e-300]}`},
+			`"percentile":50,"p_value":0.5,"verdict":"in-distribution","layer_z_scores":[-1.5,0,1e-300]}`},
 		{"NaN NLL", func(r *Row) { r.NLL = nan }, `"nll_bits_per_dim":null`},
 		{"infinite score", func(r *Row) { r.Score = inf }, `"gradient_score":null`},
 		{"-Inf typicality", func(r *Row) { r.Typicality = -inf }, `"typicality":null`},
 		{"NaN percentile", func(r *Row) { r.Percentile = nan }, `"percentile":null`},
+		{"NaN p-value", func(r *Row) { r.PValue = nan }, `"p_value":null`},
 		{"non-finite z-scores", func(r *Row) { r.ZScores = []float64{nan, 1, -inf} }, `"layer_z_scores":[null,1,null]`},
 		{"invalid, no z-scores", func(r *Row) { r.Invalid, r.ZScores = "why", nil }, `"verdict":"in-distribution","invalid":"why"}`},
 	}

@@ -34,6 +34,7 @@ func newScoreCmd() *cobra.Command {
 		format    string
 		batch     int
 		seed      uint64
+		alpha     float64
 	)
 	cmd := &cobra.Command{
 		Use:   "score [flags] INPUT...",
@@ -44,9 +45,14 @@ func newScoreCmd() *cobra.Command {
 			"Every input is read and decoded before the first image is scored, so a bad input stops the\n" +
 			"run at once; rows are written input by input. An image's scores depend only on the image,\n" +
 			"the model and --seed. Non-finite values are null in JSON and CSV, and make the\n" +
-			"verdict OOD with the reason in the invalid column.",
-		Example: "  oodgpu score examples/*.png\n  oodgpu score --batch 5 --format json 'mnist:test[:20]'",
-		Args:    cobra.MinimumNArgs(1),
+			"verdict OOD with the reason in the invalid column.\n" +
+			"Every row has a conformal p-value: the share of the detector's fit images (plus one) that\n" +
+			"score at least as high. The verdict is OOD above the detector's threshold (95% of the fit\n" +
+			"images pass), or with --alpha A where the p-value is at most A, which keeps false alarms on\n" +
+			"in-distribution images at most A.",
+		Example: "  oodgpu score examples/*.png\n  oodgpu score --batch 5 --format json 'mnist:test[:20]'\n" +
+			"  oodgpu score --alpha 0.01 --format csv 'fashionmnist:test[:1000]'",
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !slices.Contains(scoreFormats, format) {
 				return fmt.Errorf("score: --format %q: want %s", format, strings.Join(scoreFormats, ", "))
@@ -56,6 +62,9 @@ func newScoreCmd() *cobra.Command {
 			}
 			if _, err := in.limits(); err != nil {
 				return fmt.Errorf("score: %w", err)
+			}
+			if cmd.Flags().Changed("alpha") && !(alpha > 0 && alpha < 1) {
+				return fmt.Errorf("score: --alpha %g: want a false-alarm rate between 0 and 1", alpha)
 			}
 			m, err := openModel(modelPath)
 			if err != nil {
@@ -92,6 +101,9 @@ func newScoreCmd() *cobra.Command {
 					_ = out.close()
 					return fmt.Errorf("%w (the %d rows before it were written)", err, n)
 				}
+				if cmd.Flags().Changed("alpha") {
+					scorer.ApplyAlpha(rows, alpha)
+				}
 				if err := out.write(rows); err != nil {
 					return err
 				}
@@ -112,6 +124,7 @@ func newScoreCmd() *cobra.Command {
 	fl.StringVar(&format, "format", "table", "output: "+strings.Join(scoreFormats, ", "))
 	fl.IntVar(&batch, "batch", 1, "images scored together (the paper's B)")
 	fl.Uint64Var(&seed, "seed", 1, "dequantization seed (scores are deterministic for a seed)")
+	fl.Float64Var(&alpha, "alpha", 0.05, "with this flag, the verdict is OOD where the conformal p-value is at most this false-alarm rate (default: the detector's threshold)")
 	return cmd
 }
 
@@ -241,22 +254,22 @@ func (rw *rowWriter) writeRow(r scorer.Row) error {
 	case "csv":
 		if rw.csv == nil {
 			rw.csv = csv.NewWriter(rw.w)
-			if err := rw.csv.Write([]string{"input", "nll_bits_per_dim", "gradient_score", "typicality", "percentile", "verdict", "invalid"}); err != nil {
+			if err := rw.csv.Write([]string{"input", "nll_bits_per_dim", "gradient_score", "typicality", "percentile", "p_value", "verdict", "invalid"}); err != nil {
 				return err
 			}
 		}
 		f := scorer.FormatFloat
-		return rw.csv.Write([]string{r.Input, f(r.NLL), f(r.Score), f(r.Typicality), f(r.Percentile), r.Verdict, r.Invalid})
+		return rw.csv.Write([]string{r.Input, f(r.NLL), f(r.Score), f(r.Typicality), f(r.Percentile), f(r.PValue), r.Verdict, r.Invalid})
 	default:
 		if rw.table == nil {
 			rw.table = tabwriter.NewWriter(rw.w, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(rw.table, "INPUT\tNLL (bits/dim)\tGRADIENT SCORE\tTYPICALITY\tPERCENTILE\tVERDICT")
+			fmt.Fprintln(rw.table, "INPUT\tNLL (bits/dim)\tGRADIENT SCORE\tTYPICALITY\tPERCENTILE\tP-VALUE\tVERDICT")
 		}
 		v := r.Verdict
 		if r.Invalid != "" {
 			v += " (" + r.Invalid + ")"
 		}
-		_, err := fmt.Fprintf(rw.table, "%s\t%.3f\t%.1f\t%.3f\t%.1f\t%s\n", r.Input, r.NLL, r.Score, r.Typicality, r.Percentile, v)
+		_, err := fmt.Fprintf(rw.table, "%s\t%.3f\t%.1f\t%.3f\t%.1f\t%.4f\t%s\n", r.Input, r.NLL, r.Score, r.Typicality, r.Percentile, r.PValue, v)
 		return err
 	}
 }

@@ -1,0 +1,77 @@
+package scorer
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/oodgpu/oodgpu/data"
+	"github.com/oodgpu/oodgpu/graph/cpu"
+	"github.com/oodgpu/oodgpu/internal/datatest"
+)
+
+func TestConformalP(t *testing.T) {
+	fit := []float64{1, 2, 2, 3, 5}
+	for _, c := range []struct {
+		s, want float64
+	}{
+		{0, 6.0 / 6}, // every fit score is at least as high
+		{1, 6.0 / 6},
+		{2, 5.0 / 6}, // ties count as at least as high
+		{2.5, 3.0 / 6},
+		{5, 2.0 / 6},
+		{9, 1.0 / 6}, // beyond every fit score: the smallest p-value there is
+	} {
+		if got := ConformalP(fit, c.s); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("ConformalP(%v) = %g, want %g", c.s, got, c.want)
+		}
+	}
+	if got := ConformalP(fit, math.NaN()); !math.IsNaN(got) {
+		t.Errorf("ConformalP(NaN) = %g, want NaN", got)
+	}
+	rows := []Row{{PValue: 0.5}, {PValue: 0.05}, {PValue: 0.04}, {PValue: 0.9, Invalid: "NaN score"}}
+	ApplyAlpha(rows, 0.05)
+	for i, want := range []string{InDistribution, OOD, OOD, OOD} {
+		if rows[i].Verdict != want {
+			t.Errorf("row %d (p %g, invalid %q): verdict %q, want %q", i, rows[i].PValue, rows[i].Invalid, rows[i].Verdict, want)
+		}
+	}
+}
+
+// TestConformalFalseAlarms scores held-out FashionMNIST test images (the default detector was fit
+// on test[5000:6000]) and checks that calling OOD where the p-value is at most alpha flags about
+// alpha of them: the conformal guarantee is at most alpha in expectation; 400 images allow a
+// binomial margin.
+func TestConformalFalseAlarms(t *testing.T) {
+	dir := datatest.FashionMNIST(t)
+	m := defaultModel(t)
+	const n = 400
+	sp, err := data.ParseSpec("fashionmnist:test[:400]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := data.Load(sp, data.Options{FashionMNISTDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, n)
+	rows, err := m.Score(context.Background(), cpu.New(), set, names, 1, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, alpha := range []float64{0.01, 0.05, 0.2} {
+		ApplyAlpha(rows, alpha)
+		flagged := 0
+		for _, r := range rows {
+			if r.Verdict == OOD {
+				flagged++
+			}
+		}
+		rate := float64(flagged) / n
+		margin := 3 * math.Sqrt(alpha*(1-alpha)/n)
+		t.Logf("alpha %.2f: %d of %d held-out in-distribution images flagged (%.3f)", alpha, flagged, n, rate)
+		if rate > alpha+margin || rate < alpha-margin {
+			t.Errorf("alpha %.2f: false-alarm rate %.3f, outside %.3f +- %.3f", alpha, rate, alpha, margin)
+		}
+	}
+}
