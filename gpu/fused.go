@@ -4,7 +4,6 @@ package gpu
 
 import (
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/oliverbestmann/webgpu/wgpu"
@@ -129,17 +128,16 @@ func (e *Executor) lowerSegment(prog *program, s segment) error {
 	if err != nil {
 		return err
 	}
-	meta := []uint32{uint32(domain.Size()), uint32(len(shape))}
-	meta = append(meta, pad6(shape)...)
+	params := fusedParams{N: uint32(domain.Size()), Rank: uint32(len(shape)), Shape: pad6(shape)}
 	for k := range s.inputs {
 		s.chain.Dense[k] = slices.Equal(st[1+k], st[0])
-		if !s.chain.Dense[k] {
-			meta = append(append(meta, 0), pad6(st[1+k])...)
+		if !s.chain.Dense[k] { // read from offset 0 like the dense ones
+			params.Views = append(params.Views, fusedView{Strides: pad6(st[1+k])})
 		}
 	}
 	for _, n := range members {
 		if a, ok := n.Op().(*graph.Affine); ok {
-			meta = append(meta, math.Float32bits(a.Scale), math.Float32bits(a.Shift))
+			params.Affine = append(params.Affine, fusedAffine{Scale: a.Scale, Shift: a.Shift})
 		}
 	}
 	if err := e.scratchMembers(prog, s.f, s.lo, s.hi, s.outputs); err != nil {
@@ -164,13 +162,8 @@ func (e *Executor) lowerSegment(prog *program, s segment) error {
 			return err
 		}
 		outs, count := r.Kept.Size(), r.Reduced.Size()
-		meta[0] = uint32(outs)
-		meta = append(meta, uint32(len(r.Kept.Shape)))
-		meta = append(append(meta, pad6(r.Kept.Shape)...), pad6(r.Kept.Strides)...)
-		meta = append(meta, uint32(len(r.Reduced.Shape)))
-		meta = append(append(meta, pad6(r.Reduced.Shape)...), pad6(r.Reduced.Strides)...)
 		dst := prog.placeOf(s.reduce)
-		meta = append(meta, uint32(count), uint32(dst.offset), uint32(dst.stride))
+		params.N, params.Red = uint32(outs), reductionOf(r, dst)
 		bufs = append(bufs, dst.buf)
 		entry = "fused_small"
 		gx, gy = e.grid(ceilDiv(outs, 256))
@@ -187,7 +180,7 @@ func (e *Executor) lowerSegment(prog *program, s segment) error {
 	if err != nil {
 		return err
 	}
-	return e.bindDispatch(prog, pipe, "fused."+entry, meta, bindings, bufs, gx, gy, 1)
+	return e.bindDispatch(prog, pipe, "fused."+entry, params, bindings, bufs, gx, gy, 1)
 }
 
 // scratchMembers gives the members of chain f in [lo, hi) that are written although nothing

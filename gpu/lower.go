@@ -4,7 +4,6 @@ package gpu
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/oliverbestmann/webgpu/wgpu"
 
@@ -165,32 +164,32 @@ func (e *Executor) compile(p *graph.Plan) (*program, error) {
 	return prog, nil
 }
 
-// dispatch appends a dispatch of family.entry with the given meta words, binding bufs[i] at
-// bindings[i] (binding 0 is the meta buffer).
-func (e *Executor) dispatch(prog *program, family, entry string, meta []uint32, bindings []uint32,
+// dispatch appends a dispatch of family.entry with params, the family's parameter struct
+// (params.go), binding bufs[i] at bindings[i] (binding 0 is the parameters' buffer).
+func (e *Executor) dispatch(prog *program, family, entry string, params any, bindings []uint32,
 	bufs []*wgpu.Buffer, x, y, z uint32) error {
 	pipe, err := e.pipeline(family, entry)
 	if err != nil {
 		return err
 	}
-	return e.bindDispatch(prog, pipe, family+"."+entry, meta, bindings, bufs, x, y, z)
+	return e.bindDispatch(prog, pipe, family+"."+entry, params, bindings, bufs, x, y, z)
 }
 
-// bindDispatch appends a dispatch of pipe (named label in errors and profiles) with the given
-// meta words, binding bufs[i] at bindings[i].
-func (e *Executor) bindDispatch(prog *program, pipe *wgpu.ComputePipeline, label string, meta []uint32,
+// bindDispatch appends a dispatch of pipe (named label in errors and profiles) with params, its
+// parameter struct, binding bufs[i] at bindings[i].
+func (e *Executor) bindDispatch(prog *program, pipe *wgpu.ComputePipeline, label string, params any,
 	bindings []uint32, bufs []*wgpu.Buffer, x, y, z uint32) error {
 	maxGroups := e.d.limits.MaxComputeWorkgroupsPerDimension
 	if x > maxGroups || y > maxGroups || z > maxGroups {
 		return fmt.Errorf("%s: grid %dx%dx%d exceeds %d workgroups per dimension", label, x, y, z, maxGroups)
 	}
-	mb, err := e.d.dev.TryCreateBufferInit(&wgpu.BufferInitDescriptor{Label: label + " meta",
-		Contents: u32Bytes(meta), Usage: wgpu.BufferUsageStorage})
+	pb, err := e.d.dev.TryCreateBufferInit(&wgpu.BufferInitDescriptor{Label: label + " params",
+		Contents: u32Bytes(words(params)), Usage: wgpu.BufferUsageStorage})
 	if err != nil {
-		return fmt.Errorf("meta buffer: %w", err)
+		return fmt.Errorf("parameter buffer: %w", err)
 	}
-	prog.owned = append(prog.owned, mb)
-	entries := []wgpu.BindGroupEntry{{Binding: 0, Buffer: mb, Size: wgpu.WholeSize}}
+	prog.owned = append(prog.owned, pb)
+	entries := []wgpu.BindGroupEntry{{Binding: 0, Buffer: pb, Size: wgpu.WholeSize}}
 	for i, b := range bufs {
 		entries = append(entries, wgpu.BindGroupEntry{Binding: bindings[i], Buffer: b, Size: wgpu.WholeSize})
 	}
@@ -221,20 +220,19 @@ func (e *Executor) lower(prog *program, n *graph.Node) error {
 	gx, gy := e.grid(ceilDiv(size, 256))
 	switch o := n.Op().(type) {
 	case *graph.Unary:
-		return e.dispatch(prog, "elementwise", "unary", []uint32{uint32(size), uint32(o.Fn)},
+		return e.dispatch(prog, "elementwise", "unary", elementwiseParams{N: uint32(size), Op: uint32(o.Fn)},
 			[]uint32{1, 3}, []*wgpu.Buffer{buf(0), y}, gx, gy, 1)
 	case *graph.Affine:
-		return e.dispatch(prog, "elementwise", "affine",
-			[]uint32{uint32(size), math.Float32bits(o.Scale), math.Float32bits(o.Shift)},
+		return e.dispatch(prog, "elementwise", "affine", elementwiseParams{N: uint32(size), Scale: o.Scale, Shift: o.Shift},
 			[]uint32{1, 3}, []*wgpu.Buffer{buf(0), y}, gx, gy, 1)
 	case *graph.Binary:
 		shape, st, err := collapse(ys, contiguous(ys), graph.BroadcastStrides(xs, ys), graph.BroadcastStrides(ins[1].Shape(), ys))
 		if err != nil {
 			return err
 		}
-		meta := []uint32{uint32(size), uint32(o.Fn), uint32(len(shape))}
-		meta = append(append(append(meta, pad6(shape)...), pad6(st[1])...), pad6(st[2])...)
-		return e.dispatch(prog, "elementwise", "binary", meta, []uint32{1, 2, 3},
+		params := elementwiseParams{N: uint32(size), Op: uint32(o.Fn), Rank: uint32(len(shape)),
+			Shape: pad6(shape), AStrides: pad6(st[1]), BStrides: pad6(st[2])}
+		return e.dispatch(prog, "elementwise", "binary", params, []uint32{1, 2, 3},
 			[]*wgpu.Buffer{buf(0), buf(1), y}, gx, gy, 1)
 	case *graph.Reduce:
 		return e.reduce(prog, o.Fn, buf(0), prog.placeOf(n), o.Reduction(xs))
@@ -244,21 +242,21 @@ func (e *Executor) lower(prog *program, n *graph.Node) error {
 		return e.matmul(prog, o, n, buf(0), buf(1), y)
 	case *graph.Conv2D:
 		w := ins[1].Shape()
-		c := convMeta{nb: xs[0], ci: xs[1], h: xs[2], w: xs[3], co: w[0], kh: w[2], kw: w[3], oh: ys[2], ow: ys[3],
+		c := convDims{nb: xs[0], ci: xs[1], h: xs[2], w: xs[3], co: w[0], kh: w[2], kw: w[3], oh: ys[2], ow: ys[3],
 			geom: o.ConvGeom, group: 1}
 		return e.convDispatch(prog, "conv_forward", true, c, c.co, c.nb*c.oh*c.ow, 1, buf(0), buf(1), y)
 	case *graph.ConvTranspose2D:
 		// The data gradient of the convolution that maps y back to x.
 		w := ins[1].Shape()
-		c := convMeta{nb: ys[0], ci: ys[1], h: ys[2], w: ys[3], co: w[0], kh: w[2], kw: w[3], oh: xs[2], ow: xs[3],
+		c := convDims{nb: ys[0], ci: ys[1], h: ys[2], w: ys[3], co: w[0], kh: w[2], kw: w[3], oh: xs[2], ow: xs[3],
 			geom: o.ConvGeom, group: 1}
 		// The direct kernel takes stride 1 only.
 		return e.convDispatch(prog, "conv_backward_data", c.geom.Stride == 1, c, c.ci, c.nb*c.h*c.w, 1, buf(0), buf(1), y)
 	case *graph.ConvWeightGrad:
-		c := weightGradMeta(o, xs, ins[1].Shape())
+		c := weightGradDims(o, xs, ins[1].Shape())
 		return e.convDispatch(prog, "conv_weight_grad", true, c, c.co, c.ci*c.kh*c.kw, c.nb/c.group, buf(0), buf(1), y)
 	case *graph.ConvWeightGradSqNorm:
-		c := weightGradMeta(&o.ConvWeightGrad, xs, ins[1].Shape())
+		c := weightGradDims(&o.ConvWeightGrad, xs, ins[1].Shape())
 		groups := c.nb / c.group
 		var tiles int
 		if o.Form(xs, ins[1].Shape()) == graph.NormGram {
@@ -269,7 +267,7 @@ func (e *Executor) lower(prog *program, n *graph.Node) error {
 			if err != nil {
 				return err
 			}
-			if err := e.dispatch(prog, "normgram", "gram_sqnorm", c.meta(), []uint32{1, 2, 3},
+			if err := e.dispatch(prog, "normgram", "gram_sqnorm", c.geometry(), []uint32{1, 2, 3},
 				[]*wgpu.Buffer{buf(0), buf(1), partials}, uint32(tiles), 1, uint32(groups)); err != nil {
 				return err
 			}
@@ -339,21 +337,27 @@ func (e *Executor) reduce(prog *program, fn graph.ReduceFn, x *wgpu.Buffer, y pl
 		return err
 	}
 	outs, count := r.Kept.Size(), r.Reduced.Size()
-	meta := []uint32{uint32(outs), uint32(fn), uint32(len(r.Kept.Shape))}
-	meta = append(append(meta, pad6(r.Kept.Shape)...), pad6(r.Kept.Strides)...)
-	meta = append(meta, uint32(len(r.Reduced.Shape)))
-	meta = append(append(meta, pad6(r.Reduced.Shape)...), pad6(r.Reduced.Strides)...)
-	meta = append(meta, uint32(count), uint32(y.offset), uint32(y.stride))
+	params := reduceParams{N: uint32(outs), Op: uint32(fn), Red: reductionOf(r, y)}
 	if count >= rowsFrom {
 		entry := "reduce_rows"
 		if fn == graph.LogSumExp {
 			entry = "reduce_rows_lse"
 		}
 		gx, gy := e.grid(outs)
-		return e.dispatch(prog, "reduce", entry, meta, []uint32{1, 2}, []*wgpu.Buffer{x, y.buf}, gx, gy, 1)
+		return e.dispatch(prog, "reduce", entry, params, []uint32{1, 2}, []*wgpu.Buffer{x, y.buf}, gx, gy, 1)
 	}
 	gx, gy := e.grid(ceilDiv(outs, 256))
-	return e.dispatch(prog, "reduce", "reduce_small", meta, []uint32{1, 2}, []*wgpu.Buffer{x, y.buf}, gx, gy, 1)
+	return e.dispatch(prog, "reduce", "reduce_small", params, []uint32{1, 2}, []*wgpu.Buffer{x, y.buf}, gx, gy, 1)
+}
+
+// reductionOf is the Reduction parameters of r, a collapsed reduction that fits the kernels,
+// writing to dst.
+func reductionOf(r graph.Reduction, dst place) reductionParams {
+	return reductionParams{
+		KeptRank: uint32(len(r.Kept.Shape)), KeptShape: pad6(r.Kept.Shape), KeptStrides: pad6(r.Kept.Strides),
+		ReducedRank: uint32(len(r.Reduced.Shape)), ReducedShape: pad6(r.Reduced.Shape), ReducedStrides: pad6(r.Reduced.Strides),
+		Count: uint32(r.Reduced.Size()), OutOffset: uint32(dst.offset), OutStride: uint32(dst.stride),
+	}
 }
 
 // copyView performs the strided copy c from x to y.
@@ -363,11 +367,11 @@ func (e *Executor) copyView(prog *program, x, y *wgpu.Buffer, c graph.Copy) erro
 		return err
 	}
 	n := c.Src.Size()
-	meta := []uint32{uint32(n), uint32(len(c.Src.Shape))}
-	meta = append(append(append(meta, pad6(c.Src.Shape)...), pad6(c.Src.Strides)...), pad6(c.Dst.Strides)...)
-	meta = append(meta, uint32(c.Src.Offset), uint32(c.Dst.Offset))
+	params := layoutParams{N: uint32(n), Rank: uint32(len(c.Src.Shape)), Shape: pad6(c.Src.Shape),
+		SrcStrides: pad6(c.Src.Strides), DstStrides: pad6(c.Dst.Strides),
+		SrcOffset: uint32(c.Src.Offset), DstOffset: uint32(c.Dst.Offset)}
 	gx, gy := e.grid(ceilDiv(n, 256))
-	return e.dispatch(prog, "layout", "copy", meta, []uint32{1, 2}, []*wgpu.Buffer{x, y}, gx, gy, 1)
+	return e.dispatch(prog, "layout", "copy", params, []uint32{1, 2}, []*wgpu.Buffer{x, y}, gx, gy, 1)
 }
 
 func (e *Executor) matmul(prog *program, o *graph.Matmul, n *graph.Node, a, b, y *wgpu.Buffer) error {
@@ -379,25 +383,25 @@ func (e *Executor) matmul(prog *program, o *graph.Matmul, n *graph.Node, a, b, y
 	if err != nil {
 		return err
 	}
-	if len(shape) > 4 {
-		return fmt.Errorf("matmul with %d independent batch axes (at most 4)", len(shape))
+	if len(shape) > maxBatchRank {
+		return fmt.Errorf("matmul with %d independent batch axes (at most %d)", len(shape), maxBatchRank)
 	}
-	meta := []uint32{uint32(m), uint32(nn), uint32(k), boolWord(o.TransA), boolWord(o.TransB), uint32(len(shape))}
-	meta = append(append(append(meta, padTo(shape, 4)...), padTo(st[0], 4)...), padTo(st[1], 4)...)
-	return e.dispatch(prog, "matmul", "matmul", meta, []uint32{1, 2, 3}, []*wgpu.Buffer{a, b, y},
+	params := matmulParams{M: uint32(m), N: uint32(nn), K: uint32(k), TransA: boolWord(o.TransA), TransB: boolWord(o.TransB),
+		BatchRank: uint32(len(shape)), BatchShape: pad4(shape), AStrides: pad4(st[0]), BStrides: pad4(st[1])}
+	return e.dispatch(prog, "matmul", "matmul", params, []uint32{1, 2, 3}, []*wgpu.Buffer{a, b, y},
 		uint32(ceilDiv(nn, 64)), uint32(ceilDiv(m, 64)), uint32(prod(batch)))
 }
 
 // convDispatch dispatches conv.entry (its direct variant where the executor uses those and
 // direct allows) for a product of m rows and n columns per group, groups groups.
-func (e *Executor) convDispatch(prog *program, entry string, direct bool, c convMeta, m, n, groups int,
+func (e *Executor) convDispatch(prog *program, entry string, direct bool, c convDims, m, n, groups int,
 	x, w, y *wgpu.Buffer) error {
 	direct = direct && e.convSuffix != ""
 	if direct {
 		entry += e.convSuffix
 	}
 	tx, ty, cols := e.convLayout(m, n, direct)
-	return e.dispatch(prog, "conv", entry, append(c.meta(), uint32(cols)), []uint32{1, 2, 3},
+	return e.dispatch(prog, "conv", entry, c.params(cols), []uint32{1, 2, 3},
 		[]*wgpu.Buffer{x, w, y}, uint32(tx), uint32(ty), uint32(groups))
 }
 
@@ -423,19 +427,27 @@ func boolWord(b bool) uint32 {
 	return 0
 }
 
-// convMeta is the geometry word list shared by the conv kernels.
-type convMeta struct {
+// convDims is the geometry of a convolution kernel (conv.wgsl): input [nb, ci, h, w], weight
+// [co, ci, kh, kw], output [nb, co, oh, ow], and the weight gradient's group size.
+type convDims struct {
 	nb, ci, h, w, co, kh, kw, oh, ow int
 	geom                             graph.ConvGeom
 	group                            int
 }
 
-func (c convMeta) meta() []uint32 {
-	return []uint32{uint32(c.nb), uint32(c.ci), uint32(c.h), uint32(c.w), uint32(c.co), uint32(c.kh), uint32(c.kw),
-		uint32(c.oh), uint32(c.ow), uint32(c.geom.Stride), uint32(c.geom.Pad), uint32(c.group)}
+// geometry is c as kernel parameters (normgram.wgsl's Params).
+func (c convDims) geometry() convGeometry {
+	return convGeometry{NB: uint32(c.nb), CI: uint32(c.ci), H: uint32(c.h), W: uint32(c.w), CO: uint32(c.co),
+		KH: uint32(c.kh), KW: uint32(c.kw), OH: uint32(c.oh), OW: uint32(c.ow),
+		Stride: uint32(c.geom.Stride), Pad: uint32(c.geom.Pad), Group: uint32(c.group)}
 }
 
-func weightGradMeta(o *graph.ConvWeightGrad, xs, gys graph.Shape) convMeta {
-	return convMeta{nb: xs[0], ci: xs[1], h: xs[2], w: xs[3], co: gys[1], kh: o.KH, kw: o.KW, oh: gys[2], ow: gys[3],
+// params is conv.wgsl's Params for c, with cols columns of blocks per workgroup (convLayout).
+func (c convDims) params(cols int) convParams {
+	return convParams{convGeometry: c.geometry(), Cols: uint32(cols)}
+}
+
+func weightGradDims(o *graph.ConvWeightGrad, xs, gys graph.Shape) convDims {
+	return convDims{nb: xs[0], ci: xs[1], h: xs[2], w: xs[3], co: gys[1], kh: o.KH, kw: o.KW, oh: gys[2], ow: gys[3],
 		geom: o.ConvGeom, group: o.GroupSize}
 }

@@ -30,13 +30,3 @@ func fits(views ...graph.View) error {
 	}
 	return nil
 }
-
-func padTo(v []int, n int) []uint32 {
-	out := make([]uint32, n)
-	for i, x := range v {
-		out[i] = uint32(x)
-	}
-	return out
-}
-
-func pad6(v []int) []uint32 { return padTo(v, maxRank) }

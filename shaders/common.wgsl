@@ -1,9 +1,12 @@
-// Shared by every kernel family: workgroup geometry, a 64x64 register-blocked GEMM tile step,
-// and numerically careful scalar functions. Each family's file is appended to this one.
+// Shared by every kernel family: workgroup geometry, the reduction parameters, workgroup sums
+// and numerically careful scalar functions. Each family's file is appended to this one (matmul's
+// and conv's after gemm.wgsl).
 //
-// Conventions: binding 0 of every kernel is `prm`, an array<u32> of sizes, strides and
-// attributes written by the host (floats as their bit patterns); 1-D kernels run 256 invocations
-// per workgroup on a 2-D grid of workgroups (WebGPU allows at most 65535 per dimension).
+// Conventions: binding 0 of every kernel is `prm`, a read-only storage buffer holding the
+// family's struct Params (sizes, strides, attributes) written by the host from the Go struct of
+// the same fields (gpu/params.go); its fields are 4-byte scalars and arrays of them, so the
+// layout has no padding. 1-D kernels run 256 invocations per workgroup on a 2-D grid of
+// workgroups (WebGPU allows at most 65535 per dimension).
 
 const WG: u32 = 256u;
 
@@ -15,28 +18,21 @@ fn flat_group(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return wid.x + wid.y * nwg.x;
 }
 
-// GEMM tiles: a 16x16 workgroup computes a TM x TN tile of C, each invocation a 4x4 block held in
-// registers; K advances through workgroup memory TK at a time. As is k-major [TK][TM], Bs [TK][TN].
-// The host sets TK from the adapter's workgroup storage limit (16 by default, 32 where 32 KiB or
-// more is available).
-const TM: u32 = 64u;
-const TN: u32 = 64u;
-const TK: u32 = 16u;
-var<workgroup> As: array<f32, TK * TM>;
-var<workgroup> Bs: array<f32, TK * TN>;
-
-// tile_mma accumulates As^T Bs into the 4x4 block of invocation (tx, ty): rows ty*4+i, cols tx*4+j.
-fn tile_mma(acc: ptr<function, array<f32, 16>>, tx: u32, ty: u32) {
-    for (var k = 0u; k < TK; k++) {
-        let a = vec4<f32>(As[k * TM + ty * 4u], As[k * TM + ty * 4u + 1u], As[k * TM + ty * 4u + 2u], As[k * TM + ty * 4u + 3u]);
-        let b = vec4<f32>(Bs[k * TN + tx * 4u], Bs[k * TN + tx * 4u + 1u], Bs[k * TN + tx * 4u + 2u], Bs[k * TN + tx * 4u + 3u]);
-        for (var i = 0u; i < 4u; i++) {
-            (*acc)[i * 4u] += a[i] * b[0];
-            (*acc)[i * 4u + 1u] += a[i] * b[1];
-            (*acc)[i * 4u + 2u] += a[i] * b[2];
-            (*acc)[i * 4u + 3u] += a[i] * b[3];
-        }
-    }
+// Reduction is the part of Params that describes a reduction over strided views (reduce.wgsl,
+// fused.wgsl): output o accumulates the input elements at kept(o) + reduced(j) for j < count,
+// kept and reduced mapping an index to an offset through their view (the first rank entries of
+// shape and strides, outermost axis first), and is written to element out_offset + o*out_stride
+// of the output.
+struct Reduction {
+    kept_rank: u32,
+    kept_shape: array<u32, 6>,
+    kept_strides: array<u32, 6>,
+    reduced_rank: u32,
+    reduced_shape: array<u32, 6>,
+    reduced_strides: array<u32, 6>,
+    count: u32,
+    out_offset: u32,
+    out_stride: u32,
 }
 
 // Reductions in workgroup memory: each invocation of a WG-wide workgroup writes part[lid], then

@@ -1,33 +1,41 @@
 // Convolutions as implicit GEMMs (no im2col buffer). CPU twin: graph/cpu/conv.go.
 // Geometry: input x [NB, CI, H, W], weight [CO, CI, KH, KW], output [NB, CO, OH, OW].
-//   prm = [NB, CI, H, W, CO, KH, KW, OH, OW, stride, pad, group size, block columns (the
-//          direct kernels' workgroup layout, block_origin)]
 //   conv_forward:         y = conv(x, w):      M = CO, N = NB*OH*OW, K = CI*KH*KW
 //   conv_backward_data:   gx = conv^T(gy, w):  M = CI, N = NB*H*W,  K = CO*KH*KW
 //                         (also the forward of a transposed convolution)
 //   conv_weight_grad:     dw[g] = sum over the group's images of gy_b col_b^T:
 //                         M = CO, N = CI*KH*KW, K = S*OH*OW, one group per wid.z
 //   conv_weight_grad_sqnorm: the same tiles, squared and summed in the workgroup: one partial
-//                         per (group, tile); a reduce_rows pass over the tiles finishes ||dw[g]||^2.
+//                         per (group, tile); a reduce pass over the tiles finishes ||dw[g]||^2.
+// These four run the tiled GEMM of gemm.wgsl; each has a direct variant (entry point + "_direct",
+// below) for software adapters.
 // Bindings: 1 = data-side operand (x or gy), 2 = second operand (w or gy), 3 = output.
 
-@group(0) @binding(0) var<storage, read> prm: array<u32>;
+// Params is the convolution: the sizes above, stride and padding (both axes alike), the weight
+// gradient's group size S, and cols, the direct kernels' workgroup layout (block_origin).
+struct Params {
+    nb: u32,
+    ci: u32,
+    h: u32,
+    w: u32,
+    co: u32,
+    kh: u32,
+    kw: u32,
+    oh: u32,
+    ow: u32,
+    stride: u32,
+    pad: u32,
+    group: u32,
+    cols: u32,
+}
+
+@group(0) @binding(0) var<storage, read> prm: Params;
 @group(0) @binding(1) var<storage, read> p: array<f32>;
 @group(0) @binding(2) var<storage, read> q: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-struct Geom {
-    nb: u32, ci: u32, h: u32, w: u32, co: u32, kh: u32, kw: u32, oh: u32, ow: u32,
-    stride: u32, pad: u32, group: u32,
-}
-
-fn geom() -> Geom {
-    return Geom(prm[0], prm[1], prm[2], prm[3], prm[4], prm[5], prm[6], prm[7], prm[8],
-                prm[9], prm[10], prm[11]);
-}
-
 // x_col reads the im2col element (k = (ci, i, j), column (b, oy, ox)) of input x = p.
-fn x_col(g: Geom, k: u32, b: u32, pix: u32) -> f32 {
+fn x_col(g: Params, k: u32, b: u32, pix: u32) -> f32 {
     let j = k % g.kw;
     let i = (k / g.kw) % g.kh;
     let ci = k / (g.kw * g.kh);
@@ -41,52 +49,9 @@ fn x_col(g: Geom, k: u32, b: u32, pix: u32) -> f32 {
     return p[((b * g.ci + ci) * g.h + u32(iy)) * g.w + u32(ix)];
 }
 
-@compute @workgroup_size(16, 16)
-fn conv_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
-    let g = geom();
-    let P = g.oh * g.ow;
-    let M = g.co;
-    let N = g.nb * P;
-    let K = g.ci * g.kh * g.kw;
-    let tid = l.y * 16u + l.x;
-    let row0 = wid.y * TM;
-    let col0 = wid.x * TN;
-    var acc: array<f32, 16>;
-    for (var k0 = 0u; k0 < K; k0 += TK) {
-        for (var e = tid; e < TM * TK; e += WG) {
-            let m = row0 + e / TK;
-            let k = k0 + e % TK;
-            var av = 0.0;
-            if (m < M && k < K) {
-                av = q[m * K + k];
-            }
-            As[(e % TK) * TM + e / TK] = av;
-            let kb = k0 + e / TN;
-            let n = col0 + e % TN;
-            var bv = 0.0;
-            if (kb < K && n < N) {
-                bv = x_col(g, kb, n / P, n % P);
-            }
-            Bs[(e / TN) * TN + e % TN] = bv;
-        }
-        workgroupBarrier();
-        tile_mma(&acc, l.x, l.y);
-        workgroupBarrier();
-    }
-    for (var i = 0u; i < 4u; i++) {
-        let m = row0 + l.y * 4u + i;
-        for (var j = 0u; j < 4u; j++) {
-            let n = col0 + l.x * 4u + j;
-            if (m < M && n < N) {
-                out[((n / P) * M + m) * P + n % P] = acc[i * 4u + j];
-            }
-        }
-    }
-}
-
 // gy_col reads the element of the output gradient gy = p that reaches input pixel (iy, ix) through
 // kernel tap k = (co, i, j), or 0 when no output position maps there.
-fn gy_col(g: Geom, k: u32, b: u32, pix: u32) -> f32 {
+fn gy_col(g: Params, k: u32, b: u32, pix: u32) -> f32 {
     let j = k % g.kw;
     let i = (k / g.kw) % g.kh;
     let co = k / (g.kw * g.kh);
@@ -104,118 +69,115 @@ fn gy_col(g: Geom, k: u32, b: u32, pix: u32) -> f32 {
     return p[((b * g.co + co) * g.oh + oy) * g.ow + ox];
 }
 
-@compute @workgroup_size(16, 16)
-fn conv_backward_data(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
-    let g = geom();
-    let HW = g.h * g.w;
-    let M = g.ci;
-    let N = g.nb * HW;
-    let KK = g.kh * g.kw;
-    let K = g.co * KK;
-    let tid = l.y * 16u + l.x;
-    let row0 = wid.y * TM;
-    let col0 = wid.x * TN;
-    var acc: array<f32, 16>;
-    for (var k0 = 0u; k0 < K; k0 += TK) {
-        for (var e = tid; e < TM * TK; e += WG) {
-            let m = row0 + e / TK;
-            let k = k0 + e % TK;
-            var av = 0.0;
-            if (m < M && k < K) {
-                // w[co, ci=m, i, j] with k = (co, i, j)
-                av = q[((k / KK) * g.ci + m) * KK + k % KK];
-            }
-            As[(e % TK) * TM + e / TK] = av;
-            let kb = k0 + e / TN;
-            let n = col0 + e % TN;
-            var bv = 0.0;
-            if (kb < K && n < N) {
-                bv = gy_col(g, kb, n / HW, n % HW);
-            }
-            Bs[(e / TN) * TN + e % TN] = bv;
+// The tiled kernels' products, by kind:
+const FORWARD: u32 = 0u;     // A = w as [CO, CI*KH*KW], B = x's im2col (x_col), C = y
+const DATA: u32 = 1u;        // A[ci, (co, i, j)] = w[co, ci, i, j], B = gy at the input pixels
+                             // (gy_col), C = gx
+const WEIGHT_GRAD: u32 = 2u; // A = gy over the group's (image, pixel), B = x's im2col
+                             // transposed, C = dw[grp]
+
+// Gemm is one tiled product (gemm.wgsl): its size m x n x k, its kind, the convolution g, taps =
+// KH*KW, plane the pixels per image along the columns (FORWARD: OH*OW, DATA: H*W) or along K
+// (WEIGHT_GRAD: OH*OW), and for WEIGHT_GRAD the group grp and its first image.
+struct Gemm {
+    m: u32,
+    n: u32,
+    k: u32,
+    kind: u32,
+    g: Params,
+    taps: u32,
+    plane: u32,
+    grp: u32,
+    first: u32,
+}
+
+fn gemm_a(op: Gemm, m: u32, k: u32) -> f32 {
+    switch op.kind {
+        case FORWARD: {
+            return q[m * op.k + k];
         }
-        workgroupBarrier();
-        tile_mma(&acc, l.x, l.y);
-        workgroupBarrier();
-    }
-    for (var i = 0u; i < 4u; i++) {
-        let m = row0 + l.y * 4u + i;
-        for (var j = 0u; j < 4u; j++) {
-            let n = col0 + l.x * 4u + j;
-            if (m < M && n < N) {
-                out[((n / HW) * M + m) * HW + n % HW] = acc[i * 4u + j];
-            }
+        case DATA: { // w[co, ci = m, i, j] with k = (co, i, j)
+            return q[((k / op.taps) * op.g.ci + m) * op.taps + k % op.taps];
+        }
+        default: { // gy[image, co = m, pixel] with k = (image in the group, pixel)
+            return q[((op.first + k / op.plane) * op.g.co + m) * op.plane + k % op.plane];
         }
     }
 }
 
-// weight_grad_tile accumulates tile (wid.x, wid.y) of group wid.z's weight gradient:
-// rows co, columns k = (ci, i, j), contraction over (image in group, output pixel).
-// p = x, q = gy.
-fn weight_grad_tile(g: Geom, wid: vec3<u32>, l: vec3<u32>, acc: ptr<function, array<f32, 16>>) {
-    let P = g.oh * g.ow;
-    let M = g.co;
-    let N = g.ci * g.kh * g.kw;
-    let K = g.group * P;
-    let first = wid.z * g.group;
-    let tid = l.y * 16u + l.x;
-    let row0 = wid.y * TM;
-    let col0 = wid.x * TN;
-    for (var k0 = 0u; k0 < K; k0 += TK) {
-        for (var e = tid; e < TM * TK; e += WG) {
-            let m = row0 + e / TK;
-            let k = k0 + e % TK;
-            var av = 0.0;
-            if (m < M && k < K) {
-                av = q[((first + k / P) * g.co + m) * P + k % P];
-            }
-            As[(e % TK) * TM + e / TK] = av;
-            let kb = k0 + e / TN;
-            let n = col0 + e % TN;
-            var bv = 0.0;
-            if (kb < K && n < N) {
-                bv = x_col(g, n, first + kb / P, kb % P);
-            }
-            Bs[(e / TN) * TN + e % TN] = bv;
+fn gemm_b(op: Gemm, k: u32, n: u32) -> f32 {
+    switch op.kind {
+        case FORWARD: {
+            return x_col(op.g, k, n / op.plane, n % op.plane);
         }
-        workgroupBarrier();
-        tile_mma(acc, l.x, l.y);
-        workgroupBarrier();
+        case DATA: {
+            return gy_col(op.g, k, n / op.plane, n % op.plane);
+        }
+        default: {
+            return x_col(op.g, n, op.first + k / op.plane, k % op.plane);
+        }
     }
+}
+
+fn gemm_c(op: Gemm, m: u32, n: u32, v: f32) {
+    if (op.kind == WEIGHT_GRAD) {
+        out[(op.grp * op.m + m) * op.n + n] = v;
+        return;
+    }
+    out[((n / op.plane) * op.m + m) * op.plane + n % op.plane] = v;
+}
+
+@compute @workgroup_size(16, 16)
+fn conv_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
+    let g = prm;
+    let taps = g.kh * g.kw;
+    let plane = g.oh * g.ow;
+    let op = Gemm(g.co, g.nb * plane, g.ci * taps, FORWARD, g, taps, plane, 0u, 0u);
+    var acc: array<f32, 16>;
+    gemm_tile(op, wid, l, &acc);
+    gemm_store(op, wid, l, &acc);
+}
+
+@compute @workgroup_size(16, 16)
+fn conv_backward_data(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
+    let g = prm;
+    let taps = g.kh * g.kw;
+    let plane = g.h * g.w;
+    let op = Gemm(g.ci, g.nb * plane, g.co * taps, DATA, g, taps, plane, 0u, 0u);
+    var acc: array<f32, 16>;
+    gemm_tile(op, wid, l, &acc);
+    gemm_store(op, wid, l, &acc);
+}
+
+// weight_grad_gemm is group grp's weight gradient: rows co, columns k = (ci, i, j), contraction
+// over (image in the group, output pixel). p = x, q = gy.
+fn weight_grad_gemm(grp: u32) -> Gemm {
+    let g = prm;
+    let taps = g.kh * g.kw;
+    let plane = g.oh * g.ow;
+    return Gemm(g.co, g.ci * taps, g.group * plane, WEIGHT_GRAD, g, taps, plane, grp, grp * g.group);
 }
 
 @compute @workgroup_size(16, 16)
 fn conv_weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
-    let g = geom();
+    let op = weight_grad_gemm(wid.z);
     var acc: array<f32, 16>;
-    weight_grad_tile(g, wid, l, &acc);
-    let M = g.co;
-    let N = g.ci * g.kh * g.kw;
-    for (var i = 0u; i < 4u; i++) {
-        let m = wid.y * TM + l.y * 4u + i;
-        for (var j = 0u; j < 4u; j++) {
-            let n = wid.x * TN + l.x * 4u + j;
-            if (m < M && n < N) {
-                out[(wid.z * M + m) * N + n] = acc[i * 4u + j];
-            }
-        }
-    }
+    gemm_tile(op, wid, l, &acc);
+    gemm_store(op, wid, l, &acc);
 }
 
 @compute @workgroup_size(16, 16)
 fn conv_weight_grad_sqnorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                            @builtin(local_invocation_id) l: vec3<u32>) {
-    let g = geom();
+    let op = weight_grad_gemm(wid.z);
     var acc: array<f32, 16>;
-    weight_grad_tile(g, wid, l, &acc);
-    let M = g.co;
-    let N = g.ci * g.kh * g.kw;
+    gemm_tile(op, wid, l, &acc);
     var s = 0.0;
     for (var i = 0u; i < 4u; i++) {
         let m = wid.y * TM + l.y * 4u + i;
         for (var j = 0u; j < 4u; j++) {
             let n = wid.x * TN + l.x * 4u + j;
-            if (m < M && n < N) {
+            if (m < op.m && n < op.n) {
                 s += acc[i * 4u + j] * acc[i * 4u + j];
             }
         }
@@ -238,11 +200,11 @@ fn conv_weight_grad_sqnorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
 // indexed array in memory, a gather per access.
 
 // block_origin is the first row and column of the invocation's 4x4 block. A workgroup's 256
-// invocations lie on cols = prm[12] columns of blocks (a power of two the host picks from the
+// invocations lie on cols = prm.cols columns of blocks (a power of two the host picks from the
 // product's shape, so that a product with few rows or few columns still fills the workgroup) and
 // 256/cols rows.
 fn block_origin(wid: vec3<u32>, lid: u32) -> vec2<u32> {
-    let cols = prm[12];
+    let cols = prm.cols;
     return vec2<u32>((wid.y * (WG / cols) + lid / cols) * 4u, (wid.x * cols + lid % cols) * 4u);
 }
 
@@ -296,7 +258,7 @@ fn q_at(ok: bool, i: u32) -> f32 {
 }
 
 // x_at is x = p at (channel plane, y, x) of the image at base, 0 outside it (padding).
-fn x_at(g: Geom, c: Col, plane: u32, y: i32, x: i32) -> f32 {
+fn x_at(g: Params, c: Col, plane: u32, y: i32, x: i32) -> f32 {
     let inside = c.ok && y >= 0 && x >= 0 && y < i32(g.h) && x < i32(g.w);
     let yy = u32(clamp(y, 0, i32(g.h) - 1));
     let xx = u32(clamp(x, 0, i32(g.w) - 1));
@@ -320,7 +282,7 @@ fn store_block(blk: Block4, m0: u32, n0: u32, M: u32, N: u32, P: u32) {
 
 // pointwise reports whether the convolution is 1x1, stride 1, unpadded: a plain product per
 // image, whose kernels below read every operand without bounds arithmetic.
-fn pointwise(g: Geom) -> bool {
+fn pointwise(g: Params) -> bool {
     return g.kh == 1u && g.kw == 1u && g.stride == 1u && g.pad == 0u;
 }
 
@@ -351,7 +313,7 @@ fn pointwise_block(m0: u32, M: u32, K: u32, am: u32, ak: u32, c0: Col, c1: Col, 
 
 @compute @workgroup_size(16, 16)
 fn conv_forward_direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    let g = geom();
+    let g = prm;
     let P = g.oh * g.ow;
     let N = g.nb * P;
     let K = g.ci * g.kh * g.kw;
@@ -393,7 +355,7 @@ fn conv_forward_direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_inv
 // gy_at is gy = p at output channel co (planes of size plane) at the output position that
 // reaches column c's pixel through tap offset (dy, dx), 0 where none does. Stride 1 only: a
 // division per tap made SwiftShader's compiler take 15 s over this kernel.
-fn gy_at(g: Geom, c: Col, co: u32, plane: u32, dy: i32, dx: i32) -> f32 {
+fn gy_at(g: Params, c: Col, co: u32, plane: u32, dy: i32, dx: i32) -> f32 {
     let oy = c.y - dy;
     let ox = c.x - dx;
     let ok = c.ok && oy >= 0 && ox >= 0 && oy < i32(g.oh) && ox < i32(g.ow);
@@ -405,7 +367,7 @@ fn gy_at(g: Geom, c: Col, co: u32, plane: u32, dy: i32, dx: i32) -> f32 {
 // conv_backward_data_direct takes stride 1 only; the host runs conv_backward_data otherwise.
 @compute @workgroup_size(16, 16)
 fn conv_backward_data_direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    let g = geom();
+    let g = prm;
     let HW = g.h * g.w;
     let N = g.nb * HW;
     let KK = g.kh * g.kw;
@@ -453,13 +415,13 @@ struct Tap {
     ok: bool,
 }
 
-fn tap_of(g: Geom, n: u32, count: u32) -> Tap {
+fn tap_of(g: Params, n: u32, count: u32) -> Tap {
     let k = min(n, count - 1u);
     return Tap(k / (g.kw * g.kh), i32((k / g.kw) % g.kh) - i32(g.pad), i32(k % g.kw) - i32(g.pad), n < count);
 }
 
 // x_tap is x = p of image b at output position (oy, ox) through tap t, 0 in the padding.
-fn x_tap(g: Geom, t: Tap, b: u32, oy: u32, ox: u32) -> f32 {
+fn x_tap(g: Params, t: Tap, b: u32, oy: u32, ox: u32) -> f32 {
     let y = i32(oy * g.stride) + t.dy;
     let x = i32(ox * g.stride) + t.dx;
     let inside = t.ok && y >= 0 && x >= 0 && y < i32(g.h) && x < i32(g.w);
@@ -471,7 +433,7 @@ fn x_tap(g: Geom, t: Tap, b: u32, oy: u32, ox: u32) -> f32 {
 // weight_grad_direct is the invocation's 4x4 block of group grp's weight gradient (rows co from
 // m0, columns k = (ci, i, j) from n0), summed over the group's images and output pixels:
 // p = x, q = gy.
-fn weight_grad_direct(g: Geom, m0: u32, n0: u32, grp: u32) -> Block4 {
+fn weight_grad_direct(g: Params, m0: u32, n0: u32, grp: u32) -> Block4 {
     let N = g.ci * g.kh * g.kw;
     let t0 = tap_of(g, n0, N);
     let t1 = tap_of(g, n0 + 1u, N);
@@ -510,7 +472,7 @@ fn weight_grad_direct(g: Geom, m0: u32, n0: u32, grp: u32) -> Block4 {
 
 @compute @workgroup_size(16, 16)
 fn conv_weight_grad_direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    let g = geom();
+    let g = prm;
     let N = g.ci * g.kh * g.kw;
     let o = block_origin(wid, lid);
     let m0 = o.x;
@@ -534,7 +496,7 @@ fn conv_weight_grad_direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local
 @compute @workgroup_size(16, 16)
 fn conv_weight_grad_sqnorm_direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                                   @builtin(local_invocation_index) lid: u32) {
-    let g = geom();
+    let g = prm;
     let N = g.ci * g.kh * g.kw;
     let o = block_origin(wid, lid);
     let m0 = o.x;

@@ -9,7 +9,7 @@ import (
 const (
 	MemberUnary  = iota // Fn applied to one operand (graph.UnaryFn codes)
 	MemberBinary        // Fn of two operands (graph.BinaryFn codes)
-	MemberAffine        // operand*scale + shift, both read from the parameter words
+	MemberAffine        // operand*scale + shift, both read from the parameters (Params.affine)
 )
 
 // Operand is what a chain member reads: an input binding (read through its strides unless
@@ -32,7 +32,7 @@ type Member struct {
 // order and, optionally, a final reduction of one member.
 type Chain struct {
 	// Dense says, per input, whether it is indexed like the domain (same shape, contiguous,
-	// offset 0); the others are read through strides in the parameter words.
+	// offset 0); the others are read through their views in the parameters (Params.views).
 	Dense   []bool
 	Members []Member
 	// Outputs is the number of output bindings the members' Store fields name.
@@ -45,39 +45,7 @@ type Chain struct {
 	ReduceFn uint32
 }
 
-// Layout of a chain's parameter words (see fused.wgsl).
-const (
-	fusedHeader  = 8 // n, rank, shape[6]
-	fusedViewLen = 7 // offset, strides[6]
-)
-
-// StridedInputs is the number of inputs read through strides.
-func (c Chain) StridedInputs() int {
-	k := 0
-	for _, d := range c.Dense {
-		if !d {
-			k++
-		}
-	}
-	return k
-}
-
-// AffineBase is the parameter word where the first affine member's scale is; each affine member
-// takes two words (scale, shift) in member order.
-func (c Chain) AffineBase() int { return fusedHeader + fusedViewLen*c.StridedInputs() }
-
-// ReduceBase is the parameter word where a final reduction's views start.
-func (c Chain) ReduceBase() int {
-	affine := 0
-	for _, m := range c.Members {
-		if m.Kind == MemberAffine {
-			affine++
-		}
-	}
-	return c.AffineBase() + 2*affine
-}
-
-// Bindings is the number of storage buffers the kernel binds, the parameter words included.
+// Bindings is the number of storage buffers the kernel binds, the parameters included.
 func (c Chain) Bindings() int {
 	n := 1 + len(c.Dense) + c.Outputs
 	if c.Reduce {
@@ -86,9 +54,11 @@ func (c Chain) Bindings() int {
 	return n
 }
 
-// Fused returns the WGSL module of chain c: common.wgsl and fused.wgsl with the chain's bindings
-// and member expressions filled in. Entry points: fused (no reduction), fused_rows and
-// fused_small (a final reduction).
+// Fused returns the WGSL module of chain c: common.wgsl and fused.wgsl with the chain's bindings,
+// the lengths of its Params arrays and its member expressions filled in. Entry points: fused (no
+// reduction), fused_rows and fused_small (a final reduction). Its Params (fused.wgsl) holds a view
+// per input that is not Dense, in input order, and a scale and shift per affine member, in member
+// order.
 func Fused(c Chain, opts Options) (string, error) {
 	if err := c.validate(); err != nil {
 		return "", err
@@ -101,7 +71,7 @@ func Fused(c Chain, opts Options) (string, error) {
 		fmt.Fprintf(&bind, "@group(0) @binding(%d) var<storage, read_write> out%d: array<f32>;\n", 1+len(c.Dense)+k, k)
 	}
 	fmt.Fprintf(&bind, "@group(0) @binding(%d) var<storage, read_write> reduced: array<f32>;\n", 1+len(c.Dense)+c.Outputs)
-	fmt.Fprintf(&bind, "const RED: u32 = %du;\nconst REDUCE_FN: u32 = %du;", c.ReduceBase(), c.ReduceFn)
+	fmt.Fprintf(&bind, "const REDUCE_FN: u32 = %du;", c.ReduceFn)
 
 	var body strings.Builder
 	strided := 0
@@ -110,10 +80,10 @@ func Fused(c Chain, opts Options) (string, error) {
 			fmt.Fprintf(&body, "    let x%d = in%d[i];\n", k, k)
 			continue
 		}
-		fmt.Fprintf(&body, "    let x%d = in%d[view_offset(i, %du)];\n", k, k, fusedHeader+fusedViewLen*strided)
+		fmt.Fprintf(&body, "    let x%d = in%d[view_offset(i, %du)];\n", k, k, strided)
 		strided++
 	}
-	affine := c.AffineBase()
+	affine := 0
 	for k, m := range c.Members {
 		args := make([]string, len(m.Args))
 		for a, op := range m.Args {
@@ -130,8 +100,8 @@ func Fused(c Chain, opts Options) (string, error) {
 		case MemberBinary:
 			expr = fmt.Sprintf("binary_fn(%du, %s, %s)", m.Fn, args[0], args[1])
 		case MemberAffine:
-			expr = fmt.Sprintf("%s * bitcast<f32>(prm[%du]) + bitcast<f32>(prm[%du])", args[0], affine, affine+1)
-			affine += 2
+			expr = fmt.Sprintf("%s * prm.affine[%d].scale + prm.affine[%d].shift", args[0], affine, affine)
+			affine++
 		}
 		fmt.Fprintf(&body, "    let m%d = %s;\n", k, expr)
 		if m.Store >= 0 {
@@ -144,15 +114,27 @@ func Fused(c Chain, opts Options) (string, error) {
 	}
 	fmt.Fprintf(&body, "    return m%d;", last)
 
+	var views, affines string
+	if strided > 0 {
+		views = fmt.Sprintf("    views: array<View, %d>,", strided)
+	}
+	if affine > 0 {
+		affines = fmt.Sprintf("    affine: array<Affine, %d>,", affine)
+	}
 	src, err := Source("fused", opts)
 	if err != nil {
 		return "", err
 	}
-	src, err = fill(src, "// @bindings", bind.String())
-	if err != nil {
-		return "", err
+	for _, f := range []struct{ marker, text string }{
+		{"    // @views", views}, {"    // @affine", affines}, {"// @bindings", bind.String()}, {"    // @values", body.String()},
+	} {
+		if src, err = fill(src, f.marker, f.text); err != nil {
+			return "", err
+		}
 	}
-	return fill(src, "    // @values", body.String())
+	// An array of length 0 does not exist in WGSL: without strided inputs, Params has no views
+	// and view_offset, which reads them, goes too.
+	return section(src, "strided", strided > 0)
 }
 
 func (c Chain) validate() error {

@@ -1,34 +1,57 @@
 // Fused element-wise chains (graph.Fused): one kernel computes a chain's members element by
 // element in registers and writes only the values needed outside it. CPU twin:
 // graph/cpu/fused.go. This file is the skeleton; shaders.Fused fills in the marked lines with a
-// chain's bindings and member expressions, so each distinct chain (ops and operand wiring, not
-// sizes) is one module.
-//   prm = [n, rank, domain shape[6], per strided input: offset, strides[6], per affine member:
-//          scale bits, shift bits, and for a chain ending in a reduction: kept rank, kept
-//          shape[6], kept strides[6], reduced rank, reduced shape[6], reduced strides[6], count,
-//          output offset, output stride: output o goes to reduced[offset + o*stride]]
+// chain's bindings, the lengths of Params' arrays and the member expressions (and leaves out the
+// strided section where no input is strided), so each distinct chain (ops and operand wiring,
+// not sizes) is one module.
 //   n is the domain's size (fused) or the number of reduction outputs (fused_rows, fused_small);
-//   the domain is the chain's element-wise shape, contiguous, merged to at most 6 axes.
+//   the domain is the chain's element-wise shape, contiguous, merged to at most 6 axes (the first
+//   rank of shape, outermost first). views holds the strided inputs' views over the domain, in
+//   input order (the dense inputs are indexed like the domain), affine the affine members' scale
+//   and shift, in member order; either is left out of a chain that has none. red describes a
+//   final reduction (struct Reduction, common.wgsl), zero in a chain without one.
 //   fused:       one invocation per domain element.
-//   fused_rows:  one workgroup per reduction output, a tree sum in workgroup memory (long rows).
+//   fused_rows:  one workgroup per reduction output, summed in workgroup memory (sum_part; long
+//                rows).
 //   fused_small: one invocation per reduction output (short rows).
 
-@group(0) @binding(0) var<storage, read> prm: array<u32>;
+// View is a strided input's offset and strides over the domain.
+struct View {
+    offset: u32,
+    strides: array<u32, 6>,
+}
+
+// Affine is an affine member's scale and shift.
+struct Affine {
+    scale: f32,
+    shift: f32,
+}
+
+struct Params {
+    n: u32,
+    rank: u32,
+    shape: array<u32, 6>,
+    red: Reduction,
+    // @views
+    // @affine
+}
+
+@group(0) @binding(0) var<storage, read> prm: Params;
 // @bindings
 
-
-// view_offset maps domain element i to the element of the strided input whose offset and
-// strides start at prm[base].
-fn view_offset(i: u32, base: u32) -> u32 {
+// @begin strided
+// view_offset maps domain element i to the element of strided input v (prm.views[v]).
+fn view_offset(i: u32, v: u32) -> u32 {
     var rem = i;
-    var off = prm[base];
-    for (var d = prm[1]; d > 0u; d--) {
-        let s = prm[1u + d];
-        off += (rem % s) * prm[base + d];
+    var off = prm.views[v].offset;
+    for (var d = prm.rank; d > 0u; d--) {
+        let s = prm.shape[d - 1u];
+        off += (rem % s) * prm.views[v].strides[d - 1u];
         rem = rem / s;
     }
     return off;
 }
+// @end strided
 
 fn unary_fn(f: u32, x: f32) -> f32 {
     switch f {
@@ -69,15 +92,15 @@ fn value(i: u32) -> f32 {
 fn element(o: u32, j: u32) -> u32 {
     var rem = o;
     var off = 0u;
-    for (var d = prm[RED]; d > 0u; d--) {
-        let s = prm[RED + d];
-        off += (rem % s) * prm[RED + 6u + d];
+    for (var d = prm.red.kept_rank; d > 0u; d--) {
+        let s = prm.red.kept_shape[d - 1u];
+        off += (rem % s) * prm.red.kept_strides[d - 1u];
         rem = rem / s;
     }
     rem = j;
-    for (var d = prm[RED + 13u]; d > 0u; d--) {
-        let s = prm[RED + 13u + d];
-        off += (rem % s) * prm[RED + 19u + d];
+    for (var d = prm.red.reduced_rank; d > 0u; d--) {
+        let s = prm.red.reduced_shape[d - 1u];
+        off += (rem % s) * prm.red.reduced_strides[d - 1u];
         rem = rem / s;
     }
     return off;
@@ -94,7 +117,7 @@ fn term(v: f32) -> f32 {
 // finish turns a row's accumulated terms into the reduction's value (the mean divides).
 fn finish(acc: f32) -> f32 {
     if (REDUCE_FN == 1u) {
-        return acc / f32(prm[RED + 26u]);
+        return acc / f32(prm.red.count);
     }
     return acc;
 }
@@ -103,7 +126,7 @@ fn finish(acc: f32) -> f32 {
 fn fused(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
          @builtin(local_invocation_index) lid: u32) {
     let i = linear_id(wid, nwg, lid);
-    if (i >= prm[0]) {
+    if (i >= prm.n) {
         return;
     }
     _ = value(i);
@@ -114,8 +137,8 @@ fn fused(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
 fn fused_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
               @builtin(local_invocation_index) lid: u32) {
     let o = flat_group(wid, nwg);
-    let live = o < prm[0];
-    let count = prm[RED + 26u];
+    let live = o < prm.n;
+    let count = prm.red.count;
     var acc = 0.0;
     if (live) {
         for (var j = lid; j < count; j += WG) {
@@ -125,7 +148,7 @@ fn fused_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     part[lid] = acc;
     let total = sum_part(lid);
     if (live && lid == 0u) {
-        reduced[prm[RED + 27u] + o * prm[RED + 28u]] = finish(total);
+        reduced[prm.red.out_offset + o * prm.red.out_stride] = finish(total);
     }
 }
 
@@ -133,13 +156,13 @@ fn fused_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
 fn fused_small(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
     let o = linear_id(wid, nwg, lid);
-    if (o >= prm[0]) {
+    if (o >= prm.n) {
         return;
     }
-    let count = prm[RED + 26u];
+    let count = prm.red.count;
     var acc = 0.0;
     for (var j = 0u; j < count; j++) {
         acc += term(value(element(o, j)));
     }
-    reduced[prm[RED + 27u] + o * prm[RED + 28u]] = finish(acc);
+    reduced[prm.red.out_offset + o * prm.red.out_stride] = finish(acc);
 }

@@ -1,28 +1,32 @@
 // Reductions over strided views. CPU twin: graph/cpu/reduce.go (reduceView).
-// One output per kept index; each reduces `count` elements of the reduced sub-view.
-//   prm = [n outputs, fn (graph.ReduceFn: sum, mean, logsumexp, sumsquares),
-//           kept rank, kept shape[6], kept strides[6], reduced rank, reduced shape[6],
-//           reduced strides[6], count, output offset, output stride]
-//   Output o goes to y[offset + o*stride]: (0, 1) for a value of its own, else its place in a
-//   larger one (a column of the feature matrix, say).
+// n outputs, each reducing count elements with op (graph.ReduceFn: sum, mean, logsumexp,
+// sumsquares); red is the views and the output's place (struct Reduction, common.wgsl): an output
+// goes to y[out_offset + o*out_stride], (0, 1) for a value of its own, else its place in a larger
+// one (a column of the feature matrix, say).
 //   reduce_rows: one workgroup per output, summed in workgroup memory (sum_part; long rows);
 //   reduce_rows_lse: the same for logsumexp.
 //   reduce_small: one invocation per output (short rows, many outputs).
 
-@group(0) @binding(0) var<storage, read> prm: array<u32>;
+struct Params {
+    n: u32,
+    op: u32,
+    red: Reduction,
+}
+
+@group(0) @binding(0) var<storage, read> prm: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
 fn out_at(o: u32) -> u32 {
-    return prm[29] + o * prm[30];
+    return prm.red.out_offset + o * prm.red.out_stride;
 }
 
 fn kept_offset(o: u32) -> u32 {
     var rem = o;
     var off = 0u;
-    for (var d = prm[2]; d > 0u; d--) {
-        let s = prm[2u + d];
-        off += (rem % s) * prm[8u + d];
+    for (var d = prm.red.kept_rank; d > 0u; d--) {
+        let s = prm.red.kept_shape[d - 1u];
+        off += (rem % s) * prm.red.kept_strides[d - 1u];
         rem = rem / s;
     }
     return off;
@@ -31,9 +35,9 @@ fn kept_offset(o: u32) -> u32 {
 fn red_offset(j: u32) -> u32 {
     var rem = j;
     var off = 0u;
-    for (var d = prm[15]; d > 0u; d--) {
-        let s = prm[15u + d];
-        off += (rem % s) * prm[21u + d];
+    for (var d = prm.red.reduced_rank; d > 0u; d--) {
+        let s = prm.red.reduced_shape[d - 1u];
+        off += (rem % s) * prm.red.reduced_strides[d - 1u];
         rem = rem / s;
     }
     return off;
@@ -67,18 +71,18 @@ fn sum_terms(fn_: u32, base: u32, lid: u32, count: u32, m: f32) -> f32 {
 fn reduce_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
     let o = flat_group(wid, nwg);
-    let live = o < prm[0];
-    let count = prm[28];
+    let live = o < prm.n;
+    let count = prm.red.count;
     var base = 0u;
     var acc = 0.0;
     if (live) {
         base = kept_offset(o);
-        acc = sum_terms(prm[1], base, lid, count, 0.0);
+        acc = sum_terms(prm.op, base, lid, count, 0.0);
     }
     part[lid] = acc;
     let total = sum_part(lid);
     if (live && lid == 0u) {
-        y[out_at(o)] = finish(prm[1], total, 0.0, count);
+        y[out_at(o)] = finish(prm.op, total, 0.0, count);
     }
 }
 
@@ -87,8 +91,8 @@ fn reduce_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
 fn reduce_rows_lse(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                    @builtin(local_invocation_index) lid: u32) {
     let o = flat_group(wid, nwg);
-    let live = o < prm[0];
-    let count = prm[28];
+    let live = o < prm.n;
+    let count = prm.red.count;
     var base = 0u;
     var mx = -3.4e38;
     if (live) {
@@ -122,11 +126,11 @@ fn reduce_rows_lse(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
 fn reduce_small(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) lid: u32) {
     let o = linear_id(wid, nwg, lid);
-    if (o >= prm[0]) {
+    if (o >= prm.n) {
         return;
     }
-    let fn_ = prm[1];
-    let count = prm[28];
+    let fn_ = prm.op;
+    let count = prm.red.count;
     let base = kept_offset(o);
     var m = 0.0;
     if (fn_ == 2u) {

@@ -1,6 +1,9 @@
 // Package shaders holds oodgpu's WGSL compute kernels, one file per kernel family, each with a
 // twin in graph/cpu. Every family is compiled together with common.wgsl, which defines the shared
-// workgroup geometry, the GEMM tile step and careful scalar functions.
+// workgroup geometry, workgroup sums, the reduction parameters and careful scalar functions; the
+// GEMM families (matmul, conv) also with gemm.wgsl, the tiled GEMM they share. Binding 0 of every
+// kernel is its family's struct Params, which package gpu writes from a Go struct of the same
+// fields.
 package shaders
 
 import (
@@ -14,6 +17,9 @@ var files embed.FS
 
 // Families lists the kernel families, by file name without extension.
 var Families = []string{"elementwise", "reduce", "layout", "matmul", "conv", "normgram"}
+
+// gemmFamilies are the families built on gemm.wgsl.
+var gemmFamilies = map[string]bool{"matmul": true, "conv": true}
 
 // Options tune the kernels to an adapter.
 type Options struct {
@@ -31,9 +37,12 @@ func KStepFor(workgroupStorage uint32) int {
 	return 16
 }
 
-// Source returns the complete WGSL module of a kernel family: common.wgsl followed by the
-// family's file, with the tile constants of opts.
+// Source returns the complete WGSL module of a kernel family: common.wgsl, gemm.wgsl with the K
+// step of opts for the GEMM families, and the family's file.
 func Source(family string, opts Options) (string, error) {
+	if opts.KStep != 0 && opts.KStep != 16 && opts.KStep != 32 {
+		return "", fmt.Errorf("shaders: K step %d: want 16 or 32", opts.KStep)
+	}
 	common, err := files.ReadFile("common.wgsl")
 	if err != nil {
 		return "", fmt.Errorf("shaders: %w", err)
@@ -42,24 +51,47 @@ func Source(family string, opts Options) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("shaders: no kernel family %q", family)
 	}
-	src := string(common)
-	switch opts.KStep {
-	case 0, 16:
-	case 32:
-		if src, err = fill(src, "const TK: u32 = 16u;", "const TK: u32 = 32u;"); err != nil {
-			return "", err
+	src := string(common) + "\n"
+	if gemmFamilies[family] {
+		gemm, err := files.ReadFile("gemm.wgsl")
+		if err != nil {
+			return "", fmt.Errorf("shaders: %w", err)
 		}
-	default:
-		return "", fmt.Errorf("shaders: K step %d: want 16 or 32", opts.KStep)
+		tiles := string(gemm)
+		if opts.KStep == 32 {
+			if tiles, err = fill(tiles, "const TK: u32 = 16u;", "const TK: u32 = 32u;"); err != nil {
+				return "", err
+			}
+		}
+		src += tiles + "\n"
 	}
-	return src + "\n" + string(body), nil
+	return src + string(body), nil
 }
 
-// fill replaces the one line of src that is marker with text, or fails when src has no such line
-// or more than one: a template edit that loses a marker must not go unnoticed.
+// fill replaces the one line of src that is marker with text (removes it where text is empty), or
+// fails when src has no such line or more than one: a template edit that loses a marker must not
+// go unnoticed.
 func fill(src, marker, text string) (string, error) {
 	if n := strings.Count(src, marker+"\n"); n != 1 {
 		return "", fmt.Errorf("shaders: template line %q found %d times, want once", strings.TrimSpace(marker), n)
 	}
-	return strings.Replace(src, marker+"\n", text+"\n", 1), nil
+	if text != "" {
+		text += "\n"
+	}
+	return strings.Replace(src, marker+"\n", text, 1), nil
+}
+
+// section keeps or removes the lines of src between the marker lines "// @begin name" and
+// "// @end name", which go in either case; it fails unless src has each marker once, in order.
+func section(src, name string, keep bool) (string, error) {
+	begin, end := "// @begin "+name+"\n", "// @end "+name+"\n"
+	i, j := strings.Index(src, begin), strings.Index(src, end)
+	if strings.Count(src, begin) != 1 || strings.Count(src, end) != 1 || j < i {
+		return "", fmt.Errorf("shaders: template section %q not found once", name)
+	}
+	body := src[i+len(begin) : j]
+	if !keep {
+		body = ""
+	}
+	return src[:i] + body + src[j+len(end):], nil
 }
