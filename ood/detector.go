@@ -1,6 +1,7 @@
 package ood
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -8,18 +9,35 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/oodgpu/oodgpu/ood/ocsvm"
 )
 
-// Detector is a fitted detector for one batch size B: the Gaussian over log gradient features,
-// the typicality baseline, and the distribution of fit-set scores for percentiles and a
+// Score models of a detector (Detector.Model, FitOptions.Model).
+const (
+	// ModelGaussian scores a row by the negative log-density of its log features under the
+	// diagonal Gaussian: the paper's detector.
+	ModelGaussian = "gaussian"
+	// ModelOCSVM scores a row by minus the decision value of a one-class SVM (RBF kernel) on its
+	// log features: the paper's Table 6.
+	ModelOCSVM = "ocsvm"
+)
+
+// Detector is a fitted detector for one batch size B: the Gaussian over log gradient features
+// (and, when OCSVM is set, a one-class SVM over the same log features that gives the score
+// instead), the typicality baseline, and the distribution of fit-set scores for percentiles and a
 // threshold. It is stored as JSON in a weight file's metadata.
 type Detector struct {
-	GroupSize  int        `json:"group_size"` // the paper's B
-	Gaussian   *Gaussian  `json:"gaussian"`
-	Typicality Typicality `json:"typicality"`
-	FitData    string     `json:"fit_data"`
-	FitRows    int        `json:"fit_rows"`
-	Seed       uint64     `json:"seed"`
+	GroupSize int       `json:"group_size"` // the paper's B
+	Gaussian  *Gaussian `json:"gaussian"`
+	// OCSVM, when set, is the score model: a one-class SVM over the log features of the layers
+	// the Gaussian keeps, unstandardized; the score is minus its decision value. The Gaussian
+	// still gives the per-layer z-scores and decides which layers are used.
+	OCSVM      *ocsvm.Model `json:"ocsvm,omitempty"`
+	Typicality Typicality   `json:"typicality"`
+	FitData    string       `json:"fit_data"`
+	FitRows    int          `json:"fit_rows"`
+	Seed       uint64       `json:"seed"`
 	// FitScores are the fit set's gradient scores, sorted.
 	FitScores []float64 `json:"fit_scores"`
 	// Recall is the in-distribution recall the threshold keeps (0.95: 95% of fit rows pass).
@@ -27,32 +45,115 @@ type Detector struct {
 	Threshold float64 `json:"threshold"`
 }
 
-// Fit fits a detector for group size b from features of held-out in-distribution images.
+// Model names the detector's score model: ModelOCSVM or ModelGaussian.
+func (d *Detector) Model() string {
+	if d.OCSVM != nil {
+		return ModelOCSVM
+	}
+	return ModelGaussian
+}
+
+// FitOptions are the choices of FitWith.
+type FitOptions struct {
+	// Recall is the in-distribution recall the threshold keeps, in (0, 1].
+	Recall float64
+	// FitData says what the fit images were, for messages.
+	FitData string
+	// Seed is the dequantization seed of the features, recorded.
+	Seed uint64
+	// Model is the score model, ModelGaussian ("" too) or ModelOCSVM.
+	Model string
+	// Nu is the one-class SVM's nu, in (0, 1]: an upper bound on the share of fit rows outside
+	// its support, a lower bound on the share of support vectors. 0 means 1 - Recall, so that
+	// the SVM's boundary and the threshold aim at the same false-alarm rate. Gamma is always
+	// scikit-learn's "scale" rule over the fit set's log features (ocsvm.ScaleGamma).
+	Nu float64
+}
+
+// Fit fits a detector with the Gaussian score for group size b from features of held-out
+// in-distribution images: FitWith with that model.
 func Fit(f *Features, b int, recall float64, fitData string, seed uint64) (*Detector, error) {
+	return FitWith(context.Background(), f, b, FitOptions{Recall: recall, FitData: fitData, Seed: seed})
+}
+
+// FitWith fits a detector for group size b from features of held-out in-distribution images:
+// the Gaussian over the log features (which also chooses the layers), the one-class SVM on
+// those layers' log features when o.Model asks for it (at most ocsvm.MaxRows rows), the fit
+// rows' scores, and the threshold that keeps o.Recall of them. A long SVM fit stops when ctx
+// is cancelled.
+func FitWith(ctx context.Context, f *Features, b int, o FitOptions) (*Detector, error) {
 	rows := f.Rows[b]
 	if len(rows) < 2 {
 		return nil, fmt.Errorf("ood: fit: %d feature rows for B=%d", len(rows), b)
 	}
-	if !(recall > 0 && recall <= 1) {
-		return nil, fmt.Errorf("ood: fit: recall %g must be in (0, 1]", recall)
+	if !(o.Recall > 0 && o.Recall <= 1) {
+		return nil, fmt.Errorf("ood: fit: recall %g must be in (0, 1]", o.Recall)
+	}
+	if o.Model != "" && o.Model != ModelGaussian && o.Model != ModelOCSVM {
+		return nil, fmt.Errorf("ood: fit: score model %q: want %q or %q", o.Model, ModelGaussian, ModelOCSVM)
 	}
 	gauss, err := FitGaussian(f.Layers, rows)
 	if err != nil {
 		return nil, err
 	}
-	d := &Detector{GroupSize: b, Gaussian: gauss, Typicality: FitTypicality(f.NLL), FitData: fitData,
-		FitRows: len(rows), Seed: seed, Recall: recall}
+	d := &Detector{GroupSize: b, Gaussian: gauss, Typicality: FitTypicality(f.NLL), FitData: o.FitData,
+		FitRows: len(rows), Seed: o.Seed, Recall: o.Recall}
+	if o.Model == ModelOCSVM {
+		nu, from := o.Nu, ""
+		if nu == 0 {
+			nu, from = 1-o.Recall, fmt.Sprintf(" (1 - recall %v)", o.Recall)
+		}
+		if !(nu > 0 && nu <= 1) {
+			return nil, fmt.Errorf("ood: fit: one-class SVM nu %v%s outside (0, 1]", nu, from)
+		}
+		// Every kept layer is finite on every fit row (FitGaussian drops the others).
+		x := make([][]float64, len(rows))
+		for i, r := range rows {
+			if x[i], err = gauss.LogFeatures(r); err != nil {
+				return nil, fmt.Errorf("ood: fit: row %d: %w", i, err)
+			}
+		}
+		if d.OCSVM, err = ocsvm.Fit(ctx, x, ocsvm.Params{Nu: nu}); err != nil {
+			return nil, fmt.Errorf("ood: fit B=%d: %w", b, err)
+		}
+	}
 	for _, r := range rows {
-		s, err := gauss.Score(r)
+		s, err := d.score(r)
 		if err != nil && !errors.Is(err, ErrBadFeatures) {
 			return nil, err
 		}
 		d.FitScores = append(d.FitScores, s)
 	}
 	sort.Float64s(d.FitScores)
-	k := int(math.Ceil(recall*float64(len(d.FitScores)))) - 1
+	k := int(math.Ceil(o.Recall*float64(len(d.FitScores)))) - 1
 	d.Threshold = d.FitScores[max(k, 0)]
 	return d, nil
+}
+
+// score is the detector's score of a feature row; a row with unusable features scores +Inf with
+// ErrBadFeatures.
+func (d *Detector) score(row []float64) (float64, error) {
+	v, err := d.Gaussian.LogFeatures(row)
+	if err != nil {
+		return math.Inf(1), err
+	}
+	return d.scoreOf(v, nil), nil
+}
+
+// scoreOf is the score of the kept layers' log features v, whose z-scores are z (computed
+// from v when nil and needed).
+func (d *Detector) scoreOf(v, z []float64) float64 {
+	if d.OCSVM != nil {
+		f, err := d.OCSVM.Decision(v)
+		if err != nil { // Validate makes the lengths agree
+			return math.NaN()
+		}
+		return -f
+	}
+	if z == nil {
+		z = d.Gaussian.zOf(v)
+	}
+	return d.Gaussian.scoreOf(z)
 }
 
 // Percentile is the percentage of fit-set scores at or below score.
@@ -73,7 +174,7 @@ const (
 // Result is the verdict on one image or batch.
 type Result struct {
 	NLL        float64 // mean bits/dim over the batch
-	Score      float64 // gradient score: negative log-density of the log features
+	Score      float64 // gradient score: negative log-density of the log features (or -SVM decision)
 	Typicality float64 // |NLL - H|
 	Percentile float64 // of Score among the fit set's scores
 	OOD        bool
@@ -92,11 +193,12 @@ func (d *Detector) Assess(row []float64, nll []float64) Result {
 		r.NLL += v / float64(len(nll))
 	}
 	var invalid []string
-	if z, err := d.Gaussian.ZScores(row); err != nil {
+	if v, err := d.Gaussian.LogFeatures(row); err != nil {
 		r.Score, r.Percentile = math.Inf(1), 100
 		invalid = append(invalid, err.Error())
 	} else {
-		r.ZScores, r.Score = z, d.Gaussian.scoreOf(z)
+		r.ZScores = d.Gaussian.zOf(v)
+		r.Score = d.scoreOf(v, r.ZScores)
 		r.Percentile = d.Percentile(r.Score)
 		if !finite(r.Score) {
 			invalid = append(invalid, NonFiniteScore)
@@ -112,8 +214,10 @@ func (d *Detector) Assess(row []float64, nll []float64) Result {
 
 // Validate checks a detector read from a weight file against the model's layers (its parameter
 // names, in feature order): a positive group size, a complete Gaussian over those layers, a
-// finite typicality entropy and threshold, a recall in (0, 1], and as many fit scores as fit
-// rows, sorted, none NaN or -Inf (+Inf marks a fit row with unusable features).
+// finite typicality entropy and threshold, a recall in (0, 1], as many fit scores as fit
+// rows, sorted, none NaN or -Inf (+Inf marks a fit row with unusable features), and a one-class
+// SVM, if any, that is valid (ocsvm.Model.Validate), over as many values as the Gaussian keeps
+// layers and fitted on the detector's fit rows.
 func (d *Detector) Validate(layers []string) error {
 	if d == nil {
 		return errors.New("ood: detector is null")
@@ -155,6 +259,17 @@ func (d *Detector) validate(layers []string) error {
 	}
 	if err := d.Gaussian.validate(layers); err != nil {
 		return fmt.Errorf("gaussian: %w", err)
+	}
+	if d.OCSVM != nil {
+		if err := d.OCSVM.Validate(); err != nil {
+			return err
+		}
+		if d.OCSVM.Dim != len(d.Gaussian.Keep) {
+			return fmt.Errorf("ocsvm: rows of %d values, the gaussian keeps %d layers", d.OCSVM.Dim, len(d.Gaussian.Keep))
+		}
+		if d.OCSVM.Rows != d.FitRows {
+			return fmt.Errorf("ocsvm: fitted on %d rows, the detector on %d", d.OCSVM.Rows, d.FitRows)
+		}
 	}
 	return nil
 }

@@ -1,9 +1,14 @@
 package ood
 
 import (
+	"context"
+	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/oodgpu/oodgpu/ood/ocsvm"
 )
 
 var testLayers = []string{"a", "b", "c"}
@@ -21,6 +26,11 @@ func testDetector() *Detector {
 		Recall:     0.5,
 		Threshold:  3,
 	}
+}
+
+// testSVM is a small valid one-class SVM over testDetector's two kept layers.
+func testSVM() *ocsvm.Model {
+	return &ocsvm.Model{Nu: 0.5, Gamma: 0.1, Rho: 0.5, Rows: 3, Dim: 2, Coef: []float64{1, 0.5}, SV: ocsvm.Packed{0, 1, 0.5, 1.5}}
 }
 
 func TestDetectorValidate(t *testing.T) {
@@ -57,6 +67,13 @@ func TestDetectorValidate(t *testing.T) {
 		{"variance 0", func(d *Detector) { d.Gaussian.Var[0] = 0 }, "variance of layer a is 0"},
 		{"NaN variance", func(d *Detector) { d.Gaussian.Var[0] = math.NaN() }, "variance of layer a is NaN"},
 		{"infinite variance", func(d *Detector) { d.Gaussian.Var[1] = math.Inf(1) }, "variance of layer c is +Inf"},
+		{"ocsvm over other layers", func(d *Detector) { d.OCSVM = testSVM(); d.OCSVM.Dim, d.OCSVM.SV = 1, d.OCSVM.SV[:2] },
+			"ocsvm: rows of 1 values, the gaussian keeps 2 layers"},
+		{"ocsvm gamma -1", func(d *Detector) { d.OCSVM = testSVM(); d.OCSVM.Gamma = -1 }, "detector for B = 1: ocsvm: gamma -1"},
+		{"ocsvm coefficient 2", func(d *Detector) { d.OCSVM = testSVM(); d.OCSVM.Coef[0] = 2 }, "ocsvm: coefficient 0 is 2, outside (0, 1]"},
+		{"ocsvm NaN support vector", func(d *Detector) { d.OCSVM = testSVM(); d.OCSVM.SV[1] = math.NaN() }, "ocsvm: support vector 0, value 1 is NaN"},
+		{"ocsvm of other rows", func(d *Detector) { d.OCSVM = testSVM(); d.OCSVM.Rows, d.OCSVM.Nu = 6, 0.25 }, "ocsvm: fitted on 6 rows, the detector on 3"},
+		{"ocsvm without values", func(d *Detector) { d.OCSVM = testSVM(); d.OCSVM.SV = nil }, "ocsvm: 0 support vector values for 2 support vectors"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -123,6 +140,146 @@ func TestIsOOD(t *testing.T) {
 	}{{1, false}, {3, false}, {3.5, true}, {math.Inf(1), true}, {math.NaN(), true}, {math.Inf(-1), false}} {
 		if got := d.IsOOD(c.score); got != c.want {
 			t.Errorf("IsOOD(%v) = %v, want %v", c.score, got, c.want)
+		}
+	}
+}
+
+// logNormalFeatures returns n feature rows over layers whose logs are Gaussian with per-layer
+// means and unit-free spreads and a shared factor, shifted by shift standard deviations in the
+// first half of the layers (0 for in-distribution rows), seeded; the last layer is constant
+// (dropped by the Gaussian).
+func logNormalFeatures(seed uint64, n int, layers []string, shift float64) *Features {
+	r := rand.New(rand.NewPCG(seed, 3))
+	f := &Features{Layers: layers, Rows: map[int][][]float64{1: nil}}
+	for range n {
+		common := r.NormFloat64()
+		row := make([]float64, len(layers))
+		for j := range row {
+			mu, sd := float64(j%5)-3, 0.3+0.2*float64(j%3)
+			z := 0.7*common + 0.7*r.NormFloat64()
+			if j < len(layers)/2 {
+				z += shift
+			}
+			row[j] = math.Exp(mu + sd*z)
+		}
+		row[len(row)-1] = 1
+		f.Rows[1] = append(f.Rows[1], row)
+		f.NLL = append(f.NLL, 2+0.1*r.NormFloat64())
+	}
+	return f
+}
+
+// TestFitOCSVM fits both score models on the same in-distribution rows and checks the one-class
+// SVM detector: nu from the recall, the Gaussian's layers, the threshold's recall on the fit
+// rows, shifted rows scored above fresh in-distribution rows about as well as by the Gaussian,
+// z-scores from the Gaussian, and the JSON round trip (validated, the same scores).
+func TestFitOCSVM(t *testing.T) {
+	layers := []string{"l0", "l1", "l2", "l3", "l4", "l5", "l6", "l7", "l8", "const"}
+	fit := logNormalFeatures(1, 400, layers, 0)
+	in, out := logNormalFeatures(2, 200, layers, 0), logNormalFeatures(3, 200, layers, 3)
+	ctx := context.Background()
+	dg, err := FitWith(ctx, fit, 1, FitOptions{Recall: 0.9, FitData: "synthetic"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := FitWith(ctx, fit, 1, FitOptions{Recall: 0.9, FitData: "synthetic", Model: ModelOCSVM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dg.Model() != ModelGaussian || ds.Model() != ModelOCSVM {
+		t.Fatalf("models %q and %q", dg.Model(), ds.Model())
+	}
+	svm := ds.OCSVM
+	if math.Abs(svm.Nu-0.1) > 1e-12 || svm.Dim != 9 || svm.Rows != 400 || svm.NumSV() < 40 {
+		t.Fatalf("svm: nu %v, dim %d, rows %d, %d support vectors", svm.Nu, svm.Dim, svm.Rows, svm.NumSV())
+	}
+	if err := ds.Validate(layers); err != nil {
+		t.Fatalf("fitted detector: %v", err)
+	}
+	above := 0
+	for _, r := range fit.Rows[1] {
+		if ds.Assess(r, []float64{2}).OOD {
+			above++
+		}
+	}
+	if above < 35 || above > 45 {
+		t.Errorf("%d of 400 fit rows OOD, want about 10%%", above)
+	}
+	auroc := func(d *Detector) float64 {
+		si, so := MethodScores(d, in, 1)[MethodGradient], MethodScores(d, out, 1)[MethodGradient]
+		m, err := Evaluate(si, so)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.AUROC
+	}
+	ag, as := auroc(dg), auroc(ds)
+	t.Logf("AUROC of the Gaussian %.3f, of the one-class SVM %.3f; %d support vectors", ag, as, svm.NumSV())
+	if as < 0.9 || as < ag-0.05 {
+		t.Errorf("one-class SVM AUROC %.3f (Gaussian %.3f)", as, ag)
+	}
+	row := out.Rows[1][0]
+	rs, rg := ds.Assess(row, []float64{2}), dg.Assess(row, []float64{2})
+	if len(rs.ZScores) != 9 || rs.ZScores[0] != rg.ZScores[0] || rs.Score == rg.Score {
+		t.Errorf("SVM result %+v against the Gaussian's %+v", rs, rg)
+	}
+	if f, _ := svm.Decision(mustLog(t, ds, row)); rs.Score != -f {
+		t.Errorf("score %v, want minus the decision value %v", rs.Score, f)
+	}
+	b, err := json.Marshal(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Detector
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if err := back.Validate(layers); err != nil {
+		t.Fatalf("read back: %v", err)
+	}
+	for _, r := range out.Rows[1][:20] {
+		if a, b := ds.Assess(r, []float64{2}), back.Assess(r, []float64{2}); a.Score != b.Score {
+			t.Fatalf("score %v after the JSON round trip, %v before", b.Score, a.Score)
+		}
+	}
+	bad := logNormalFeatures(4, 3, layers, 0)
+	bad.Rows[1][0][0] = math.NaN()
+	if r := ds.Assess(bad.Rows[1][0], []float64{2}); !r.OOD || !math.IsInf(r.Score, 1) || !strings.Contains(r.Invalid, "layer l0 has NaN") {
+		t.Errorf("NaN feature: %+v", r)
+	}
+}
+
+func mustLog(t *testing.T, d *Detector, row []float64) []float64 {
+	t.Helper()
+	v, err := d.Gaussian.LogFeatures(row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestFitWithErrors(t *testing.T) {
+	layers := []string{"a", "b", "c"}
+	f := logNormalFeatures(1, 20, layers, 0)
+	big := logNormalFeatures(1, ocsvm.MaxRows+1, layers, 0)
+	ctx := context.Background()
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	for _, c := range []struct {
+		name string
+		f    *Features
+		ctx  context.Context
+		o    FitOptions
+		want string
+	}{
+		{"unknown model", f, ctx, FitOptions{Recall: 0.9, Model: "svm"}, `score model "svm": want "gaussian" or "ocsvm"`},
+		{"recall 1 gives nu 0", f, ctx, FitOptions{Recall: 1, Model: ModelOCSVM}, "nu 0 (1 - recall 1) outside (0, 1]"},
+		{"nu 2", f, ctx, FitOptions{Recall: 0.9, Model: ModelOCSVM, Nu: 2}, "nu 2 outside (0, 1]"},
+		{"too many rows", big, ctx, FitOptions{Recall: 0.9, Model: ModelOCSVM}, "fit B=1: ocsvm: fit: 4097 rows, over the limit of 4096"},
+		{"cancelled", f, cancelled, FitOptions{Recall: 0.9, Model: ModelOCSVM}, "context canceled"},
+	} {
+		if _, err := FitWith(c.ctx, c.f, 1, c.o); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
 		}
 	}
 }

@@ -99,18 +99,38 @@ func (g *Gaussian) scoreOf(z []float64) float64 {
 
 // ZScores returns (log f - mean)/sd for each kept layer.
 func (g *Gaussian) ZScores(row []float64) ([]float64, error) {
+	v, err := g.LogFeatures(row)
+	if err != nil {
+		return nil, err
+	}
+	return g.zOf(v), nil
+}
+
+// LogFeatures returns log f of each kept layer (zero clamped to LogFloor), the vector the
+// Gaussian and the one-class SVM model; a row with NaN, infinite or negative values in a kept
+// layer gives ErrBadFeatures.
+func (g *Gaussian) LogFeatures(row []float64) ([]float64, error) {
 	if len(row) != len(g.Layers) {
 		return nil, fmt.Errorf("ood: feature row has %d values, detector expects %d", len(row), len(g.Layers))
 	}
-	z := make([]float64, len(g.Keep))
+	out := make([]float64, len(g.Keep))
 	for k, j := range g.Keep {
 		v, ok := logFeature(row[j])
 		if !ok {
 			return nil, fmt.Errorf("%w: layer %s has %v", ErrBadFeatures, g.Layers[j], row[j])
 		}
-		z[k] = (v - g.Mean[k]) / math.Sqrt(g.Var[k])
+		out[k] = v
 	}
-	return z, nil
+	return out, nil
+}
+
+// zOf returns the z-scores of the kept layers' log features v.
+func (g *Gaussian) zOf(v []float64) []float64 {
+	z := make([]float64, len(v))
+	for k, x := range v {
+		z[k] = (x - g.Mean[k]) / math.Sqrt(g.Var[k])
+	}
+	return z
 }
 
 // validate checks that g is a complete Gaussian over layers, the model's parameter names in

@@ -1,8 +1,10 @@
 // Package ood turns a generative model's layer-wise gradient features into out-of-distribution
 // scores, as in "Approximations to the Fisher Information Metric of Deep Generative Models for
 // Out-Of-Distribution Detection": a diagonal Gaussian fitted to the log features of held-out
-// in-distribution data, its negative log-density as the score, beside the baselines (likelihood,
-// the typicality test, Fisher's method over per-layer z-tests) and the usual metrics.
+// in-distribution data, its negative log-density as the score (or, as in the paper's Table 6,
+// minus the decision value of a one-class SVM on the same log features: package ood/ocsvm),
+// beside the baselines (likelihood, the typicality test, Fisher's method over per-layer z-tests)
+// and the usual metrics.
 package ood
 
 import (

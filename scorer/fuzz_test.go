@@ -30,6 +30,7 @@ func FuzzLoadMeta(f *testing.F) {
 	for _, c := range badMetaCases {
 		f.Add(editedMeta(f, orig, c.edit))
 	}
+	f.Add(editedMeta(f, orig, withSVM))
 	f.Add(editedMeta(f, orig, setConfig("image_size", 1)))
 	f.Add(editedMeta(f, orig, setConfig("size", 64)))
 	f.Add(`{"format":1,"kind":"glow"}`)

@@ -3,12 +3,14 @@ package scorer
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 
 	"github.com/oodgpu/oodgpu/models/weights"
 	"github.com/oodgpu/oodgpu/models/zoo"
 	"github.com/oodgpu/oodgpu/ood"
+	"github.com/oodgpu/oodgpu/ood/ocsvm"
 )
 
 // metaEdit changes the decoded oodgpu metadata of the default model.
@@ -37,6 +39,33 @@ func setDetector(key string, v any) metaEdit {
 // setGaussian sets a field of detector 0's Gaussian.
 func setGaussian(key string, v any) metaEdit {
 	return func(m map[string]any) { gaussian(m, 0)[key] = v }
+}
+
+// withSVM gives detector 0 of m a valid one-class SVM over its Gaussian's kept layers and fit
+// rows: two support vectors, one standard deviation above and below the Gaussian's means, both
+// at the upper bound 1 (nu = 2 / rows).
+func withSVM(m map[string]any) {
+	rows, _ := detector(m, 0)["fit_rows"].(json.Number).Int64()
+	g := gaussian(m, 0)
+	means, vars := g["mean"].([]any), g["var"].([]any)
+	var sv ocsvm.Packed
+	for _, sign := range []float64{1, -1} {
+		for k := range means {
+			mu, _ := means[k].(json.Number).Float64()
+			v, _ := vars[k].(json.Number).Float64()
+			sv = append(sv, mu+sign*math.Sqrt(v))
+		}
+	}
+	detector(m, 0)["ocsvm"] = map[string]any{"nu": 2 / float64(rows), "gamma": 1 / float64(len(means)), "rho": 0.1,
+		"rows": rows, "dim": len(means), "coef": []any{1, 1}, "support_vectors": sv, "iterations": 1}
+}
+
+// setSVM gives detector 0 of m the one-class SVM of withSVM with key set to v.
+func setSVM(key string, v any) metaEdit {
+	return func(m map[string]any) {
+		withSVM(m)
+		detector(m, 0)["ocsvm"].(map[string]any)[key] = v
+	}
 }
 
 // editedMeta returns the metadata JSON orig with edit applied (numbers kept exactly).
@@ -111,6 +140,25 @@ var badMetaCases = []struct {
 	{"fewer means", func(m map[string]any) { g := gaussian(m, 1); g["mean"] = g["mean"].([]any)[1:] }, "detector for B = 5: gaussian: 344 kept layers with 343 means"},
 	{"renamed layer", func(m map[string]any) { gaussian(m, 0)["layers"].([]any)[0] = "x" }, `layer 0 is "x", the model's is "flow.0.0.actnorm.bias"`},
 	{"layers of another model", setGaussian("layers", []any{"a"}), "gaussian: 1 layers, the model has 344"},
+	{"ocsvm nu 0", setSVM("nu", 0), "detector for B = 1: ocsvm: nu 0 outside (0, 1]"},
+	{"ocsvm gamma -1", setSVM("gamma", -1), "ocsvm: gamma -1, want a positive finite number"},
+	{"ocsvm coefficient 2", setSVM("coef", []any{2, -1}), "ocsvm: coefficient 0 is 2, outside (0, 1]"},
+	{"ocsvm coefficients off nu", setSVM("coef", []any{0.5, 0.25}), "ocsvm: coefficients sum to 0.75, want nu*rows = 2"},
+	{"ocsvm of other rows", func(m map[string]any) {
+		setSVM("rows", 500)(m)
+		detector(m, 0)["ocsvm"].(map[string]any)["nu"] = 0.004
+	}, "ocsvm: fitted on 500 rows, the detector on 1000"},
+	{"ocsvm more support vectors than rows", setSVM("rows", 1), "ocsvm: 2 support vectors of 1 training rows"},
+	{"ocsvm over 3 layers", func(m map[string]any) {
+		setSVM("dim", 3)(m)
+		detector(m, 0)["ocsvm"].(map[string]any)["support_vectors"] = make(ocsvm.Packed, 6)
+	}, "ocsvm: rows of 3 values, the gaussian keeps 344 layers"},
+	{"ocsvm short support vectors", setSVM("support_vectors", make(ocsvm.Packed, 5)), "ocsvm: 5 support vector values for 2 support vectors of 344 values"},
+	{"ocsvm infinite support vector", setSVM("support_vectors", append(ocsvm.Packed{math.Inf(1)}, make(ocsvm.Packed, 687)...)),
+		"ocsvm: support vector 0, value 0 is +Inf"},
+	{"ocsvm support vectors not base64", setSVM("support_vectors", "!!"), "packed values: illegal base64"},
+	{"ocsvm support vectors as numbers", setSVM("support_vectors", []any{1, 2}), "packed values: want a base64 string"},
+	{"ocsvm misspelt field", setSVM("gama", 1), `unknown field "gama"`},
 }
 
 func TestLoadRejectsBadMeta(t *testing.T) {
@@ -127,8 +175,10 @@ func TestLoadRejectsBadMeta(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Decode("edited.safetensors", withMeta(t, f, editedMeta(t, orig, func(map[string]any) {}))); err != nil {
-		t.Errorf("unedited metadata: %v", err)
+	for _, edit := range []metaEdit{func(map[string]any) {}, withSVM, setDetector("ocsvm", nil)} {
+		if _, err := Decode("edited.safetensors", withMeta(t, f, editedMeta(t, orig, edit))); err != nil {
+			t.Errorf("valid metadata: %v", err)
+		}
 	}
 }
 

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/oodgpu/oodgpu/data"
 	"github.com/oodgpu/oodgpu/models"
 	"github.com/oodgpu/oodgpu/ood"
+	"github.com/oodgpu/oodgpu/ood/ocsvm"
 	"github.com/oodgpu/oodgpu/scorer"
 )
 
@@ -28,6 +31,8 @@ func newBenchCmd() *cobra.Command {
 		seed                    uint64
 		mdPath, csvPath, figDir string
 		perfN, ddpmStep         int
+		detector                string
+		nu                      float64
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -47,6 +52,12 @@ func newBenchCmd() *cobra.Command {
 			groups, err := parseBatches(batches)
 			if err != nil {
 				return err
+			}
+			if err := checkDetectorFlags(detector, nu); err != nil {
+				return fmt.Errorf("bench: %w", err)
+			}
+			if rows := fitN / slices.Min(groups); detector == ood.ModelOCSVM && rows > ocsvm.MaxRows {
+				return fmt.Errorf("bench: --detector ocsvm fits at most %d rows; --fit-n %d gives %d at B = %d", ocsvm.MaxRows, fitN, rows, slices.Min(groups))
 			}
 			l := scorer.LCM(groups)
 			if fitN%l != 0 || n%l != 0 {
@@ -126,7 +137,8 @@ func newBenchCmd() *cobra.Command {
 				}
 			}
 			for _, b := range groups {
-				d, err := ood.Fit(feats[0], b, 0.95, names[0], seed)
+				d, err := ood.FitWith(cmd.Context(), feats[0], b, ood.FitOptions{Recall: 0.95, FitData: names[0], Seed: seed,
+					Model: detector, Nu: nu})
 				if err != nil {
 					return err
 				}
@@ -151,6 +163,10 @@ func newBenchCmd() *cobra.Command {
 			report := func(w io.Writer) error {
 				fmt.Fprintf(w, "AUROC, trained on %s; %d fit images of %s, %d images per test set, seed %d, %s.\n\n",
 					train, fitN, in, n, seed, exec.Name())
+				if detector == ood.ModelOCSVM {
+					fmt.Fprintf(w, "The gradient score is a one-class SVM's (RBF kernel, gamma by the scale rule, nu %g) on the log features.\n\n",
+						cmp.Or(nu, 0.05))
+				}
 				if err := tab.Markdown(w); err != nil {
 					return err
 				}
@@ -209,6 +225,7 @@ func newBenchCmd() *cobra.Command {
 	fl.StringVar(&csvPath, "csv", "", "write every metric as CSV to this file")
 	fl.StringVar(&figDir, "figures", "", "write ROC curves and NLL histograms (PNG) into this folder")
 	fl.IntVar(&ddpmStep, "ddpm-t", 1, "the diffusion step t at which a DDPM is scored (L_t)")
+	registerDetectorFlags(cmd, &detector, &nu)
 	fl.IntVar(&perfN, "perf", 0, "also time per-sample features on N images against PyTorch (python3-torch) on this machine")
 	return cmd
 }

@@ -48,6 +48,15 @@ func TestTrainFitScore(t *testing.T) {
 	if strings.Count(out, "mnist:test[:3]#") != 3 || !strings.Contains(out, "GRADIENT SCORE") {
 		t.Fatalf("score table %q", out)
 	}
+	// The one-class SVM detector, into another file, and scoring with it.
+	svm := filepath.Join(dir, "tiny-ocsvm.safetensors")
+	out = run(t, "fit", "--model", model, "--detector", "ocsvm", "--out", svm, "--data", "fashionmnist:test[:60]", "--batch", "1,5", "--device", "cpu")
+	if !strings.Contains(out, "B=1: 60 rows") || strings.Count(out, "one-class SVM: nu 0.05, gamma") != 2 {
+		t.Fatalf("fit --detector ocsvm printed %q", out)
+	}
+	if out := run(t, "score", "--model", svm, "--device", "cpu", "mnist:test[:3]"); strings.Count(out, "mnist:test[:3]#") != 3 {
+		t.Fatalf("score with the one-class SVM detector: %q", out)
+	}
 	// The same model stored at half precision: a smaller file that scores the same images.
 	half := filepath.Join(dir, "tiny-f16.safetensors")
 	run(t, "fit", "--model", model, "--half", "--out", half, "--data", "fashionmnist:test[:60]", "--batch", "1,5", "--device", "cpu")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/oodgpu/oodgpu/models/weights"
 	"github.com/oodgpu/oodgpu/ood"
+	"github.com/oodgpu/oodgpu/ood/ocsvm"
 	"github.com/oodgpu/oodgpu/scorer"
 )
 
@@ -19,15 +20,23 @@ func newFitCmd() *cobra.Command {
 		modelPath, out string
 		spec, dataDir  string
 		batches        string
-		recall         float64
+		recall, nu     float64
 		seed           uint64
 		half           bool
+		detector       string
 	)
 	cmd := &cobra.Command{
-		Use:     "fit",
-		Short:   "Fit the OOD detector (Gaussian on log gradient features) on held-out in-distribution data",
-		Example: "  oodgpu fit --model glow-fashionmnist.safetensors --data 'fashionmnist:test[:1000]' --batch 1,5",
-		Args:    cobra.NoArgs,
+		Use:   "fit",
+		Short: "Fit the OOD detector (Gaussian or one-class SVM on log gradient features) on held-out in-distribution data",
+		Long: "Fits a detector per batch size B on the features of held-out in-distribution images and stores\n" +
+			"them in the weight file. --detector gaussian (the paper's) scores by the negative log-density of a\n" +
+			"diagonal Gaussian over the log features; --detector ocsvm (the paper's Table 6) by minus the\n" +
+			"decision value of a one-class SVM (RBF kernel, gamma by scikit-learn's \"scale\" rule, nu from\n" +
+			"--nu) on the log features of the layers the Gaussian keeps. Either way the verdict's threshold\n" +
+			"keeps --recall of the fit images.",
+		Example: "  oodgpu fit --model glow-fashionmnist.safetensors --data 'fashionmnist:test[:1000]' --batch 1,5\n" +
+			"  oodgpu fit --model glow-fashionmnist.safetensors --detector ocsvm --out glow-ocsvm.safetensors",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// Every flag and the output path are checked before features are computed.
 			groups, err := parseBatches(batches)
@@ -36,6 +45,9 @@ func newFitCmd() *cobra.Command {
 			}
 			if !(recall > 0 && recall < 1) {
 				return fmt.Errorf("fit: --recall %g: want a share strictly between 0 and 1", recall)
+			}
+			if err := checkDetectorFlags(detector, nu); err != nil {
+				return fmt.Errorf("fit: %w", err)
 			}
 			if out == "" {
 				out = modelPath
@@ -65,6 +77,10 @@ func newFitCmd() *cobra.Command {
 			if n < 2*scorer.LCM(groups) {
 				return fmt.Errorf("fit: %s has %d images, too few for batch sizes %v", spec, set.N, groups)
 			}
+			if rows := n / slices.Min(groups); detector == ood.ModelOCSVM && rows > ocsvm.MaxRows {
+				return fmt.Errorf("fit: --detector ocsvm fits at most %d rows (its kernel matrix is held in memory); "+
+					"%d images give %d at B = %d: use fewer images", ocsvm.MaxRows, n, rows, slices.Min(groups))
+			}
 			exec, err := dev.executor(cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -79,13 +95,18 @@ func newFitCmd() *cobra.Command {
 			}
 			var ds []*ood.Detector
 			for _, b := range groups {
-				d, err := ood.Fit(feats, b, recall, fmt.Sprintf("%s (%d images)", spec, n), seed)
+				d, err := ood.FitWith(cmd.Context(), feats, b, ood.FitOptions{Recall: recall, FitData: fmt.Sprintf("%s (%d images)", spec, n),
+					Seed: seed, Model: detector, Nu: nu})
 				if err != nil {
 					return err
 				}
 				ds = append(ds, d)
-				fmt.Fprintf(cmd.OutOrStdout(), "B=%d: %d rows, %d of %d layers kept, H = %.4f %s, threshold %.2f at %.0f%% recall\n",
+				fmt.Fprintf(cmd.OutOrStdout(), "B=%d: %d rows, %d of %d layers kept, H = %.4f %s, threshold %.4g at %.0f%% recall\n",
 					b, d.FitRows, len(d.Gaussian.Keep), len(d.Gaussian.Layers), d.Typicality.H, unitOf(m.Net), d.Threshold, 100*recall)
+				if svm := d.OCSVM; svm != nil {
+					fmt.Fprintf(cmd.OutOrStdout(), "  one-class SVM: nu %.4g, gamma %.4g (scale rule), %d support vectors of %d rows, %d iterations\n",
+						svm.Nu, svm.Gamma, svm.NumSV(), svm.Rows, svm.Iterations)
+				}
 				for _, why := range d.Gaussian.Dropped {
 					fmt.Fprintf(cmd.OutOrStdout(), "  dropped %s\n", why)
 				}
@@ -108,6 +129,7 @@ func newFitCmd() *cobra.Command {
 	fl.StringVar(&dataDir, "data-dir", "", "directory of the colour data sets (default $OODGPU_DATA)")
 	fl.StringVar(&batches, "batch", "1,5", "batch sizes B to fit detectors for (comma-separated)")
 	fl.Float64Var(&recall, "recall", 0.95, "in-distribution recall of the verdict threshold")
+	registerDetectorFlags(cmd, &detector, &nu)
 	fl.Uint64Var(&seed, "seed", 1, "dequantization seed")
 	fl.BoolVar(&half, "half", false, "store the weights as float16 (half the file size); the detectors are fit on the rounded weights")
 	_ = cmd.MarkFlagRequired("model")
@@ -134,3 +156,23 @@ func parseBatches(s string) ([]int, error) {
 // maxGroupSize is the largest B (images scored together) the commands accept: the paper uses 1
 // and 5, and a group's images are held in one executor run.
 const maxGroupSize = 256
+
+// registerDetectorFlags adds fit's and bench's choice of score model: --detector and --nu.
+func registerDetectorFlags(cmd *cobra.Command, detector *string, nu *float64) {
+	fl := cmd.Flags()
+	fl.StringVar(detector, "detector", ood.ModelGaussian, "score model: gaussian (diagonal Gaussian over the log features) or ocsvm (one-class SVM on them, RBF kernel)")
+	fl.Float64Var(nu, "nu", 0, "the one-class SVM's nu, its target share of fit images outside (default: 1 - the recall)")
+}
+
+// checkDetectorFlags checks --detector and --nu.
+func checkDetectorFlags(detector string, nu float64) error {
+	switch {
+	case detector != ood.ModelGaussian && detector != ood.ModelOCSVM:
+		return fmt.Errorf("--detector %q: want %s or %s", detector, ood.ModelGaussian, ood.ModelOCSVM)
+	case !(nu >= 0 && nu <= 1):
+		return fmt.Errorf("--nu %g: want a share in (0, 1] (0: 1 - the recall)", nu)
+	case nu != 0 && detector != ood.ModelOCSVM:
+		return fmt.Errorf("--nu applies to --detector %s", ood.ModelOCSVM)
+	}
+	return nil
+}

@@ -65,6 +65,8 @@ func TestFlagsCheckedBeforeWork(t *testing.T) {
 	}{
 		{"score format", []string{"score", "--format", "xml", "examples/mnist-test-0.png"}, "--format"},
 		{"score batch", []string{"score", "--batch", "0", "examples/mnist-test-0.png"}, "--batch 0"},
+		{"score alpha", []string{"score", "--alpha", "1", "examples/mnist-test-0.png"}, "--alpha 1"},
+		{"score alpha NaN", []string{"score", "--alpha", "NaN", "examples/mnist-test-0.png"}, "--alpha NaN"},
 		{"score image budget", []string{"score", "--device", "cpu", "--max-image-mb", "1", big}, "--max-image-mb"},
 		{"score image budget flag", []string{"score", "--max-image-mb", "0", big}, "--max-image-mb 0"},
 		{"score bad input last", []string{"score", "--device", "cpu", "../../examples/mnist-test-0.png", "../../examples/mnist-test-1.png", junk}, "junk.png"},
@@ -82,6 +84,11 @@ func TestFlagsCheckedBeforeWork(t *testing.T) {
 		{"fit duplicate B", []string{"fit", "--device", "cpu", "--model", model, "--batch", "1,1", "--out", out}, "given twice"},
 		{"fit out folder", []string{"fit", "--device", "cpu", "--model", model, "--out", dir + "/"}, "names a folder"},
 		{"fit recall", []string{"fit", "--device", "cpu", "--model", model, "--recall", "1.5", "--out", out}, "--recall"},
+		{"fit detector", []string{"fit", "--device", "cpu", "--model", model, "--detector", "svm", "--out", out}, `--detector "svm": want gaussian or ocsvm`},
+		{"fit nu", []string{"fit", "--device", "cpu", "--model", model, "--detector", "ocsvm", "--nu", "2", "--out", out}, "--nu 2"},
+		{"fit nu without ocsvm", []string{"fit", "--device", "cpu", "--model", model, "--nu", "0.1", "--out", out}, "--nu applies to --detector ocsvm"},
+		{"bench detector", []string{"bench", "--device", "cpu", "--detector", "svm"}, `--detector "svm"`},
+		{"bench ocsvm rows", []string{"bench", "--device", "cpu", "--detector", "ocsvm", "--fit-n", "5000", "--batch", "1"}, "fits at most 4096 rows"},
 		{"hsv grey", []string{"hsv", grey}, "grey"},
 		{"hsv size", []string{"hsv", "--size", "0", grey}, "--size 0"},
 	}
