@@ -1,6 +1,6 @@
 GO ?= go
 
-.PHONY: build test bench wasm-bench ci fmt wasm serve site results cross dist
+.PHONY: build test bench wasm-bench gpubench-bundle ci fmt wasm serve site results cross dist
 
 ## build: the oodgpu binary in bin/
 build:
@@ -43,6 +43,12 @@ bench:
 ## commit WASM_BENCH_BASE (default fcfb148, before issue 15's engine changes) against the working tree
 wasm-bench:
 	GO=$(GO) bash scripts/wasmbench.sh $(WASM_BENCH_BASE)
+
+## gpubench-bundle: what scripts/gpubench.sh needs on an NVIDIA machine without Go, in bin/gpubench
+## (and bin/gpubench.tar.gz): the oodgpu CLI and the gpu package's test binary (cgo), the script,
+## its torch benchmarks, the Vulkan loader and the data; there: bin/gpubench/gpubench.sh run --python PY
+gpubench-bundle:
+	bash scripts/gpubench.sh bundle bin/gpubench
 
 ## results: every table and sample grid of docs/RESULTS.md, from the models in models/zoo (hours on a CPU)
 results:

@@ -49,6 +49,15 @@ func bytesOf(buf goapp.Value, n int) []byte {
 
 // fetchBytes downloads url, refusing bodies over limit bytes.
 func fetchBytes(url string, limit int) ([]byte, error) {
+	buf, err := fetchBuffer(url, limit)
+	if err != nil {
+		return nil, err
+	}
+	return bytesOf(buf, buf.Get("byteLength").Int()), nil
+}
+
+// fetchBuffer downloads url into a JavaScript ArrayBuffer, refusing bodies over limit bytes.
+func fetchBuffer(url string, limit int) (goapp.Value, error) {
 	resp, err := await(goapp.Window().Call("fetch", url))
 	if err != nil {
 		return nil, fmt.Errorf("fetching %s: %w", url, err)
@@ -60,11 +69,10 @@ func fetchBytes(url string, limit int) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", url, err)
 	}
-	n := buf.Get("byteLength").Int()
-	if n > limit {
+	if n := buf.Get("byteLength").Int(); n > limit {
 		return nil, fmt.Errorf("%s: %d bytes, more than %d", url, n, limit)
 	}
-	return bytesOf(buf, n), nil
+	return buf, nil
 }
 
 // droppedFile is a File the user picked or dropped, held until it is read, or an example image
@@ -90,11 +98,11 @@ func filesOf(list goapp.Value) []droppedFile {
 	return out
 }
 
-// read returns the file's bytes (downloading an example), refusing files larger than
-// data.MaxImageFileBytes before reading them.
-func (f droppedFile) read() ([]byte, error) {
+// buffer returns the file's bytes as a JavaScript ArrayBuffer (downloading an example), refusing
+// files larger than data.MaxImageFileBytes before reading them.
+func (f droppedFile) buffer() (goapp.Value, error) {
 	if f.url != "" {
-		return fetchBytes(f.url, data.MaxImageFileBytes)
+		return fetchBuffer(f.url, data.MaxImageFileBytes)
 	}
 	if f.size > data.MaxImageFileBytes {
 		return nil, fmt.Errorf("%d MB is too large (the limit is %d MB)", f.size>>20, data.MaxImageFileBytes>>20)
@@ -103,7 +111,7 @@ func (f droppedFile) read() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading it: %w", err)
 	}
-	return bytesOf(buf, buf.Get("byteLength").Int()), nil
+	return buf, nil
 }
 
 // dropZone is the state of a page's drop area, whether files are being dragged over it. The

@@ -7,6 +7,8 @@
 //
 // The same components are compiled twice: into app.wasm (package wasm, `make wasm`), which runs
 // them in the browser, and into the oodgpu binary, whose server (NewServer) pre-renders the
-// pages, serves app.wasm, the weight files, the model list and the examples as static assets and
-// answers POST /api/score.
+// pages, serves app.wasm, the weight files, the model list and the examples as static assets
+// (compressed, app.wasm and the weight files under content-hashed names) and answers POST
+// /api/score. In the browser the models run in a Web Worker, app.wasm a second time in its
+// worker role (ServeWorker), so that scoring never holds up the page's thread.
 package app

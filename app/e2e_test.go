@@ -146,12 +146,37 @@ type pageRow struct {
 	Verdict string `json:"verdict"`
 	Error   string `json:"error"`
 	Ms      string `json:"ms"`
+	Where   string `json:"where"`
 }
 
 const readRows = `JSON.stringify([...document.querySelectorAll("tr.result")].map(r => r.dataset))`
 
-// scoreInBrowser opens the score page, waits for the model, uploads files and returns the rows,
-// the backend line, and timings.
+// startGapTimer starts a 50 ms timer in the page that records the longest gap between its ticks
+// (how long the page's thread was kept from its event loop, by the page's own work or by other
+// threads and processes taking the cores), and a PerformanceObserver of the long tasks (over
+// 50 ms) that the page's thread ran. stopGapTimer stops them and returns the longest gap and the
+// longest task, in ms.
+const (
+	startGapTimer = `(() => {
+		const g = window.oodgpuGap = {max: 0, task: 0, last: performance.now()};
+		g.timer = setInterval(() => { const n = performance.now(); g.max = Math.max(g.max, n - g.last); g.last = n; }, 50);
+		g.observer = new PerformanceObserver(l => l.getEntries().forEach(e => { g.task = Math.max(g.task, e.duration); }));
+		g.observer.observe({type: "longtask"});
+		return performance.now();
+	})()`
+	stopGapTimer = `(() => {
+		const g = window.oodgpuGap;
+		clearInterval(g.timer);
+		g.observer.takeRecords().forEach(e => { g.task = Math.max(g.task, e.duration); });
+		g.observer.disconnect();
+		return [Math.max(g.max, performance.now() - g.last), g.task];
+	})()`
+)
+
+// scoreInBrowser opens the score page, waits for the model, uploads files and returns the rows
+// and the backend line after scoring. It logs the page's timings, never asserted since they
+// depend on the machine: navigation to ready, upload to first score, each further image, and
+// while scoring the longest gap of a 50 ms timer and the longest task on the page's thread.
 func scoreInBrowser(t *testing.T, ctx context.Context, url string, files ...string) (rows []pageRow, backend string) {
 	t.Helper()
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
@@ -164,17 +189,17 @@ func scoreInBrowser(t *testing.T, ctx context.Context, url string, files ...stri
 		status, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
 		t.Fatalf("the page did not get ready: %v; page text: %q", err, status)
 	}
-	backend, err = chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#backend").textContent`))
-	if err != nil {
-		t.Fatal(err)
-	}
 	abs := make([]string, len(files))
 	for i, f := range files {
 		if abs[i], err = filepath.Abs(f); err != nil {
 			t.Fatal(err)
 		}
 	}
-	upload := time.Now()
+	warmAtUpload := evalString(t, ctx, `document.querySelector("#backend").dataset.warmup`)
+	upload, err := chromedp.Run(ctx, chromedp.Evaluate[float64](startGapTimer))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS("#files"), abs)); err != nil {
 		t.Fatalf("uploading: %v", err)
 	}
@@ -184,6 +209,10 @@ func scoreInBrowser(t *testing.T, ctx context.Context, url string, files ...stri
 		text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
 		t.Fatalf("waiting for %d results: %v; page text: %q", len(files), err, text)
 	}
+	gap, err := chromedp.Run(ctx, chromedp.Evaluate[[2]float64](stopGapTimer))
+	if err != nil {
+		t.Fatal(err)
+	}
 	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](readRows))
 	if err != nil {
 		t.Fatal(err)
@@ -191,9 +220,23 @@ func scoreInBrowser(t *testing.T, ctx context.Context, url string, files ...stri
 	if err := json.Unmarshal([]byte(raw), &rows); err != nil {
 		t.Fatalf("rows %s: %v", raw, err)
 	}
-	first := rows[0].Ms
-	t.Logf("%s: ready (wasm started, model loaded) %.0f ms after navigation; first score %s ms after navigation; %d images scored %.1f s after upload",
-		backend, ready, first, len(files), time.Since(upload).Seconds())
+	// The backend line once the executor has opened in the worker (or the page has given the
+	// worker up) and the images are scored.
+	backend = evalString(t, ctx, `document.querySelector("#backend").textContent`)
+	warm := evalString(t, ctx, `(b => b.dataset.warmup + (b.dataset.warmupMs ? " in " + b.dataset.warmupMs + " ms" : ""))(document.querySelector("#backend"))`)
+	ends := make([]float64, len(rows))
+	for i, r := range rows {
+		if _, err := fmt.Sscan(r.Ms, &ends[i]); err != nil {
+			t.Fatalf("row %d: time %q: %v", i, r.Ms, err)
+		}
+	}
+	further := make([]string, 0, len(rows))
+	for i := 1; i < len(ends); i++ {
+		further = append(further, fmt.Sprintf("%.0f", ends[i]-ends[i-1]))
+	}
+	t.Logf("timings on %q: navigation to ready %.0f ms; upload to first score %.0f ms (warm-up %s at upload, then %s); "+
+		"further images %s ms each; while scoring, the longest gap of a 50 ms timer on the page's thread %.0f ms, "+
+		"its longest task %.0f ms", backend, ready, ends[0]-upload, warmAtUpload, warm, strings.Join(further, ", "), gap[0], gap[1])
 	return rows, backend
 }
 
@@ -339,8 +382,10 @@ func runAxe(t *testing.T, ctx context.Context, label string) {
 }
 
 // TestScorePageInBrowser uploads a FashionMNIST and an MNIST image to the score page in headless
-// Chromium, on WebGPU (SwiftShader where there is no GPU) and on the CPU fallback, and checks
-// that the page flags the MNIST one with the numbers `oodgpu score` gives.
+// Chromium and checks that the page flags the MNIST one with the numbers `oodgpu score` gives:
+// on WebGPU (SwiftShader where there is no GPU) as ?backend=webgpu asks, on the CPU when the
+// only adapter is a fallback one (skipped), and on the CPU without WebGPU; always in the Web
+// Worker.
 func TestScorePageInBrowser(t *testing.T) {
 	chromium.Path(t)
 	want := nativeScores(t, inImage, oodImage)
@@ -351,16 +396,22 @@ func TestScorePageInBrowser(t *testing.T) {
 	for _, c := range []struct {
 		name        string
 		webgpu      bool
-		wantBackend string
+		query       string
+		wantBackend []string
+		wantWhere   string
 	}{
-		{"webgpu", true, "WebGPU: "},
-		{"cpu-fallback", false, "No GPU available: running on the CPU"},
+		{"webgpu", true, "?backend=webgpu", []string{"WebGPU (in a Web Worker): ", "as ?backend=webgpu asks"}, ranInWorker},
+		{"fallback-adapter-skipped", true, "", []string{"No GPU available: the browser's WebGPU adapter is a fallback (software) one, skipped",
+			"?backend=webgpu", "running on the CPU (pure Go in WebAssembly, in a Web Worker)"}, ranInWorker},
+		{"cpu-fallback", false, "", []string{"No GPU available: running on the CPU (pure Go in WebAssembly, in a Web Worker)"}, ranInWorker},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := chromium.Start(t, c.webgpu)
-			rows, backend := scoreInBrowser(t, ctx, srv.URL+"/", inImage, oodImage)
-			if !strings.Contains(backend, c.wantBackend) {
-				t.Errorf("backend line %q, want it to name %q", backend, c.wantBackend)
+			rows, backend := scoreInBrowser(t, ctx, srv.URL+"/"+c.query, inImage, oodImage)
+			for _, w := range c.wantBackend {
+				if !strings.Contains(backend, w) {
+					t.Errorf("backend line %q, want it to say %q", backend, w)
+				}
 			}
 			saveScreenshot(t, ctx, "score-page-"+c.name+".png")
 			for i, r := range rows {
@@ -371,13 +422,46 @@ func TestScorePageInBrowser(t *testing.T) {
 				if r.Name != filepath.Base([]string{inImage, oodImage}[i]) {
 					t.Errorf("row %d is %q", i, r.Name)
 				}
+				if r.Where != c.wantWhere {
+					t.Errorf("%s was scored in the %s, want the %s", r.Name, r.Where, c.wantWhere)
+				}
 				checkClose(t, r.Name+" gradient score", r.Score, want[i].Score)
 				checkClose(t, r.Name+" NLL", r.NLL, want[i].NLL)
 				if r.Verdict != want[i].Verdict {
 					t.Errorf("%s: verdict %q in the browser, %q natively", r.Name, r.Verdict, want[i].Verdict)
 				}
 			}
+			if got := evalString(t, ctx, `document.querySelector("#backend").dataset.warmup`); got != "done" {
+				t.Errorf("the model's warm-up is %q after scoring, want done", got)
+			}
+			checkWasmCompressed(t, ctx)
 		})
+	}
+}
+
+// checkWasmCompressed fails unless the page downloaded app.wasm, by its content-hashed name,
+// compressed: fewer bytes arrived than it has (the Resource Timing API's sizes).
+func checkWasmCompressed(t *testing.T, ctx context.Context) {
+	t.Helper()
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]struct {
+		Name    string  `json:"name"`
+		Encoded float64 `json:"encoded"`
+		Decoded float64 `json:"decoded"`
+	}](`performance.getEntriesByType("resource").filter(e => /\/web\/app\.[0-9a-f]{16}\.wasm$/.test(new URL(e.name).pathname))
+		.map(e => ({name: new URL(e.name).pathname, encoded: e.encodedBodySize, decoded: e.decodedBodySize}))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) == 0 {
+		t.Error("the page did not download app.wasm by a content-hashed name")
+		return
+	}
+	for _, e := range got {
+		if e.Encoded <= 0 || e.Encoded >= e.Decoded {
+			t.Errorf("%s arrived as %.0f bytes for %.0f: not compressed", e.Name, e.Encoded, e.Decoded)
+		} else {
+			t.Logf("%s arrived compressed: %.0f bytes for %.0f", e.Name, e.Encoded, e.Decoded)
+		}
 	}
 }
 
@@ -502,7 +586,7 @@ func TestScorePageStates(t *testing.T) {
 	}
 	for sel, want := range map[string]string{
 		`document.querySelector("#status").getAttribute("aria-live")`:     "polite",
-		`document.querySelector("#backend").textContent`:                  "No GPU available: running on the CPU (pure Go in WebAssembly)",
+		`document.querySelector("#backend").textContent`:                  "No GPU available: running on the CPU (pure Go in WebAssembly, in a Web Worker)",
 		`document.querySelector("#model").selectedOptions[0].textContent`: "Glow on fashionmnist:train (28x28 grey), default",
 	} {
 		if got := evalString(t, ctx, sel); got != want {
@@ -563,6 +647,13 @@ func TestScorePageStates(t *testing.T) {
 			t.Errorf("%s: chart %q with %d layer titles (want %q and %d), thumbnail alt %q", examples[i].file, c.Label, c.Titles, zSummary(z), len(layers), c.Alt)
 		}
 	}
+	// The enlarged chart is drawn when opened.
+	if n := evalString(t, ctx, `String(document.querySelectorAll("svg.zbars.wide").length)`); n != "0" {
+		t.Errorf("%s enlarged charts drawn before any is opened", n)
+	}
+	evalString(t, ctx, `document.querySelector("tr.result details.zbig summary").click(), ""`)
+	waitFor(t, ctx, "the enlarged chart", fmt.Sprintf(`document.querySelectorAll("tr.result details.zbig[open] svg.zbars.wide title").length === %d`,
+		len(layers)), 10*time.Second)
 	csvURL := evalString(t, ctx, `document.querySelector("#csv").href`)
 	csvText, err := url.PathUnescape(strings.TrimPrefix(csvURL, "data:text/csv;charset=utf-8,"))
 	if err != nil {

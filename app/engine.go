@@ -3,6 +3,7 @@ package app
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 
 	goapp "github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -16,7 +17,8 @@ import (
 // Static assets and routes shared by the app and its server.
 const (
 	// ModelPath is the weight file the app scores with by default (`oodgpu serve --model`): a
-	// static asset, not compiled into app.wasm, cached by the app's service worker.
+	// static asset, not compiled into app.wasm, which the pages fetch by its content-hashed name
+	// (ModelInfo.Path), cached by the app's service worker.
 	ModelPath = "/web/model.safetensors"
 	// ModelsPath lists the weight files the app offers (ModelInfo as JSON), the default first.
 	ModelsPath = "/web/models.json"
@@ -24,6 +26,8 @@ const (
 	zooPrefix = "/web/models/"
 	// ExamplesPrefix is where the one-click example images are served.
 	ExamplesPrefix = "/web/examples/"
+	// wasmPath is the app itself, app.wasm (`make wasm`).
+	wasmPath = "/web/app.wasm"
 	// StylePath is the app's style sheet.
 	StylePath = "/web/style.css"
 	// ScoreRoute and RepresentationRoute are the app's pages.
@@ -82,24 +86,133 @@ func (m ModelInfo) Label() string {
 	return s
 }
 
-// engine is the model and the executor the pages score with.
+// engine is the model the pages score with and where it runs.
 type engine struct {
 	model *scorer.Model
 	info  ModelInfo
-	exec  graph.Executor
-	// backend says what runs the model, in words, for the page; backendDetail is why there is
-	// no GPU, when there is none.
-	backend       string
-	backendDetail string
-	gpu           bool
+	x     *executor
+	// warm is the model's warm-up on x.
+	warm *warmup
 }
 
-// executor is the browser's WebGPU adapter or the CPU executor, opened once for all models.
+// executor is where the pages' models run, chosen once: the browser's WebGPU adapter, or the
+// CPU executor where there is no hardware adapter. Either runs in a Web Worker (modelWorker:
+// app.wasm a second time), so that the page's thread stays free while images are scored; should
+// the worker fail, or WebGPU not open in it, the models run on the page's thread from then on.
 type executor struct {
-	exec          graph.Executor
+	// lineFor is the backend line, for the page, with where the models run (inWorker,
+	// inPage).
+	lineFor func(where string) string
+
+	// mu lets the runs take turns (a model's warm-up first, then each image) and guards exec,
+	// worker and opened.
+	mu sync.Mutex
+	// exec runs the models on the page's thread while worker, the worker, is nil.
+	exec   graph.Executor
+	worker *modelWorker
+	// opened says whether the worker's executor is open (WebGPU has to be opened there).
+	opened bool
+
+	// lineMu guards gpu (WebGPU rather than the CPU), backend and backendDetail: what runs the
+	// models, in words, for the page, and why there is no GPU, when there is none.
+	lineMu        sync.Mutex
+	gpu           bool
 	backend       string
 	backendDetail string
-	gpu           bool
+}
+
+// Where the models run, for the backend line.
+const (
+	inWorker = "in a Web Worker"
+	inPage   = "on the page's thread, as the Web Worker failed"
+)
+
+// line returns what runs the models and why there is no GPU, when there is none.
+func (x *executor) line() (backend, detail string) {
+	x.lineMu.Lock()
+	defer x.lineMu.Unlock()
+	return x.backend, x.backendDetail
+}
+
+// onGPU reports whether the models run on WebGPU.
+func (x *executor) onGPU() bool {
+	x.lineMu.Lock()
+	defer x.lineMu.Unlock()
+	return x.gpu
+}
+
+// where names the executor for the pages' status lines: "WebGPU" or "the CPU".
+func (x *executor) where() string {
+	if x.onGPU() {
+		return "WebGPU"
+	}
+	return "the CPU"
+}
+
+// openWorker opens the worker's executor the first time; x.mu must be held. The CPU executor
+// needs no opening; WebGPU opens in the worker, and should it not, the worker is given up.
+func (x *executor) openWorker() {
+	if x.worker == nil || x.opened {
+		return
+	}
+	x.opened = true
+	if !x.onGPU() {
+		return
+	}
+	r, err := x.worker.call(opOpen, ModelInfo{}, "", goapp.Undefined())
+	switch {
+	case err != nil:
+		x.workerFailed(err)
+	case r.Fail != "":
+		x.workerFailed(fmt.Errorf("opening WebGPU in the worker: %s", r.Err))
+	}
+}
+
+// workerFailed gives up the worker, for err, and runs the models on the page's thread from then
+// on: on WebGPU if it opens there, else on the CPU executor. x.mu must be held.
+func (x *executor) workerFailed(err error) {
+	x.worker.fail(err)
+	x.worker = nil
+	gpuOK, line, detail := x.onGPU(), x.lineFor(inPage), err.Error()
+	if gpuOK {
+		g, gerr := gpu.New(gpu.Options{})
+		if gerr == nil {
+			x.exec = g
+		} else {
+			gpuOK, line, detail = false, fmt.Sprintf("No GPU available: running on the CPU (pure Go in WebAssembly, %s)", inPage), detail+"; "+gerr.Error()
+		}
+	}
+	if !gpuOK {
+		x.exec = cpu.New()
+	}
+	x.lineMu.Lock()
+	defer x.lineMu.Unlock()
+	x.gpu, x.backend = gpuOK, line
+	x.backendDetail = strings.TrimPrefix(x.backendDetail+"; ", "; ") + detail
+}
+
+// warmup is the background run that readies a model on the executor before the user's first
+// image, which waits for it: app.wasm started in the worker, WebGPU opened there, the model
+// downloaded and decoded there, and on WebGPU a blank image scored, which compiles the pipelines
+// and uploads the weights (on the CPU a blank image would warm nothing more: the CPU executor
+// compiles nothing, and each score builds its graph anew).
+type warmup struct {
+	done   chan struct{} // closed when it ended
+	millis float64
+	err    error
+}
+
+// state says how the warm-up stands, for the page: "running", "done" or "failed".
+func (w *warmup) state() string {
+	select {
+	case <-w.done:
+		if w.err != nil {
+			return "failed"
+		}
+		return "done"
+	default:
+		return "running"
+	}
 }
 
 var (
@@ -107,6 +220,7 @@ var (
 	openedExe *executor
 	modelList []ModelInfo
 	models    = map[string]*scorer.Model{}
+	warmups   = map[string]*warmup{}
 )
 
 // loadModels downloads the list of the models the server offers, once.
@@ -136,8 +250,7 @@ func loadModelsLocked() ([]ModelInfo, error) {
 }
 
 // loadEngineByID downloads the model with the given ID from the server's list once ("": the
-// default) and opens the browser's WebGPU adapter, falling back to the CPU executor when there
-// is none or when the URL asks for it (?backend=cpu).
+// default), opens the executor (see openExecutor) and starts the model's warm-up there.
 func loadEngineByID(id string) (*engine, error) {
 	engineMu.Lock()
 	defer engineMu.Unlock()
@@ -158,6 +271,7 @@ func loadEngineByID(id string) (*engine, error) {
 			return nil, fmt.Errorf("no model %q on this server", id)
 		}
 	}
+	x := openExecutor()
 	m := models[info.ID]
 	if m == nil {
 		b, err := fetchBytes(info.Path, maxModelBytes)
@@ -169,30 +283,115 @@ func loadEngineByID(id string) (*engine, error) {
 		}
 		models[info.ID] = m
 	}
-	x := openExecutor()
-	return &engine{model: m, info: info, exec: x.exec, backend: x.backend, backendDetail: x.backendDetail, gpu: x.gpu}, nil
+	w := warmups[info.ID]
+	if w == nil {
+		w = x.warmUp(m, info)
+		warmups[info.ID] = w
+	}
+	return &engine{model: m, info: info, x: x, warm: w}, nil
 }
 
-// openExecutor opens the executor once; engineMu must be held.
+// openExecutor chooses the executor once; engineMu must be held. WebGPU is used when the
+// browser has a hardware adapter; a fallback adapter (software, such as SwiftShader) is skipped
+// for the CPU executor, which is faster, unless the URL asks for WebGPU (?backend=webgpu);
+// ?backend=cpu asks for the CPU. The worker starts at once; the executor opens in it with the
+// first model's warm-up.
 func openExecutor() *executor {
 	if openedExe != nil {
 		return openedExe
 	}
 	x := &executor{}
-	switch {
-	case goapp.Window().URL().Query().Get("backend") == "cpu":
-		x.exec, x.backend = cpu.New(), "Running on the CPU (pure Go in WebAssembly), as ?backend=cpu asks"
-	default:
-		g, err := gpu.New(gpu.Options{})
-		if err != nil {
-			x.exec, x.backend, x.backendDetail = cpu.New(), "No GPU available: running on the CPU (pure Go in WebAssembly)", err.Error()
-			break
+	onCPU := func(why string) func(string) string {
+		return func(where string) string {
+			return why + "running on the CPU (pure Go in WebAssembly, " + where + ")"
 		}
-		x.exec, x.backend, x.gpu = g, "WebGPU: "+g.Name(), true
 	}
+	switch want := goapp.Window().URL().Query().Get("backend"); want {
+	case "cpu":
+		x.lineFor = func(where string) string {
+			return "Running on the CPU (pure Go in WebAssembly, " + where + "), as ?backend=cpu asks"
+		}
+	default:
+		infos, _, err := gpu.Adapters(gpu.Options{})
+		switch {
+		case err != nil && want == "webgpu":
+			x.lineFor, x.backendDetail = onCPU("No GPU available, though ?backend=webgpu asks for WebGPU: "), err.Error()
+		case err != nil:
+			x.lineFor, x.backendDetail = onCPU("No GPU available: "), err.Error()
+		case infos[0].Type == "fallback" && want != "webgpu":
+			x.lineFor = onCPU("No GPU available: the browser's WebGPU adapter is a fallback (software) one, skipped " +
+				"(?backend=webgpu uses it); ")
+			x.backendDetail = infos[0].String() + ": a software fallback, slower than the CPU executor"
+		default:
+			name := infos[0].Name
+			if infos[0].Type == "fallback" {
+				name += " (a fallback, software adapter, as ?backend=webgpu asks)"
+			}
+			x.gpu = true
+			x.lineFor = func(where string) string { return "WebGPU (" + where + "): " + name }
+		}
+	}
+	x.worker, x.backend = startWorker(), x.lineFor(inWorker)
 	openedExe = x
 	return x
 }
+
+// warmUp starts readying m (served as info) on x in the background (see warmup). It holds x.mu
+// until it ends: taken at once when free, so that the user's first image waits its turn, else
+// (another model's warm-up or an image runs) when the runs before it have ended.
+func (x *executor) warmUp(m *scorer.Model, info ModelInfo) *warmup {
+	w := &warmup{done: make(chan struct{})}
+	start := now()
+	locked := x.mu.TryLock()
+	go func() {
+		if !locked {
+			x.mu.Lock()
+		}
+		defer x.mu.Unlock()
+		defer close(w.done)
+		x.openWorker()
+		switch {
+		case x.worker != nil:
+			r, err := x.worker.call(opWarm, info, "", goapp.Undefined())
+			switch {
+			case err != nil:
+				x.workerFailed(err)
+			case r.Fail != "":
+				w.err = fmt.Errorf("the worker could not warm the model up: %s", r.Err)
+			}
+		case x.onGPU():
+			w.err = warmUp(m, x.exec)
+		}
+		w.millis = now() - start
+	}()
+	return w
+}
+
+// run runs op on the image file (an ArrayBuffer, which the page may lose to the worker) with e's
+// model, in the worker or on the page's thread, once the runs before it have ended.
+func (e *engine) run(op, name string, file goapp.Value) workResult {
+	x := e.x
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.openWorker()
+	if x.worker != nil {
+		r, err := x.worker.call(op, e.info, name, file)
+		if err == nil {
+			return r
+		}
+		x.workerFailed(err)
+		if file.Get("byteLength").Int() == 0 { // the worker failed with the file it was given
+			r.failed(failRun, err)
+			return r
+		}
+	}
+	r := runWork(e.model, x.exec, op, name, bytesOf(file, file.Get("byteLength").Int()))
+	r.Where = ranInPage
+	return r
+}
+
+// now is the page's clock in milliseconds (performance.now()).
+func now() float64 { return goapp.Window().Get("performance").Call("now").Float() }
 
 // Routes registers the app's pages with go-app. Call it before goapp.RunWhenOnBrowser in the
 // browser and before serving or generating the static site on the server.
@@ -201,15 +400,31 @@ func Routes() {
 	goapp.Route(RepresentationRoute, goapp.NewZeroComponentFactory(&RepresentationPage{}))
 }
 
-// backendLine says what runs the model (eng, nil while loading); with no GPU, why, in a <details>.
+// backendLine says what runs the model (eng, nil while loading); with no GPU, why, in a
+// <details>. Its data-warmup says how the model's warm-up stands ("running", "done" or
+// "failed"), and data-warmup-ms how long it took.
 func backendLine(eng *engine) goapp.UI {
 	if eng == nil {
 		return goapp.P().ID("backend").Class("backend").Text("Backend: –")
 	}
+	backend, detail := eng.x.line()
+	line := goapp.P().ID("backend").Class("backend").DataSet("warmup", eng.warm.state()).Text(backend)
+	if eng.warm.state() != "running" {
+		line = line.DataSet("warmup-ms", fmt.Sprintf("%.0f", eng.warm.millis))
+	}
 	return goapp.Div().Class("backend-bar").Body(
-		goapp.P().ID("backend").Class("backend").Text(eng.backend),
-		goapp.If(eng.backendDetail != "", func() goapp.UI {
-			return goapp.Details().Class("detail").Body(goapp.Summary().Text("Why"), goapp.Code().Text(eng.backendDetail))
+		line,
+		goapp.If(detail != "", func() goapp.UI {
+			return goapp.Details().Class("detail").Body(goapp.Summary().Text("Why"), goapp.Code().Text(detail))
 		}),
 	)
+}
+
+// whenWarm updates the page's component (ctx's) once eng's warm-up has ended, so that its
+// backend line says so.
+func whenWarm(ctx goapp.Context, eng *engine) {
+	ctx.Async(func() {
+		<-eng.warm.done
+		ctx.Dispatch(func(goapp.Context) {})
+	})
 }

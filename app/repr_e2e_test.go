@@ -170,6 +170,9 @@ func TestReprPageInBrowser(t *testing.T) {
 		if err := jsonEval(ctx, reprResultJS, &got); err != nil {
 			t.Fatal(err)
 		}
+		if where := evalString(t, ctx, `document.querySelector("#representation").dataset.where`); where != ranInWorker {
+			t.Errorf("the check ran in the %s, want the %s", where, ranInWorker)
+		}
 		want := native[v.how]
 		checkClose(t, v.how+" image's shift (bits/dim)", got.Shift, want.Shift)
 		checkClose(t, v.how+" image's NLL as RGB (bits/dim)", got.NLL, want.NLLRGB)

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -9,8 +8,6 @@ import (
 
 	goapp "github.com/maxence-charriere/go-app/v10/pkg/app"
 
-	"github.com/oodgpu/oodgpu/data"
-	"github.com/oodgpu/oodgpu/ood"
 	"github.com/oodgpu/oodgpu/scorer"
 )
 
@@ -56,6 +53,7 @@ type reprResult struct {
 	lo, hi float64
 	check  scorer.HSVCheck
 	millis float64
+	where  string // where it ran: ranInWorker or ranInPage
 }
 
 // OnMount loads the colour Glow; the page's handlers only exist once the app runs.
@@ -70,6 +68,7 @@ func (p *RepresentationPage) OnMount(ctx goapp.Context) {
 			}
 			p.eng = e
 			p.status, p.statusError = "Ready: drop a colour image, pick a file or try the example.", false
+			whenWarm(ctx, e)
 		})
 	})
 }
@@ -154,7 +153,8 @@ func (p *RepresentationPage) view() goapp.UI {
 	r := p.result
 	c := r.check
 	side := r.side
-	return goapp.Section().ID("representation").Aria("label", "Result for "+r.name).DataSet("ms", fmt.Sprintf("%.0f", r.millis)).Body(
+	return goapp.Section().ID("representation").Aria("label", "Result for "+r.name).DataSet("ms", fmt.Sprintf("%.0f", r.millis)).
+		DataSet("where", r.where).Body(
 		goapp.H2().Text(r.name),
 		goapp.Div().Class("pair").Body(
 			goapp.Figure().Body(
@@ -323,14 +323,12 @@ func (p *RepresentationPage) check(ctx goapp.Context, files []droppedFile) {
 		return
 	}
 	p.busy, p.statusError, p.statusDetail = true, false, ""
-	where := "the CPU"
-	if p.eng.gpu {
-		where = "WebGPU"
-	}
+	where := p.eng.x.where()
 	p.status = fmt.Sprintf("Checking %s on %s: both likelihoods and both sets of gradient features…", f.name, where)
 	e := p.eng
 	ctx.Async(func() {
-		// Let the browser paint the status before the check occupies it.
+		// Let the browser paint the status before the check occupies it (when the models run on
+		// the page's thread, the worker having failed).
 		time.Sleep(20 * time.Millisecond)
 		start := time.Now()
 		r, msg, err := analyse(e, f)
@@ -355,35 +353,34 @@ func (p *RepresentationPage) check(ctx goapp.Context, files []droppedFile) {
 // analyse reads, decodes and checks one file with the colour Glow. A file that cannot be checked
 // gets a short message for the user and the error behind it.
 func analyse(e *engine, f droppedFile) (*reprResult, string, error) {
-	b, err := f.read()
+	buf, err := f.buffer()
 	if err != nil {
 		return nil, f.name + " could not be read.", err
 	}
-	want := e.model.ImageShape()
-	// The channels as the file has them: a grey image stays grey and is refused.
-	pix, shape, err := data.DecodeImage(b, data.Shape{H: want.H, W: want.W})
-	if err != nil {
-		return nil, f.name + ": " + imageProblem(b) + ".", err
+	w := e.run(opHSV, f.name, buf)
+	var werr error
+	if w.Err != "" {
+		werr = errors.New(w.Err)
 	}
-	grey := f.name + " is a grey image: grey pixels have no hue, so the change to HSV does not apply. Pick a colour image."
-	if shape.C != 3 {
-		return nil, grey, nil
+	switch w.Fail {
+	case "":
+	case failModel:
+		return nil, "The colour model could not be loaded.", werr
+	case failDecode:
+		return nil, f.name + ": " + w.Problem + ".", werr
+	case failGrey:
+		return nil, f.name + " is a grey image: grey pixels have no hue, so the change to HSV does not apply. Pick a colour image.", werr
+	default:
+		return nil, "The check of " + f.name + " failed.", werr
 	}
-	set := &data.Set{Name: f.name, N: 1, Shape: shape, Pix: pix}
-	c, err := e.model.HSVInvariance(context.Background(), e.exec, set, Seed)
-	switch {
-	case errors.Is(err, ood.ErrGrey):
-		return nil, grey, err
-	case err != nil:
-		return nil, "The check of " + f.name + " failed.", err
-	}
+	c := *w.HSV
 	for _, v := range []float64{c.NLLRGB, c.NLLHSV, c.Shift, c.MaxRelDiff} {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil, "The likelihood of " + f.name + " is not a finite number.",
 				fmt.Errorf("NLL %g (RGB), %g (HSV), shift %g, features' difference %g", c.NLLRGB, c.NLLHSV, c.Shift, c.MaxRelDiff)
 		}
 	}
-	r := &reprResult{name: f.name, check: c, side: shape.W, image: pngDataURL(rgbImage(pix, shape.W, shape.H))}
+	r := &reprResult{name: f.name, check: c, side: w.Shape.W, image: pngDataURL(rgbImage(w.Pix, w.Shape.W, w.Shape.H)), where: w.Where}
 	r.lo, r.hi = percentile(c.PixelLogDet, heatClipLo), percentile(c.PixelLogDet, heatClipHi)
 	r.heat = pngDataURL(clippedHeatMap(c.PixelLogDet, c.Size, c.Size, r.lo, r.hi))
 	return r, "", nil

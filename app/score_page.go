@@ -2,7 +2,6 @@ package app
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
 	"fmt"
 	"image"
@@ -72,9 +71,15 @@ type imageResult struct {
 	thumb  string // data URL of the image as the model sees it
 	row    *scorer.Row
 	layers []string // names of row.ZScores
-	err    string   // a short message for the user
-	detail string   // the error behind it
-	millis float64
+	// chart is the per-layer chart (zBars), drawn once; wide its enlarged view, drawn when
+	// first opened (enlarged): the page is re-rendered with every result, and parsing charts
+	// that nobody looks at would hold up its thread.
+	chart, wide string
+	enlarged    bool
+	err         string  // a short message for the user
+	detail      string  // the error behind it
+	millis      float64 // when it ended, in ms from the page's start
+	where       string  // where it ran: ranInWorker or ranInPage
 }
 
 // job is a file waiting to be scored with a model.
@@ -120,6 +125,7 @@ func (p *ScorePage) loadModel(ctx goapp.Context) {
 			if !p.working {
 				p.status = "Ready: drop images, pick files or try an example."
 			}
+			whenWarm(ctx, e)
 		})
 	})
 }
@@ -299,7 +305,8 @@ func (p *ScorePage) resultRow(r imageResult) goapp.UI {
 			})),
 		)
 	case failed:
-		return goapp.Tr().Class("result failed").DataSet("name", r.name).DataSet("error", r.err).DataSet("ms", fmt.Sprintf("%.0f", r.millis)).Body(
+		return goapp.Tr().Class("result failed").DataSet("name", r.name).DataSet("error", r.err).DataSet("ms", fmt.Sprintf("%.0f", r.millis)).
+			DataSet("where", r.where).Body(
 			goapp.Td().Class("verdict error").Text("not scored"), name,
 			goapp.Td().ColSpan(5).Class("error").Body(
 				goapp.Span().Class("message").Text(r.err),
@@ -314,7 +321,7 @@ func (p *ScorePage) resultRow(r imageResult) goapp.UI {
 	if row.Invalid != "" {
 		verdict += " (" + row.Invalid + ")"
 	}
-	return goapp.Tr().Class("result").DataSet("name", r.name).DataSet("ms", fmt.Sprintf("%.0f", r.millis)).
+	return goapp.Tr().Class("result").DataSet("name", r.name).DataSet("ms", fmt.Sprintf("%.0f", r.millis)).DataSet("where", r.where).
 		DataSet("nll", fmt.Sprintf("%.9g", row.NLL)).DataSet("score", fmt.Sprintf("%.9g", row.Score)).
 		DataSet("verdict", row.Verdict).Body(
 		goapp.Td().Class("verdict "+strings.ReplaceAll(strings.ToLower(row.Verdict), " ", "-")).Text(verdict),
@@ -329,7 +336,8 @@ func (p *ScorePage) resultRow(r imageResult) goapp.UI {
 }
 
 // zChart is a result's per-layer chart: bars filling the cell, a ±3 axis, a legend, the count
-// of layers beyond |z| > 3 and the largest, and an enlarged view with one column per layer.
+// of layers beyond |z| > 3 and the largest, and an enlarged view with one column per layer,
+// drawn when opened.
 func (p *ScorePage) zChart(r imageResult) goapp.UI {
 	z, layers := r.row.ZScores, r.layers
 	largest := zLargest(z, layers, 3)
@@ -340,7 +348,7 @@ func (p *ScorePage) zChart(r imageResult) goapp.UI {
 				goapp.Span().Style("top", "50%").Text("0"), goapp.Span().Style("top", "65%").Text("−3"),
 				goapp.Span().Style("top", "100%").Text("−10"),
 			),
-			goapp.Raw(zBars(z, layers, "zbars")),
+			goapp.Raw(r.chart),
 		),
 		goapp.P().Class("zsummary").Text(zSummary(z)+"; largest: "+strings.Join(largest, ", ")+"."),
 		goapp.P().Class("zlegend").Body(
@@ -348,11 +356,21 @@ func (p *ScorePage) zChart(r imageResult) goapp.UI {
 			goapp.Span().Class("key blue").Aria("hidden", "true"), goapp.Text("|z| ≤ 3 "),
 			goapp.Span().Class("key dash").Aria("hidden", "true"), goapp.Text("±3"),
 		),
-		goapp.Details().Class("zbig").Body(
+		goapp.Details().Class("zbig").Open(r.enlarged).OnToggle(func(ctx goapp.Context, _ goapp.Event) {
+			open := ctx.JSSrc().Get("open").Bool()
+			p.update(r.id, func(r *imageResult) {
+				r.enlarged = open
+				if open && r.wide == "" {
+					r.wide = zBars(r.row.ZScores, r.layers, "zbars wide")
+				}
+			})
+		}).Body(
 			goapp.Summary().Text("Enlarge"),
-			goapp.Div().Class("zscroll").TabIndex(0).Role("region").Aria("label", "per-layer z-scores of "+r.name+", enlarged").Body(
-				goapp.Raw(fmt.Sprintf(`<div class="zwide" style="width:%dpx">%s</div>`, 6*len(z), zBars(z, layers, "zbars wide"))),
-			),
+			goapp.If(r.enlarged, func() goapp.UI {
+				return goapp.Div().Class("zscroll").TabIndex(0).Role("region").Aria("label", "per-layer z-scores of "+r.name+", enlarged").Body(
+					goapp.Raw(fmt.Sprintf(`<div class="zwide" style="width:%dpx">%s</div>`, 6*len(z), r.wide)),
+				)
+			}),
 		),
 	)
 }
@@ -434,10 +452,11 @@ func (p *ScorePage) next(ctx goapp.Context) {
 	p.update(j.id, func(r *imageResult) { r.state = scoring })
 	p.updateStatus()
 	ctx.Async(func() {
-		// Let the browser paint the placeholder before scoring occupies it.
+		// Let the browser paint the placeholder before scoring occupies it (when the models run
+		// on the page's thread, the worker having failed).
 		time.Sleep(20 * time.Millisecond)
 		r := scoreJob(j)
-		r.millis = goapp.Window().Get("performance").Call("now").Float()
+		r.millis = now()
 		ctx.Dispatch(func(ctx goapp.Context) {
 			if p.update(j.id, func(old *imageResult) { r.id, r.model = old.id, old.model; *old = r }) {
 				if r.state == scored {
@@ -466,8 +485,8 @@ func (p *ScorePage) update(id int, f func(*imageResult)) bool {
 // updateStatus says how far the current run is.
 func (p *ScorePage) updateStatus() {
 	where := "the CPU"
-	if p.eng != nil && p.eng.gpu {
-		where = "WebGPU"
+	if p.eng != nil {
+		where = p.eng.x.where()
 	}
 	switch {
 	case p.working:
@@ -490,30 +509,32 @@ func scoreJob(j job) imageResult {
 		r.err, r.detail = "The model could not be loaded", err.Error()
 		return r
 	}
-	b, err := j.file.read()
+	buf, err := j.file.buffer()
 	if err != nil {
 		r.err, r.detail = "The file could not be read", err.Error()
 		return r
 	}
-	shape := e.model.ImageShape()
-	pix, _, err := data.DecodeImage(b, shape)
-	if err != nil {
-		r.err, r.detail = imageProblem(b), err.Error()
+	w := e.run(opScore, j.file.name, buf)
+	r.where, r.detail = w.Where, w.Err
+	switch w.Fail {
+	case "":
+	case failModel:
+		r.err = "The model could not be loaded"
+		return r
+	case failDecode:
+		r.err = w.Problem
+		return r
+	default:
+		r.err = "Scoring failed"
 		return r
 	}
-	if shape.C == 3 {
-		r.thumb = pngDataURL(rgbImage(pix, shape.W, shape.H))
+	if w.Shape.C == 3 {
+		r.thumb = pngDataURL(rgbImage(w.Pix, w.Shape.W, w.Shape.H))
 	} else {
-		r.thumb = pngDataURL(greyImage(pix, shape.W, shape.H))
+		r.thumb = pngDataURL(greyImage(w.Pix, w.Shape.W, w.Shape.H))
 	}
-	set := &data.Set{Name: j.file.name, Shape: shape, N: 1, Pix: pix}
-	rows, err := e.model.Score(context.Background(), e.exec, set, []string{j.file.name}, 1, Seed, nil)
-	if err != nil {
-		r.err, r.detail = "Scoring failed", err.Error()
-		return r
-	}
-	r.row, r.state = &rows[0], scored
-	r.layers, _ = e.model.ZLayers(1)
+	r.row, r.layers, r.state = w.Row, w.Layers, scored
+	r.chart = zBars(r.row.ZScores, r.layers, "zbars")
 	return r
 }
 

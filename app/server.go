@@ -10,17 +10,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"image"
 	"image/color"
 	"image/png"
 	"io/fs"
+	"maps"
 	"math"
 	"net/http"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,7 +45,6 @@ var static embed.FS
 const (
 	iconSVGPath = "/web/icon.svg"
 	iconPNGPath = "/web/icon.png"
-	wasmPath    = "/web/app.wasm"
 )
 
 // BuildHint says how to build app.wasm.
@@ -138,10 +139,18 @@ func NewServer(o Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Every visitor downloads app.wasm first: compress it now rather than on the first request.
+	if f := assets.files[wasmPath]; f != nil {
+		go func() {
+			for _, c := range []string{codingBrotli, codingGzip} {
+				_, _ = f.codings.coded(c) // an error is kept, and the body sent as it is
+			}
+		}()
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/score", newScoreAPI(o))
 	mux.Handle("/web/", assets)
-	mux.Handle("/", pages{appHandler(assets.version)})
+	mux.Handle("/", pages{appHandler(assets)})
 	return &guard{next: mux, origins: o.AllowOrigins, hosts: o.AllowHosts, loopback: isLoopback(hostOnly(o.Addr))}, nil
 }
 
@@ -187,32 +196,61 @@ func (p pages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.app.ServeHTTP(w, r)
 }
 
-// appHandler configures go-app for the app's pages.
-func appHandler(version string) *goapp.Handler {
-	return &goapp.Handler{
+// appHandler configures go-app for the app's pages and the assets a.
+func appHandler(a *assets) *goapp.Handler {
+	h := &goapp.Handler{
 		Name:               "oodgpu",
 		ShortName:          "oodgpu",
 		Title:              "oodgpu: out-of-distribution scores in the browser",
 		Description:        "Score images for out-of-distribution detection with layer-wise gradient norms of a Glow, on WebGPU or the CPU.",
 		Icon:               goapp.Icon{Default: iconPNGPath, Large: iconPNGPath, SVG: iconSVGPath},
 		Styles:             []string{StylePath},
-		CacheableResources: []string{ModelPath},
+		CacheableResources: []string{ModelPath, WorkerPath},
 		LoadingLabel:       "Loading oodgpu… {progress}%",
-		Resources:          identityResolver{},
-		Version:            version,
+		Resources:          hashedNames(a.names),
+		Version:            a.version,
+		Env:                map[string]string{envWorker: a.resolve(WorkerPath), envWasm: a.resolve(wasmPath)},
 	}
+	if a.wasmSize > 0 {
+		// app.wasm is sent compressed: the loading bar counts the bytes it decodes, so its total
+		// is the decoded size, not the Content-Length.
+		h.WasmContentLength = strconv.Itoa(a.wasmSize)
+	}
+	return h
 }
 
-// identityResolver leaves /web/ paths as they are: assets serves them.
-type identityResolver struct{}
+// hashedNames resolves the paths of the assets that have a content-hashed name to that name
+// (served as immutable) and leaves the others as they are: assets serves them all.
+type hashedNames map[string]string
 
-func (identityResolver) Resolve(location string) string { return location }
+// Resolve implements goapp.ResourceResolver.
+func (n hashedNames) Resolve(location string) string {
+	if h, ok := n[location]; ok {
+		return h
+	}
+	return location
+}
 
-// assets serves /web/: app.wasm from disk, the rest from memory.
+// Cache-Control of the assets: a content-hashed name never changes its bytes, so browsers keep
+// it for a year without asking again; any other path must be revalidated (its ETag answers
+// 304 when it has not changed).
+const (
+	cacheImmutable  = "public, max-age=31536000, immutable"
+	cacheRevalidate = "no-cache"
+)
+
+// assets serves /web/ from memory: app.wasm (read from WebDir when the server starts), worker.js,
+// the weight files and the model list, style, icons and examples. app.wasm, worker.js and the
+// weight files are also served under content-hashed names (names), which the pages use. Every
+// asset but the images is sent compressed (brotli or gzip, as Accept-Encoding allows),
+// compressed once (app.wasm as NewServer starts, the others when first asked for).
 type assets struct {
-	wasm    string
-	files   map[string]asset
+	files map[string]*asset
+	// names maps the paths that have a content-hashed name to it.
+	names   hashedNames
 	version string
+	// wasmSize is app.wasm's size, 0 when it is not built.
+	wasmSize int
 	// models lists the weight files the app offers, the default first.
 	models []ModelInfo
 }
@@ -221,10 +259,13 @@ type asset struct {
 	body        []byte
 	contentType string
 	cache       string
+	etag        string
+	// codings are the body's compressed forms; nil: it is sent as is.
+	codings *compressed
 }
 
 func newAssets(o Options) (*assets, error) {
-	a := &assets{wasm: WasmPath(o.WebDir), files: map[string]asset{}}
+	a := &assets{files: map[string]*asset{}, names: hashedNames{}}
 	if err := a.addStatic(); err != nil {
 		return nil, err
 	}
@@ -232,23 +273,62 @@ func newAssets(o Options) (*assets, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.files[iconPNGPath] = asset{body: icon, contentType: "image/png", cache: "no-cache"}
-	h := sha256.New()
-	if err := a.addModels(o, h); err != nil {
+	a.add(iconPNGPath, icon, "image/png", false)
+	if err := a.addModels(o); err != nil {
 		return nil, err
 	}
-	if b, err := os.ReadFile(a.wasm); err == nil {
-		h.Write(b)
+	b, err := os.ReadFile(WasmPath(o.WebDir))
+	switch {
+	case err == nil:
+		a.add(wasmPath, b, "application/wasm", true)
+		a.wasmSize = len(b)
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	// The version changes with every content-hashed asset (the others are revalidated).
+	h := sha256.New()
+	for _, p := range slices.Sorted(maps.Keys(a.names)) {
+		h.Write([]byte(a.names[p]))
 	}
 	a.version = hex.EncodeToString(h.Sum(nil))[:16]
 	return a, nil
 }
 
-// staticTypes are the content types of the embedded static files, by extension.
-var staticTypes = map[string]string{".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png"}
+// add serves body at p, and when hashed also at its content-hashed name (see hashedName).
+func (a *assets) add(p string, body []byte, contentType string, hashed bool) {
+	sum := sha256.Sum256(body)
+	f := &asset{body: body, contentType: contentType, cache: cacheRevalidate, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+	if contentType != "image/png" {
+		f.codings = compressedOf(body, serveGzipLevel, serveBrotliLevel)
+	}
+	a.files[p] = f
+	if hashed {
+		name := hashedName(p, sum)
+		a.names[p] = name
+		immutable := *f
+		immutable.cache = cacheImmutable
+		a.files[name] = &immutable
+	}
+}
 
-// addStatic adds the embedded files under static/ (style, icon, example images) at
-// /web/<their path under static>.
+// hashedName inserts the first 16 hex digits of sum before path's extension:
+// /web/app.wasm becomes /web/app.0123456789abcdef.wasm.
+func hashedName(p string, sum [sha256.Size]byte) string {
+	dir, file := path.Split(p)
+	base, ext, _ := strings.Cut(file, ".")
+	return dir + base + "." + hex.EncodeToString(sum[:8]) + "." + ext
+}
+
+// resolve is the path the pages use for p: its content-hashed name if it has one.
+func (a *assets) resolve(p string) string { return a.names.Resolve(p) }
+
+// staticTypes are the content types of the embedded static files, by extension.
+var staticTypes = map[string]string{".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png",
+	".js": "text/javascript; charset=utf-8"}
+
+// addStatic adds the embedded files under static/ (style, icon, example images, the worker's
+// script) at /web/<their path under static>; the worker's script also under its content-hashed
+// name.
 func (a *assets) addStatic() error {
 	return fs.WalkDir(static, "static", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -262,24 +342,24 @@ func (a *assets) addStatic() error {
 		if err != nil {
 			return err
 		}
-		a.files["/web/"+strings.TrimPrefix(name, "static/")] = asset{body: b, contentType: ct, cache: "no-cache"}
+		p := "/web/" + strings.TrimPrefix(name, "static/")
+		a.add(p, b, ct, p == WorkerPath)
 		return nil
 	})
 }
 
-// addModels adds the default weight file at ModelPath, the zoo's at zooPrefix+ID.safetensors
-// and their list at ModelsPath, and writes their bytes into h (the app's version).
-func (a *assets) addModels(o Options, h hash.Hash) error {
-	// Weight files are immutable for this server's life: browsers may keep them for a day.
-	const cache = "public, max-age=86400"
+// addModels adds the default weight file at ModelPath, the zoo's at zooPrefix+ID.safetensors,
+// each also under its content-hashed name, and their list at ModelsPath, which gives the
+// hashed names.
+func (a *assets) addModels(o Options) error {
 	const octets = "application/octet-stream"
 	def, err := modelInfo(o.Model, ModelPath, len(o.ModelBytes))
 	if err != nil {
 		return err
 	}
 	def.ID, def.Default = "default", true
-	a.files[ModelPath] = asset{body: o.ModelBytes, contentType: octets, cache: cache}
-	h.Write(o.ModelBytes)
+	a.add(ModelPath, o.ModelBytes, octets, true)
+	def.Path = a.resolve(ModelPath)
 	defSum := sha256.Sum256(o.ModelBytes)
 	var zoo []ModelInfo
 	files, err := zooFiles(o.ZooDir)
@@ -300,14 +380,14 @@ func (a *assets) addModels(o Options, h hash.Hash) error {
 		if err != nil {
 			return fmt.Errorf("app: model zoo: %w", err)
 		}
-		info, err := modelInfo(m, zooPrefix+id+".safetensors", len(b))
+		p := zooPrefix + id + ".safetensors"
+		info, err := modelInfo(m, p, len(b))
 		if err != nil {
 			return fmt.Errorf("app: model zoo: %w", err)
 		}
-		info.ID = id
+		a.add(p, b, octets, true)
+		info.ID, info.Path = id, a.resolve(p)
 		zoo = append(zoo, info)
-		a.files[info.Path] = asset{body: b, contentType: octets, cache: cache}
-		h.Write(b)
 	}
 	sort.SliceStable(zoo, func(i, j int) bool { return kindOrder(zoo[i].Kind) < kindOrder(zoo[j].Kind) })
 	a.models = append([]ModelInfo{def}, zoo...)
@@ -315,7 +395,7 @@ func (a *assets) addModels(o Options, h hash.Hash) error {
 	if err != nil {
 		return err
 	}
-	a.files[ModelsPath] = asset{body: list, contentType: "application/json", cache: "no-cache"}
+	a.add(ModelsPath, list, "application/json", false)
 	return nil
 }
 
@@ -354,25 +434,42 @@ func modelInfo(m *scorer.Model, path string, size int) (ModelInfo, error) {
 		Width: s.W, Height: s.H, Channels: s.C, Bytes: size}, nil
 }
 
+// ServeHTTP answers an asset, compressed in the best coding the request accepts (with
+// Content-Encoding, and Vary: Accept-Encoding on every compressible asset), with its
+// Cache-Control, ETag and Content-Length; conditional requests, and Range requests for a body
+// sent as it is, as http.ServeContent answers them.
 func (a *assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == wasmPath {
-		if _, err := os.Stat(a.wasm); err != nil {
+	f, ok := a.files[r.URL.Path]
+	if !ok {
+		if r.URL.Path == wasmPath {
 			http.Error(w, "app.wasm is not built: "+BuildHint, http.StatusNotFound)
 			return
 		}
-		w.Header().Set("Content-Type", "application/wasm")
-		w.Header().Set("Cache-Control", "no-cache")
-		http.ServeFile(w, r, a.wasm)
-		return
-	}
-	f, ok := a.files[r.URL.Path]
-	if !ok {
 		http.NotFound(w, r)
 		return
 	}
-	w.Header().Set("Content-Type", f.contentType)
-	w.Header().Set("Cache-Control", f.cache)
-	http.ServeContent(w, r, filepath.Base(r.URL.Path), time.Time{}, bytes.NewReader(f.body))
+	h := w.Header()
+	h.Set("Content-Type", f.contentType)
+	h.Set("Cache-Control", f.cache)
+	body, etag := f.body, f.etag
+	if f.codings != nil {
+		h.Add("Vary", "Accept-Encoding")
+		for _, c := range acceptedCodings(r.Header.Get("Accept-Encoding")) {
+			// Compressing into memory does not fail; should it, the body goes as it is.
+			if b, err := f.codings.coded(c); err == nil && len(b) < len(body) {
+				body, etag = b, strings.TrimSuffix(etag, `"`)+"-"+c+`"`
+				h.Set("Content-Encoding", c)
+				// http.ServeContent gives no Content-Length with a Content-Encoding, since a range
+				// of the coded body is ambiguous: the whole body is sent, with its length.
+				r = r.Clone(r.Context())
+				r.Header.Del("Range")
+				h.Set("Content-Length", strconv.Itoa(len(body)))
+				break
+			}
+		}
+	}
+	h.Set("ETag", etag)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
 }
 
 // iconPNG draws the app icon: an orange bell curve on a dark square.

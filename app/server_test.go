@@ -4,6 +4,9 @@ package app
 
 import (
 	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -14,10 +17,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/andybalholm/brotli"
 	goapp "github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/oodgpu/oodgpu/graph/cpu"
@@ -195,8 +200,18 @@ func TestAssets(t *testing.T) {
 		t.Errorf("CheckWasm on an empty folder: %v", err)
 	}
 	code, body, hdr := get(ModelPath)
-	if code != http.StatusOK || body != string(zoo.DefaultBytes()) || !strings.Contains(hdr.Get("Cache-Control"), "max-age") {
-		t.Errorf("model: %d, %d bytes, Cache-Control %q", code, len(body), hdr.Get("Cache-Control"))
+	if code != http.StatusOK || body != string(zoo.DefaultBytes()) || hdr.Get("Cache-Control") != cacheRevalidate || hdr.Get("ETag") == "" {
+		t.Errorf("model: %d, %d bytes, Cache-Control %q, ETag %q", code, len(body), hdr.Get("Cache-Control"), hdr.Get("ETag"))
+	}
+	req, err := http.NewRequest(http.MethodGet, srv.URL+ModelPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("If-None-Match", hdr.Get("ETag"))
+	if resp, err := srv.Client().Do(req); err != nil || resp.StatusCode != http.StatusNotModified {
+		t.Errorf("model revalidated with its ETag: %v, %v; want 304", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 	for _, p := range []string{ScoreRoute, RepresentationRoute} {
 		code, body, _ := get(p)
@@ -204,7 +219,7 @@ func TestAssets(t *testing.T) {
 			t.Errorf("page %s: %d, pre-rendered drop zone missing", p, code)
 		}
 	}
-	for _, p := range []string{StylePath, iconSVGPath, iconPNGPath, "/manifest.webmanifest", "/app-worker.js"} {
+	for _, p := range []string{StylePath, iconSVGPath, iconPNGPath, WorkerPath, "/manifest.webmanifest", "/app-worker.js"} {
 		if code, _, _ := get(p); code != http.StatusOK {
 			t.Errorf("%s: HTTP %d", p, code)
 		}
@@ -244,8 +259,9 @@ func TestModelList(t *testing.T) {
 	if len(list) != len(files) {
 		t.Errorf("%d models listed, %d files in the zoo (the default is one of them)", len(list), len(files))
 	}
-	if len(list) == 0 || !list[0].Default || list[0].Path != ModelPath || list[0].ID != "glow-fashionmnist" {
-		t.Fatalf("first model %+v, want the default at %s, named as its zoo file", list[0], ModelPath)
+	defSum := sha256.Sum256(zoo.DefaultBytes())
+	if len(list) == 0 || !list[0].Default || list[0].Path != hashedName(ModelPath, defSum) || list[0].ID != "glow-fashionmnist" {
+		t.Fatalf("first model %+v, want the default at %s's content-hashed name, named as its zoo file", list[0], ModelPath)
 	}
 	colour, ids := 0, map[string]bool{}
 	for i, m := range list {
@@ -262,9 +278,12 @@ func TestModelList(t *testing.T) {
 		}
 		b, _ := io.ReadAll(r.Body)
 		r.Body.Close()
-		if r.StatusCode != http.StatusOK || len(b) != m.Bytes {
-			t.Errorf("%s: HTTP %d, %d bytes, listed as %d", m.Path, r.StatusCode, len(b), m.Bytes)
+		if r.StatusCode != http.StatusOK || len(b) != m.Bytes || r.Header.Get("Cache-Control") != cacheImmutable {
+			t.Errorf("%s: HTTP %d, %d bytes, listed as %d, Cache-Control %q", m.Path, r.StatusCode, len(b), m.Bytes, r.Header.Get("Cache-Control"))
 			continue
+		}
+		if sum := sha256.Sum256(b); !strings.Contains(m.Path, hex.EncodeToString(sum[:8])) {
+			t.Errorf("%s: not named by its content (SHA-256 %x)", m.Path, sum)
 		}
 		if _, err := scorer.Decode(m.Path, b); err != nil {
 			t.Errorf("%s: %v", m.Path, err)
@@ -390,16 +409,27 @@ func TestOptionsDefaults(t *testing.T) {
 	}
 }
 
+// TestBuildSite: the static site holds the pages, go-app's files, and under web/ app.wasm, the
+// worker's script and the weight files under their content-hashed names (the ones the pages
+// use, and no others), each beside its .gz and .br forms, which decompress to it.
 func TestBuildSite(t *testing.T) {
 	web := buildWasm(t)
 	routesOnce.Do(Routes)
 	m, b := defaultModelAndBytes(t)
+	o := Options{WebDir: web, Model: m, ModelBytes: b, ZooDir: zooDir}
 	out := t.TempDir()
-	if err := BuildSite(out, Options{WebDir: web, Model: m, ModelBytes: b, ZooDir: zooDir}); err != nil {
+	if err := BuildSite(out, o); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.defaults(); err != nil {
+		t.Fatal(err)
+	}
+	a, err := newAssets(o)
+	if err != nil {
 		t.Fatal(err)
 	}
 	files := []string{"index.html", "representation.html", "app.js", "app-worker.js", "wasm_exec.js", "manifest.webmanifest",
-		"web/app.wasm", "web/model.safetensors", "web/style.css", "web/icon.png", "web/models.json", "web/models/glow-cifar10.safetensors"}
+		"web/style.css", "web/icon.png", "web/models.json"}
 	for _, ex := range examples {
 		files = append(files, "web/examples/"+ex.file)
 	}
@@ -408,8 +438,194 @@ func TestBuildSite(t *testing.T) {
 			t.Errorf("%s: %v", f, err)
 		}
 	}
+	siteFile := func(p string) string { return filepath.Join(out, filepath.FromSlash(strings.TrimPrefix(p, "/"))) }
+	if appJS := readFile(t, siteFile("/app.js")); !strings.Contains(appJS, a.resolve(wasmPath)) {
+		t.Errorf("app.js does not load app.wasm by its content-hashed name %s", a.resolve(wasmPath))
+	}
+	var list []ModelInfo
+	if err := json.Unmarshal([]byte(readFile(t, siteFile(ModelsPath))), &list); err != nil {
+		t.Fatal(err)
+	}
+	hashed := []string{wasmPath, WorkerPath, ModelPath}
+	for _, info := range list[1:] {
+		hashed = append(hashed, zooPrefix+info.ID+".safetensors")
+	}
+	for _, p := range hashed {
+		name := a.resolve(p)
+		if name == p {
+			t.Errorf("%s has no content-hashed name", p)
+			continue
+		}
+		if _, err := os.Stat(siteFile(p)); err == nil {
+			t.Errorf("%s is in the site besides its content-hashed name %s", p, name)
+		}
+		want, err := os.ReadFile(siteFile(name))
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		if !bytes.Equal(want, a.files[p].body) {
+			t.Errorf("%s differs from what the server serves at %s", name, p)
+		}
+		for coding, suffix := range codingSuffix {
+			packed, err := os.ReadFile(siteFile(name) + suffix)
+			if err != nil {
+				t.Errorf("%s: %v", p, err)
+				continue
+			}
+			if got := decompress(t, coding, packed); !bytes.Equal(got, want) {
+				t.Errorf("%s%s decompresses to %d bytes that differ from the %d of %s", name, suffix, len(got), len(want), name)
+			}
+		}
+	}
+	for _, info := range list {
+		if _, err := os.Stat(siteFile(info.Path)); err != nil {
+			t.Errorf("model %s: %v", info.ID, err)
+		}
+	}
 	if err := BuildSite(t.TempDir(), Options{WebDir: t.TempDir(), Model: m, ModelBytes: b}); err == nil || !strings.Contains(err.Error(), "make wasm") {
 		t.Errorf("site without app.wasm: %v", err)
+	}
+}
+
+// decompress decodes b from coding (codingBrotli or codingGzip).
+func decompress(t *testing.T, coding string, b []byte) []byte {
+	t.Helper()
+	var r io.Reader = brotli.NewReader(bytes.NewReader(b))
+	if coding == codingGzip {
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("gzip: %v", err)
+		}
+		r = zr
+	}
+	out, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("%s: %v", coding, err)
+	}
+	return out
+}
+
+// TestCompressedAssets: app.wasm, the worker's script and the weight files are answered in the
+// coding the request accepts (brotli first), with Content-Encoding and Vary headers, and decode
+// to the files' bytes; without Accept-Encoding they are sent as they are. Content-hashed names
+// are immutable, and the ones the service worker caches; app.js gives go-app's loading bar
+// app.wasm's decoded size.
+func TestCompressedAssets(t *testing.T) {
+	web := buildWasm(t)
+	srv := startServer(t, web)
+	wasm, err := os.ReadFile(WasmPath(web))
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker, err := static.ReadFile("static/worker.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	appJS := fetch(t, srv, "/app.js", "")
+	for name, want := range map[string][]byte{"app.wasm": wasm, "worker.js": worker} {
+		hashed := hashedName("/web/"+name, sha256.Sum256(want))
+		if !strings.Contains(string(appJS.body), hashed) {
+			t.Errorf("app.js does not name %s", hashed)
+		}
+		for _, p := range []string{"/web/" + name, hashed} {
+			for _, c := range []struct{ accept, want string }{
+				{"gzip, deflate, br, zstd", codingBrotli},
+				{"gzip;q=1.0, br;q=0", codingGzip},
+				{"*", codingBrotli},
+				{"", ""},
+				{"identity", ""},
+			} {
+				r := fetch(t, srv, p, c.accept)
+				got := r.body
+				if c.want != "" {
+					got = decompress(t, c.want, r.body)
+				}
+				if r.code != http.StatusOK || r.header.Get("Content-Encoding") != c.want || !bytes.Equal(got, want) ||
+					!strings.Contains(r.header.Get("Vary"), "Accept-Encoding") || r.header.Get("Content-Length") != strconv.Itoa(len(r.body)) {
+					t.Errorf("%s with Accept-Encoding %q: HTTP %d, Content-Encoding %q (want %q), Vary %q, Content-Length %s, "+
+						"%d bytes sent decoding to %d (want %d, equal)", p, c.accept, r.code, r.header.Get("Content-Encoding"), c.want,
+						r.header.Get("Vary"), r.header.Get("Content-Length"), len(r.body), len(got), len(want))
+				}
+			}
+			cache := fetch(t, srv, p, "br").header.Get("Cache-Control")
+			if want := map[bool]string{true: cacheImmutable, false: cacheRevalidate}[p == hashed]; cache != want {
+				t.Errorf("%s: Cache-Control %q, want %q", p, cache, want)
+			}
+		}
+		if name == "app.wasm" {
+			br, gz := fetch(t, srv, hashed, "br"), fetch(t, srv, hashed, "gzip")
+			t.Logf("app.wasm: %d bytes, %d with brotli, %d with gzip", len(want), len(br.body), len(gz.body))
+		}
+	}
+	// The service worker caches app.wasm, the worker's script and the default weight file by the
+	// names the pages use.
+	serviceWorker := string(fetch(t, srv, "/app-worker.js", "").body)
+	for _, p := range []string{hashedName(wasmPath, sha256.Sum256(wasm)), hashedName(WorkerPath, sha256.Sum256(worker)),
+		hashedName(ModelPath, sha256.Sum256(zoo.DefaultBytes()))} {
+		if !strings.Contains(serviceWorker, `"`+p+`"`) {
+			t.Errorf("the service worker does not cache %s", p)
+		}
+	}
+	if want := fmt.Sprintf(`goappWasmContentLength = "%d"`, len(wasm)); !strings.Contains(string(appJS.body), want) {
+		t.Errorf("app.js lacks %s: the loading bar would count against the compressed size", want)
+	}
+	model := fetch(t, srv, ModelPath, "br")
+	if model.header.Get("Content-Encoding") != codingBrotli || !bytes.Equal(decompress(t, codingBrotli, model.body), zoo.DefaultBytes()) {
+		t.Errorf("the weight file with brotli: Content-Encoding %q, %d bytes", model.header.Get("Content-Encoding"), len(model.body))
+	}
+	if png := fetch(t, srv, iconPNGPath, "br"); png.header.Get("Content-Encoding") != "" {
+		t.Errorf("a PNG sent with Content-Encoding %q", png.header.Get("Content-Encoding"))
+	}
+}
+
+// response is an answer as fetch read it, its body as sent.
+type response struct {
+	code   int
+	header http.Header
+	body   []byte
+}
+
+// fetch GETs path from srv with the given Accept-Encoding ("": none), leaving the body as sent.
+func fetch(t *testing.T, srv *httptest.Server, path, acceptEncoding string) response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	if acceptEncoding != "" {
+		req.Header.Set("Accept-Encoding", acceptEncoding)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{code: resp.StatusCode, header: resp.Header, body: b}
+}
+
+func TestAcceptedCodings(t *testing.T) {
+	for header, want := range map[string]string{
+		"":                         "",
+		"identity":                 "",
+		"gzip":                     "gzip",
+		"br":                       "br",
+		"gzip, deflate, br, zstd":  "br gzip",
+		"GZIP;q=0.5, BR;q=0.8":     "br gzip",
+		"br;q=0, gzip":             "gzip",
+		"*":                        "br gzip",
+		"*;q=0.1, br;q=0":          "gzip",
+		"*;q=0":                    "",
+		"deflate, gzip;q=bad, br ": "br",
+	} {
+		if got := strings.Join(acceptedCodings(header), " "); got != want {
+			t.Errorf("Accept-Encoding %q: %q, want %q", header, got, want)
+		}
 	}
 }
 

@@ -1,7 +1,9 @@
 //go:build js
 
 // Command wasm is oodgpu's browser app: `make wasm` builds it into web/app.wasm, which
-// `oodgpu serve` and `oodgpu site` serve beside the weight file.
+// `oodgpu serve` and `oodgpu site` serve beside the weight file. The same app.wasm runs the
+// pages' CPU worker: in a Web Worker, where there is no document, it serves the pages' scoring
+// requests instead of the pages.
 package main
 
 import (
@@ -11,6 +13,9 @@ import (
 )
 
 func main() {
+	if app.InWorker() {
+		app.ServeWorker()
+	}
 	app.Routes()
 	goapp.RunWhenOnBrowser()
 }

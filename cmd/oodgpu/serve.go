@@ -178,6 +178,11 @@ func newSiteCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "site",
 		Short: "Write the browser app as a static website (no server needed; scoring runs in the browser)",
+		Long: "Writes the app's pages and go-app's scripts, and under web/ app.wasm, the worker's script and the\n" +
+			"weight files under content-hashed names (app.<hash>.wasm: a host may serve them as immutable),\n" +
+			"with the model list, style, icons and examples. Beside every file but the images go its .gz and\n" +
+			".br forms, for hosts that serve precompressed files (brotli at its best for app.wasm: this\n" +
+			"takes a while).",
 		Example: "  make wasm && oodgpu site --out dist\n" +
 			"  python3 -m http.server -d dist 8000   # or any static host",
 		Args: cobra.NoArgs,

@@ -1,0 +1,135 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"errors"
+	"fmt"
+
+	"github.com/oodgpu/oodgpu/data"
+	"github.com/oodgpu/oodgpu/graph"
+	"github.com/oodgpu/oodgpu/ood"
+	"github.com/oodgpu/oodgpu/scorer"
+)
+
+// Operations of a work request: what the pages ask of where the models run.
+const (
+	opOpen  = "open"  // open WebGPU in the worker (its CPU executor needs no opening)
+	opWarm  = "warm"  // download and decode the model; on WebGPU, score a blank image (warmUp)
+	opScore = "score" // score the image as `oodgpu score` does (B = 1, seed Seed)
+	opHSV   = "hsv"   // the RGB to HSV check of the representation page
+)
+
+// Failure stages of a workResult.
+const (
+	failModel  = "model"  // the weight file could not be loaded
+	failDecode = "decode" // the file is no image that can be decoded; Problem says why in words
+	failGrey   = "grey"   // the RGB to HSV check got a grey image
+	failRun    = "run"    // scoring or the check failed
+)
+
+// Where a workResult was computed: in the worker (no document there), or on the page's own
+// thread (when the worker failed).
+const (
+	ranInWorker = "worker"
+	ranInPage   = "page"
+)
+
+// workResult is what came of one image: the same whether the page's thread or the worker
+// computed it (the worker sends it gob-encoded, which keeps NaN and infinite numbers).
+type workResult struct {
+	// Pix is the image as the model sees it (Shape), for the page's thumbnail.
+	Pix   []uint8
+	Shape data.Shape
+	// Row and Layers are a score (opScore): the row and the names of its z-scores.
+	Row    *scorer.Row
+	Layers []string
+	// HSV is the RGB to HSV check (opHSV).
+	HSV *scorer.HSVCheck
+	// Fail is the stage that failed (a fail constant), "" when none did; Problem says in a few
+	// words why the image could not be decoded, and Err is the error behind the failure.
+	Fail, Problem, Err string
+	// Where says where it ran: ranInWorker or ranInPage.
+	Where string
+}
+
+// failed records that stage failed with err.
+func (r *workResult) failed(stage string, err error) {
+	r.Fail = stage
+	if err != nil {
+		r.Err = err.Error()
+	}
+}
+
+// runWork decodes file (an image file's bytes) to m's image shape and runs op on it with exec.
+// For opHSV the image keeps the channels it has, so that a grey one is refused.
+func runWork(m *scorer.Model, exec graph.Executor, op, name string, file []byte) workResult {
+	var r workResult
+	shape := m.ImageShape()
+	if op == opHSV {
+		shape.C = 0
+	}
+	pix, got, err := data.DecodeImage(file, shape)
+	if err != nil {
+		r.failed(failDecode, err)
+		r.Problem = imageProblem(file)
+		return r
+	}
+	r.Pix, r.Shape = pix, got
+	set := &data.Set{Name: name, N: 1, Shape: got, Pix: pix}
+	switch op {
+	case opScore:
+		rows, err := m.Score(context.Background(), exec, set, []string{name}, 1, Seed, nil)
+		if err != nil {
+			r.failed(failRun, err)
+			return r
+		}
+		r.Row = &rows[0]
+		r.Layers, _ = m.ZLayers(1) // Score succeeded, so the detector for B = 1 exists
+	case opHSV:
+		if got.C != 3 {
+			r.failed(failGrey, nil)
+			return r
+		}
+		c, err := m.HSVInvariance(context.Background(), exec, set, Seed)
+		switch {
+		case errors.Is(err, ood.ErrGrey):
+			r.failed(failGrey, err)
+		case err != nil:
+			r.failed(failRun, err)
+		default:
+			r.HSV = &c
+		}
+	default:
+		r.failed(failRun, fmt.Errorf("unknown operation %q", op))
+	}
+	return r
+}
+
+// warmUp scores one blank (all-zero) image of m's shape with exec and discards the result: on
+// WebGPU this compiles the pipelines before the user's first image.
+func warmUp(m *scorer.Model, exec graph.Executor) error {
+	s := m.ImageShape()
+	set := &data.Set{Name: "warm-up", N: 1, Shape: s, Pix: make([]uint8, s.Size())}
+	_, err := m.Score(context.Background(), exec, set, []string{"warm-up"}, 1, Seed, nil)
+	return err
+}
+
+// encode is r gob-encoded, as the worker sends it.
+func (r workResult) encode() ([]byte, error) {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(r); err != nil {
+		return nil, fmt.Errorf("encoding a result: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// decodeWorkResult decodes what encode wrote.
+func decodeWorkResult(b []byte) (workResult, error) {
+	var r workResult
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&r); err != nil {
+		return r, fmt.Errorf("decoding the worker's result: %w", err)
+	}
+	return r, nil
+}
