@@ -41,6 +41,9 @@ type Extractor struct {
 	// on its position or its neighbours. Inputs is then called once per image and the feeds are
 	// joined along the batch axis.
 	ImageKey func(i int) uint64
+	// Plans, when set, keeps the compiled plans for later runs (and later extractors of the same
+	// model) instead of building them at every run and forgetting them after.
+	Plans *PlanCache
 }
 
 // Features are the gradient features of a set of images.
@@ -69,9 +72,10 @@ func (e *Extractor) Run(ctx context.Context, n int, progress func(done int)) (*F
 			return nil, fmt.Errorf("ood: extract: %w", err)
 		}
 	}
-	plans := map[int]*graph.Plan{}
+	plans := map[int]*graph.Plan{} // by chunk size
+	var own []*graph.Plan          // plans this run built and does not leave in e.Plans
 	defer func() {
-		for _, p := range plans {
+		for _, p := range own {
 			e.Exec.Forget(p)
 		}
 	}()
@@ -80,9 +84,18 @@ func (e *Extractor) Run(ctx context.Context, n int, progress func(done int)) (*F
 		size := min(e.Chunk, n-lo)
 		p := plans[size]
 		if p == nil {
-			var err error
-			if p, f.Layers, err = e.plan(size); err != nil {
-				return nil, err
+			key := planKey(size, e.GroupSizes)
+			if e.Plans != nil {
+				p, f.Layers = e.Plans.lookup(key, e.Exec)
+			}
+			if p == nil {
+				var err error
+				if p, f.Layers, err = e.plan(size); err != nil {
+					return nil, err
+				}
+				if e.Plans == nil || !e.Plans.add(key, e.Exec, p, f.Layers) {
+					own = append(own, p)
+				}
 			}
 			plans[size] = p
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 
 	"github.com/oodgpu/oodgpu/graph"
@@ -195,5 +196,62 @@ func TestImageKeyMakesFeaturesIndependentOfPosition(t *testing.T) {
 				t.Fatalf("values equal across order and chunking: %v, want %v", same, tc.keyed)
 			}
 		})
+	}
+}
+
+// countingExec is the CPU executor, counting the plans it is asked to forget.
+type countingExec struct {
+	graph.Executor
+	forgot int
+}
+
+func (c *countingExec) Forget(p *graph.Plan) {
+	c.forgot++
+	c.Executor.Forget(p)
+}
+
+// TestPlanCache checks that an extractor with a plan cache builds a plan once for runs of the
+// same chunk size, gives the same features as one without, and that the cache forgets its least
+// recently used plan when full, and all of them on Forget.
+func TestPlanCache(t *testing.T) {
+	exec := &countingExec{Executor: cpu.New()}
+	cache := &PlanCache{Max: 2}
+	plain, cached := sampleExtractor(4, 1), sampleExtractor(4, 1)
+	plain.Exec, cached.Exec, cached.Plans = exec, exec, cache
+	builds := 0
+	build := cached.Build
+	cached.Build = func(g *graph.Graph, batch int) (Objective, error) {
+		builds++
+		return build(g, batch)
+	}
+	want, err := plain.Run(context.Background(), 4, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for run := 0; run < 3; run++ {
+		got, err := cached.Run(context.Background(), 4, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("run %d: cached features differ", run)
+		}
+	}
+	if builds != 1 {
+		t.Fatalf("%d plans built for three runs of one chunk size, want 1", builds)
+	}
+	before := exec.forgot
+	for _, chunk := range []int{1, 2} { // two more sizes: the first one is forgotten
+		cached.Chunk = chunk
+		if _, err := cached.Run(context.Background(), 4, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := exec.forgot - before; got != 1 {
+		t.Fatalf("%d plans forgotten after a third size in a cache of 2, want 1", got)
+	}
+	cache.Forget()
+	if got := exec.forgot - before; got != 3 {
+		t.Fatalf("%d plans forgotten after Forget, want 3", got)
 	}
 }

@@ -27,6 +27,9 @@ type Model struct {
 	Params    graph.Feeds
 	Detectors []*ood.Detector
 	layers    []string // the parameter names, in feature order
+	// plans keeps the feature plans of this model's extractors (Extractor), so that scoring
+	// image after image builds each graph once.
+	plans ood.PlanCache
 }
 
 // detectorMeta is the JSON of weights.Meta.Detector.
@@ -190,8 +193,12 @@ func (m *Model) Extractor(exec graph.Executor, set *data.Set, groups []int, chun
 		GroupSizes: groups,
 		Chunk:      chunk,
 		Seed:       seed,
+		Plans:      &m.plans,
 	}
 }
+
+// Forget releases the plans this model's extractors compiled from the executors that ran them.
+func (m *Model) Forget() { m.plans.Forget() }
 
 // LCM is the least common multiple of the group sizes: the image counts they all divide.
 func LCM(groups []int) int {
