@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,10 +17,50 @@ const (
 	MethodTypicality = "typicality"
 	MethodNLL        = "NLL"
 	MethodFisher     = "Fisher"
+	// MethodSPNG and MethodSBrotli are the S-score of Serra et al. (2020), NLL - L with L an
+	// image's input complexity (its lossless compressed length, package complexity) by PNG and
+	// by brotli: SScores.
+	MethodSPNG    = "S-score, PNG"
+	MethodSBrotli = "S-score, brotli"
+	// MethodCombined joins the gradient score and the S-score by brotli: Fisher's method on
+	// their conformal p-values against the fit set (CombinedScores).
+	MethodCombined = "gradient + S-score"
 )
 
 // Methods lists the benchmark's methods in table order.
-var Methods = []string{MethodGradient, MethodTypicality, MethodNLL, MethodFisher}
+var Methods = []string{MethodGradient, MethodTypicality, MethodNLL, MethodFisher, MethodSPNG, MethodSBrotli, MethodCombined}
+
+// CombinedScores joins two scores of the same rows (higher is more OOD for both) into one by
+// Fisher's method on their conformal p-values against the same scores of the fit rows: each
+// weighs the same, whatever its scale.
+func CombinedScores(fitA, fitB, a, b []float64) ([]float64, error) {
+	if len(a) != len(b) {
+		return nil, fmt.Errorf("ood: combined score: %d and %d rows", len(a), len(b))
+	}
+	sa, sb := slices.Clone(fitA), slices.Clone(fitB)
+	sort.Float64s(sa)
+	sort.Float64s(sb)
+	out := make([]float64, len(a))
+	for k := range out {
+		out[k] = FisherCombined(ConformalP(sa, a[k]), ConformalP(sb, b[k]))
+	}
+	return out, nil
+}
+
+// SScores returns the S-score of each group of b consecutive images: the group's mean of
+// NLL - L, both in bits per dimension (higher is more OOD). nll and l hold one value per image.
+func SScores(nll, l []float64, b int) ([]float64, error) {
+	if b < 1 || len(nll) != len(l) || len(nll)%b != 0 {
+		return nil, fmt.Errorf("ood: S-score: %d likelihoods and %d complexities in groups of %d", len(nll), len(l), b)
+	}
+	out := make([]float64, len(nll)/b)
+	for k := range out {
+		for i := k * b; i < (k+1)*b; i++ {
+			out[k] += (nll[i] - l[i]) / float64(b)
+		}
+	}
+	return out, nil
+}
 
 // MethodScores computes, for every feature row of group size b, the score of each method
 // (higher is more OOD). NLL is the batch's mean negative log-likelihood.

@@ -103,3 +103,51 @@ func FuzzReadTableCSV(f *testing.F) {
 		}
 	})
 }
+
+func TestSScores(t *testing.T) {
+	nll := []float64{3, 5, 2, 2, 7, 1}
+	l := []float64{1, 1, 2, 0, 4, 5}
+	for _, c := range []struct {
+		b    int
+		want []float64
+	}{
+		{1, []float64{2, 4, 0, 2, 3, -4}},
+		{2, []float64{3, 1, -0.5}},
+		{3, []float64{2, 0.3333333333333333}},
+	} {
+		got, err := SScores(nll, l, c.b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range c.want {
+			if math.Abs(got[k]-c.want[k]) > 1e-12 {
+				t.Errorf("B=%d: group %d: %g, want %g", c.b, k, got[k], c.want[k])
+			}
+		}
+	}
+	for _, c := range []struct {
+		nll, l []float64
+		b      int
+	}{{nll, l[:5], 1}, {nll, l, 4}, {nll, l, 0}} {
+		if _, err := SScores(c.nll, c.l, c.b); err == nil {
+			t.Errorf("%d likelihoods, %d complexities, B=%d: no error", len(c.nll), len(c.l), c.b)
+		}
+	}
+}
+
+// TestCombinedScores checks that a row extreme in either score ranks above rows ordinary in both,
+// and that the rows' lengths must agree.
+func TestCombinedScores(t *testing.T) {
+	fitA := []float64{5, 1, 3, 2, 4}
+	fitB := []float64{10, 30, 20, 50, 40}
+	got, err := CombinedScores(fitA, fitB, []float64{3, 9, 3, 9}, []float64{30, 30, 99, 99})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(got[0] < got[1] && got[0] < got[2] && got[1] < got[3] && got[2] < got[3]) {
+		t.Errorf("combined scores %v: want the ordinary row lowest and the row extreme in both highest", got)
+	}
+	if _, err := CombinedScores(fitA, fitB, []float64{1}, []float64{1, 2}); err == nil {
+		t.Error("rows of different lengths accepted")
+	}
+}

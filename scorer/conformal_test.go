@@ -10,25 +10,7 @@ import (
 	"github.com/oodgpu/oodgpu/internal/datatest"
 )
 
-func TestConformalP(t *testing.T) {
-	fit := []float64{1, 2, 2, 3, 5}
-	for _, c := range []struct {
-		s, want float64
-	}{
-		{0, 6.0 / 6}, // every fit score is at least as high
-		{1, 6.0 / 6},
-		{2, 5.0 / 6}, // ties count as at least as high
-		{2.5, 3.0 / 6},
-		{5, 2.0 / 6},
-		{9, 1.0 / 6}, // beyond every fit score: the smallest p-value there is
-	} {
-		if got := ConformalP(fit, c.s); math.Abs(got-c.want) > 1e-12 {
-			t.Errorf("ConformalP(%v) = %g, want %g", c.s, got, c.want)
-		}
-	}
-	if got := ConformalP(fit, math.NaN()); !math.IsNaN(got) {
-		t.Errorf("ConformalP(NaN) = %g, want NaN", got)
-	}
+func TestApplyAlpha(t *testing.T) {
 	rows := []Row{{PValue: 0.5}, {PValue: 0.05}, {PValue: 0.04}, {PValue: 0.9, Invalid: "NaN score"}}
 	ApplyAlpha(rows, 0.05)
 	for i, want := range []string{InDistribution, OOD, OOD, OOD} {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 
 	"github.com/oodgpu/oodgpu/data"
@@ -22,7 +21,7 @@ type Row struct {
 	Score      float64 // gradient score
 	Typicality float64
 	Percentile float64 // of Score among the fit set's scores
-	// PValue is the conformal p-value of Score against the fit set's scores (ConformalP):
+	// PValue is the conformal p-value of Score against the fit set's scores (ood.ConformalP):
 	// the chance that an in-distribution image scores at least as high. --alpha A calls OOD
 	// exactly the rows with PValue <= A, which bounds the false alarms at A.
 	PValue  float64
@@ -160,19 +159,7 @@ func makeRow(name string, r ood.Result, fitScores []float64) Row {
 		v = OOD
 	}
 	return Row{Input: name, NLL: r.NLL, Score: r.Score, Typicality: r.Typicality, Percentile: r.Percentile,
-		PValue: ConformalP(fitScores, r.Score), Verdict: v, Invalid: r.Invalid, ZScores: r.ZScores}
-}
-
-// ConformalP is the conformal p-value of score s against the n sorted scores of the detector's
-// fit set: (1 + #{fit scores >= s}) / (n + 1). For an in-distribution image exchangeable with the
-// fit images, P(ConformalP <= alpha) <= alpha: a verdict of OOD at p <= alpha keeps false alarms
-// at most alpha, whatever the scores' distribution. NaN for a NaN score.
-func ConformalP(sorted []float64, s float64) float64 {
-	if math.IsNaN(s) {
-		return math.NaN()
-	}
-	below := sort.SearchFloat64s(sorted, s) // fit scores < s
-	return float64(len(sorted)-below+1) / float64(len(sorted)+1)
+		PValue: ood.ConformalP(fitScores, r.Score), Verdict: v, Invalid: r.Invalid, ZScores: r.ZScores}
 }
 
 // ApplyAlpha sets each row's verdict from its p-value at false-alarm rate alpha: OOD where

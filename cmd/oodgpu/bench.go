@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/oodgpu/oodgpu/complexity"
 	"github.com/oodgpu/oodgpu/data"
 	"github.com/oodgpu/oodgpu/models"
 	"github.com/oodgpu/oodgpu/ood"
@@ -122,6 +123,34 @@ func newBenchCmd() *cobra.Command {
 			case models.VAE:
 				train = "vae, " + train
 			}
+			// Each image's input complexity, by each compressor, for the S-scores.
+			complexities := map[string][][]float64{}
+			for method, c := range map[string]complexity.Compressor{ood.MethodSPNG: complexity.PNG, ood.MethodSBrotli: complexity.Brotli} {
+				for _, s := range sets {
+					l, err := complexity.All(c, s)
+					if err != nil {
+						return fmt.Errorf("bench: %w", err)
+					}
+					complexities[method] = append(complexities[method], l)
+				}
+			}
+			// sScores adds set i's S-scores at group size b to scores, and the gradient score and
+			// the brotli S-score combined, against the fit set's (fit, its gradient scores).
+			sScores := func(scores map[string][]float64, i, b int, fit map[string][]float64) error {
+				for method, ls := range complexities {
+					s, err := ood.SScores(feats[i].NLL, ls[i], b)
+					if err != nil {
+						return err
+					}
+					scores[method] = s
+				}
+				if fit == nil {
+					return nil
+				}
+				c, err := ood.CombinedScores(fit[ood.MethodGradient], fit[ood.MethodSBrotli], scores[ood.MethodGradient], scores[ood.MethodSBrotli])
+				scores[ood.MethodCombined] = c
+				return err
+			}
 			tab := &ood.Table{}
 			rocs := map[int][]rocCurve{}
 			var notes []string
@@ -142,10 +171,20 @@ func newBenchCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				fitScores := ood.MethodScores(d, feats[0], b)
+				if err := sScores(fitScores, 0, b, nil); err != nil {
+					return err
+				}
 				inScores := ood.MethodScores(d, feats[1], b)
+				if err := sScores(inScores, 1, b, fitScores); err != nil {
+					return err
+				}
 				countInvalid(names[1], b, inScores[ood.MethodGradient])
 				for i := 2; i < len(sets); i++ {
 					outScores := ood.MethodScores(d, feats[i], b)
+					if err := sScores(outScores, i, b, fitScores); err != nil {
+						return err
+					}
 					countInvalid(names[i], b, outScores[ood.MethodGradient])
 					for _, method := range ood.Methods {
 						met, err := ood.Evaluate(inScores[method], outScores[method])
