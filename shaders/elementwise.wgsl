@@ -21,26 +21,6 @@ struct Params {
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 
-fn unary_fn(f: u32, x: f32) -> f32 {
-    switch f {
-        case 0u: { return -x; }
-        case 1u: { return exp(x); }
-        case 2u: { return log(x); }
-        case 3u: { return sqrt(x); }
-        case 4u: { return x * x; }
-        case 5u: { return abs(x); }
-        case 6u: { return sigmoid_f(x); }
-        case 7u: { return tanh_f(x); }
-        case 8u: { return max(x, 0.0); }
-        case 9u: { return x * sigmoid_f(x); }
-        case 10u: { return softplus_f(x); }
-        case 11u: { return -softplus_f(-x); }
-        case 12u: { return sign(x); }
-        case 13u: { return select(0.0, 1.0, x > 0.0); }
-        default: { return x; }
-    }
-}
-
 @compute @workgroup_size(256)
 fn unary(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
          @builtin(local_invocation_index) lid: u32) {
@@ -80,10 +60,5 @@ fn binary(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
     }
     let x = a[ia];
     let z = b[ib];
-    switch prm.op {
-        case 0u: { y[i] = x + z; }
-        case 1u: { y[i] = x - z; }
-        case 2u: { y[i] = x * z; }
-        default: { y[i] = x / z; }
-    }
+    y[i] = binary_fn(prm.op, x, z);
 }

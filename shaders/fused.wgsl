@@ -53,35 +53,6 @@ fn view_offset(i: u32, v: u32) -> u32 {
 }
 // @end strided
 
-fn unary_fn(f: u32, x: f32) -> f32 {
-    switch f {
-        case 0u: { return -x; }
-        case 1u: { return exp(x); }
-        case 2u: { return log(x); }
-        case 3u: { return sqrt(x); }
-        case 4u: { return x * x; }
-        case 5u: { return abs(x); }
-        case 6u: { return sigmoid_f(x); }
-        case 7u: { return tanh_f(x); }
-        case 8u: { return max(x, 0.0); }
-        case 9u: { return x * sigmoid_f(x); }
-        case 10u: { return softplus_f(x); }
-        case 11u: { return -softplus_f(-x); }
-        case 12u: { return sign(x); }
-        case 13u: { return select(0.0, 1.0, x > 0.0); }
-        default: { return x; }
-    }
-}
-
-fn binary_fn(f: u32, x: f32, z: f32) -> f32 {
-    switch f {
-        case 0u: { return x + z; }
-        case 1u: { return x - z; }
-        case 2u: { return x * z; }
-        default: { return x / z; }
-    }
-}
-
 // value computes the members at domain element i, writes the stored ones, and returns the
 // member a final reduction reads (the last member otherwise).
 fn value(i: u32) -> f32 {
