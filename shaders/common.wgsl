@@ -35,6 +35,36 @@ struct Reduction {
     out_stride: u32,
 }
 
+// kept_offset is the offset of reduction output o in the reduced value (r's kept view).
+fn kept_offset(r: Reduction, o: u32) -> u32 {
+    var rem = o;
+    var off = 0u;
+    for (var d = r.kept_rank; d > 0u; d--) {
+        let s = r.kept_shape[d - 1u];
+        off += (rem % s) * r.kept_strides[d - 1u];
+        rem = rem / s;
+    }
+    return off;
+}
+
+// red_offset is the offset of the j-th reduced element within one output's row (r's reduced
+// view).
+fn red_offset(r: Reduction, j: u32) -> u32 {
+    var rem = j;
+    var off = 0u;
+    for (var d = r.reduced_rank; d > 0u; d--) {
+        let s = r.reduced_shape[d - 1u];
+        off += (rem % s) * r.reduced_strides[d - 1u];
+        rem = rem / s;
+    }
+    return off;
+}
+
+// out_at is where output o is written: r.out_offset + o * r.out_stride.
+fn out_at(r: Reduction, o: u32) -> u32 {
+    return r.out_offset + o * r.out_stride;
+}
+
 // Reductions in workgroup memory: each invocation of a WG-wide workgroup writes part[lid], then
 // sum_part adds them up in two steps (16 lanes sum 16 values each, one lane sums those), so that
 // a workgroup waits at two barriers rather than the eight of a tree: barriers are what software

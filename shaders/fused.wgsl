@@ -61,20 +61,7 @@ fn value(i: u32) -> f32 {
 
 // element maps (reduction output o, reduced element j) to its domain element.
 fn element(o: u32, j: u32) -> u32 {
-    var rem = o;
-    var off = 0u;
-    for (var d = prm.red.kept_rank; d > 0u; d--) {
-        let s = prm.red.kept_shape[d - 1u];
-        off += (rem % s) * prm.red.kept_strides[d - 1u];
-        rem = rem / s;
-    }
-    rem = j;
-    for (var d = prm.red.reduced_rank; d > 0u; d--) {
-        let s = prm.red.reduced_shape[d - 1u];
-        off += (rem % s) * prm.red.reduced_strides[d - 1u];
-        rem = rem / s;
-    }
-    return off;
+    return kept_offset(prm.red, o) + red_offset(prm.red, j);
 }
 
 // term is what the reduction accumulates of value v: v, or v*v for a sum of squares.
@@ -119,7 +106,7 @@ fn fused_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     part[lid] = acc;
     let total = sum_part(lid);
     if (live && lid == 0u) {
-        reduced[prm.red.out_offset + o * prm.red.out_stride] = finish(total);
+        reduced[out_at(prm.red, o)] = finish(total);
     }
 }
 
@@ -135,5 +122,5 @@ fn fused_small(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     for (var j = 0u; j < count; j++) {
         acc += term(value(element(o, j)));
     }
-    reduced[prm.red.out_offset + o * prm.red.out_stride] = finish(acc);
+    reduced[out_at(prm.red, o)] = finish(acc);
 }

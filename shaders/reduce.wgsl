@@ -17,32 +17,6 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
-fn out_at(o: u32) -> u32 {
-    return prm.red.out_offset + o * prm.red.out_stride;
-}
-
-fn kept_offset(o: u32) -> u32 {
-    var rem = o;
-    var off = 0u;
-    for (var d = prm.red.kept_rank; d > 0u; d--) {
-        let s = prm.red.kept_shape[d - 1u];
-        off += (rem % s) * prm.red.kept_strides[d - 1u];
-        rem = rem / s;
-    }
-    return off;
-}
-
-fn red_offset(j: u32) -> u32 {
-    var rem = j;
-    var off = 0u;
-    for (var d = prm.red.reduced_rank; d > 0u; d--) {
-        let s = prm.red.reduced_shape[d - 1u];
-        off += (rem % s) * prm.red.reduced_strides[d - 1u];
-        rem = rem / s;
-    }
-    return off;
-}
-
 fn finish(fn_: u32, acc: f32, m: f32, count: u32) -> f32 {
     switch fn_ {
         case 1u: { return acc / f32(count); }
@@ -55,7 +29,7 @@ fn finish(fn_: u32, acc: f32, m: f32, count: u32) -> f32 {
 fn sum_terms(fn_: u32, base: u32, lid: u32, count: u32, m: f32) -> f32 {
     var acc = 0.0;
     for (var j = lid; j < count; j += WG) {
-        let v = x[base + red_offset(j)];
+        let v = x[base + red_offset(prm.red, j)];
         switch fn_ {
             case 2u: { acc += exp(v - m); }
             case 3u: { acc += v * v; }
@@ -76,13 +50,13 @@ fn reduce_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     var base = 0u;
     var acc = 0.0;
     if (live) {
-        base = kept_offset(o);
+        base = kept_offset(prm.red, o);
         acc = sum_terms(prm.op, base, lid, count, 0.0);
     }
     part[lid] = acc;
     let total = sum_part(lid);
     if (live && lid == 0u) {
-        y[out_at(o)] = finish(prm.op, total, 0.0, count);
+        y[out_at(prm.red, o)] = finish(prm.op, total, 0.0, count);
     }
 }
 
@@ -96,9 +70,9 @@ fn reduce_rows_lse(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
     var base = 0u;
     var mx = -3.4e38;
     if (live) {
-        base = kept_offset(o);
+        base = kept_offset(prm.red, o);
         for (var j = lid; j < count; j += WG) {
-            mx = max(mx, x[base + red_offset(j)]);
+            mx = max(mx, x[base + red_offset(prm.red, j)]);
         }
     }
     part[lid] = mx;
@@ -118,7 +92,7 @@ fn reduce_rows_lse(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
     part[lid] = acc;
     let total = sum_part(lid);
     if (live && lid == 0u) {
-        y[out_at(o)] = m + log(total);
+        y[out_at(prm.red, o)] = m + log(total);
     }
 }
 
@@ -131,22 +105,22 @@ fn reduce_small(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     }
     let fn_ = prm.op;
     let count = prm.red.count;
-    let base = kept_offset(o);
+    let base = kept_offset(prm.red, o);
     var m = 0.0;
     if (fn_ == 2u) {
         m = -3.4e38;
         for (var j = 0u; j < count; j++) {
-            m = max(m, x[base + red_offset(j)]);
+            m = max(m, x[base + red_offset(prm.red, j)]);
         }
     }
     var acc = 0.0;
     for (var j = 0u; j < count; j++) {
-        let v = x[base + red_offset(j)];
+        let v = x[base + red_offset(prm.red, j)];
         switch fn_ {
             case 2u: { acc += exp(v - m); }
             case 3u: { acc += v * v; }
             default: { acc += v; }
         }
     }
-    y[out_at(o)] = finish(fn_, acc, m, count);
+    y[out_at(prm.red, o)] = finish(fn_, acc, m, count);
 }
