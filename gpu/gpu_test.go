@@ -134,18 +134,15 @@ func TestBindKeepsParamsResident(t *testing.T) {
 		executor(t) // skips or fails with the reason
 		t.Fatal(err)
 	}
-	g := graph.New()
-	l := graphtest.SampleModel(g, 4)
-	feats, err := g.GradSqNorms(l, g.Params(), 1)
+	g, feeds, outs, err := graphtest.FeatureCase(4, 1, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := graph.Compile(g, l, feats)
+	p, err := graph.Compile(g, outs...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Forget(p)
-	feeds := graphtest.RandomFeeds(g, rand.New(rand.NewPCG(2, 2)), 0.3)
 	params, inputs := graph.Feeds{}, 0
 	for _, n := range g.Params() {
 		params[n.LeafName()] = feeds[n.LeafName()]
