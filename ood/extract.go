@@ -90,7 +90,7 @@ func (e *Extractor) Run(ctx context.Context, n int, progress func(done int)) (*F
 			}
 			if p == nil {
 				var err error
-				if p, f.Layers, err = e.plan(size); err != nil {
+				if p, f.Layers, err = e.Plan(size); err != nil {
 					return nil, err
 				}
 				if e.Plans == nil || !e.Plans.add(key, e.Exec, p, f.Layers) {
@@ -170,8 +170,9 @@ func joinBatch(parts []graph.Feeds) (graph.Feeds, error) {
 	return out, nil
 }
 
-// plan builds the graph for a chunk: NLL [B] and one [B/b, J] feature matrix per group size b.
-func (e *Extractor) plan(batch int) (*graph.Plan, []string, error) {
+// Plan builds and compiles the graph Run uses for a chunk of batch images: outputs NLL [B] and
+// one [B/b, J] feature matrix per group size b; the names are the parameters, in column order.
+func (e *Extractor) Plan(batch int) (*graph.Plan, []string, error) {
 	g := graph.New()
 	obj, err := e.Build(g, batch)
 	if err != nil {

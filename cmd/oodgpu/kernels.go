@@ -23,21 +23,13 @@ func kernelReport(ctx context.Context, w io.Writer, m *scorer.Model, exec graph.
 	if !ok {
 		return errors.New("perf --kernels times WebGPU kernels: run it with --device gpu")
 	}
-	g := graph.New()
-	obj, err := m.Net.Build(g, 1)
-	if err != nil {
-		return err
-	}
-	feats, err := g.GradSqNorms(obj.LogLik, g.Params(), 1)
-	if err != nil {
-		return err
-	}
-	p, err := graph.Compile(g, obj.NLL, feats)
+	ex := m.Extractor(e, set, []int{1}, 1, seed)
+	p, _, err := ex.Plan(1)
 	if err != nil {
 		return err
 	}
 	defer e.Forget(p)
-	feeds, err := m.Net.Inputs(set, []int{0}, rand.New(rand.NewPCG(seed, 0)))
+	feeds, err := ex.Inputs([]int{0}, rand.New(rand.NewPCG(seed, 0)))
 	if err != nil {
 		return err
 	}
