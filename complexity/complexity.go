@@ -40,6 +40,16 @@ func (c Compressor) String() string {
 	return fmt.Sprintf("compressor(%d)", int(c))
 }
 
+// Parse returns the compressor whose String is name.
+func Parse(name string) (Compressor, error) {
+	for _, c := range Compressors {
+		if c.String() == name {
+			return c, nil
+		}
+	}
+	return 0, fmt.Errorf("complexity: unknown compressor %.40q: want png or brotli", name)
+}
+
 // Bits returns the compressed length of image i of set in bits per dimension (H*W*C values).
 func Bits(c Compressor, set *data.Set, i int) (float64, error) {
 	if set == nil || i < 0 || i >= set.N {

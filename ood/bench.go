@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,29 +22,13 @@ const (
 	MethodSPNG    = "S-score, PNG"
 	MethodSBrotli = "S-score, brotli"
 	// MethodCombined joins the gradient score and the S-score by brotli: Fisher's method on
-	// their conformal p-values against the fit set (CombinedScores).
+	// their conformal p-values against the fit set, the score of a detector fitted with the
+	// complexities (ComplexityTerm).
 	MethodCombined = "gradient + S-score"
 )
 
 // Methods lists the benchmark's methods in table order.
 var Methods = []string{MethodGradient, MethodTypicality, MethodNLL, MethodFisher, MethodSPNG, MethodSBrotli, MethodCombined}
-
-// CombinedScores joins two scores of the same rows (higher is more OOD for both) into one by
-// Fisher's method on their conformal p-values against the same scores of the fit rows: each
-// weighs the same, whatever its scale.
-func CombinedScores(fitA, fitB, a, b []float64) ([]float64, error) {
-	if len(a) != len(b) {
-		return nil, fmt.Errorf("ood: combined score: %d and %d rows", len(a), len(b))
-	}
-	sa, sb := slices.Clone(fitA), slices.Clone(fitB)
-	sort.Float64s(sa)
-	sort.Float64s(sb)
-	out := make([]float64, len(a))
-	for k := range out {
-		out[k] = FisherCombined(ConformalP(sa, a[k]), ConformalP(sb, b[k]))
-	}
-	return out, nil
-}
 
 // SScores returns the S-score of each group of b consecutive images: the group's mean of
 // NLL - L, both in bits per dimension (higher is more OOD). nll and l hold one value per image.
@@ -63,16 +46,25 @@ func SScores(nll, l []float64, b int) ([]float64, error) {
 }
 
 // MethodScores computes, for every feature row of group size b, the score of each method
-// (higher is more OOD). NLL is the batch's mean negative log-likelihood.
-func MethodScores(d *Detector, f *Features, b int) map[string][]float64 {
+// (higher is more OOD). NLL is the batch's mean negative log-likelihood. For a combined detector
+// (Detector.Complexity), l holds each image's input complexity by its compressor, and the
+// detector's score is MethodCombined; l is ignored otherwise.
+func MethodScores(d *Detector, f *Features, b int, l []float64) map[string][]float64 {
 	out := map[string][]float64{}
 	for k, row := range f.Rows[b] {
 		nll := f.NLL[k*b : (k+1)*b]
-		r := d.Assess(row, nll)
-		out[MethodGradient] = append(out[MethodGradient], r.Score)
+		var lk []float64
+		if d.Complexity != nil && len(l) == len(f.NLL) {
+			lk = l[k*b : (k+1)*b]
+		}
+		r := d.Assess(row, nll, lk)
+		out[MethodGradient] = append(out[MethodGradient], r.GradientScore)
+		if d.Complexity != nil {
+			out[MethodCombined] = append(out[MethodCombined], r.Score)
+		}
 		out[MethodTypicality] = append(out[MethodTypicality], r.Typicality)
 		out[MethodNLL] = append(out[MethodNLL], r.NLL)
-		fisher := r.Score // +Inf for unusable features, as for the gradient score
+		fisher := r.GradientScore // +Inf for unusable features, as for the gradient score
 		if r.Invalid == "" {
 			fisher, _ = FisherScore(r.ZScores)
 		}

@@ -134,20 +134,3 @@ func TestSScores(t *testing.T) {
 		}
 	}
 }
-
-// TestCombinedScores checks that a row extreme in either score ranks above rows ordinary in both,
-// and that the rows' lengths must agree.
-func TestCombinedScores(t *testing.T) {
-	fitA := []float64{5, 1, 3, 2, 4}
-	fitB := []float64{10, 30, 20, 50, 40}
-	got, err := CombinedScores(fitA, fitB, []float64{3, 9, 3, 9}, []float64{30, 30, 99, 99})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !(got[0] < got[1] && got[0] < got[2] && got[1] < got[3] && got[2] < got[3]) {
-		t.Errorf("combined scores %v: want the ordinary row lowest and the row extreme in both highest", got)
-	}
-	if _, err := CombinedScores(fitA, fitB, []float64{1}, []float64{1, 2}); err == nil {
-		t.Error("rows of different lengths accepted")
-	}
-}

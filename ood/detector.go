@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -43,6 +44,31 @@ type Detector struct {
 	// Recall is the in-distribution recall the threshold keeps (0.95: 95% of fit rows pass).
 	Recall    float64 `json:"recall"`
 	Threshold float64 `json:"threshold"`
+	// Complexity, when set, makes the detector a combined one: its score joins the gradient
+	// score and the S-score by Fisher's method on their conformal p-values, and FitScores and
+	// Threshold are of that combined score.
+	Complexity *ComplexityTerm `json:"complexity,omitempty"`
+}
+
+// ComplexityTerm is the S-score part of a combined detector: S(x) = NLL(x) - L(x), L the
+// image's input complexity (its losslessly compressed length in bits per dimension, by the
+// compressor named Compressor; package complexity), of Serra et al. (2020). The detector's
+// score is FisherCombined of two conformal p-values: the gradient score's against
+// GradientFitScores and the S-score's against SFitScores. Each part weighs the same whatever
+// its scale, so an image flagged by either scores high: the S-score sees images that are
+// likely only because they are simple, the gradient score those the likelihood cannot tell.
+type ComplexityTerm struct {
+	Compressor string `json:"compressor"`
+	// GradientFitScores and SFitScores are the fit rows' gradient scores and S-scores, sorted
+	// (+Inf for a row whose numbers were unusable).
+	GradientFitScores []float64 `json:"gradient_fit_scores"`
+	SFitScores        []float64 `json:"s_fit_scores"`
+}
+
+// combine is the combined score of a gradient score g and an S-score s: Fisher's method on
+// their conformal p-values against the fit rows'.
+func (c *ComplexityTerm) combine(g, s float64) float64 {
+	return FisherCombined(ConformalP(c.GradientFitScores, g), ConformalP(c.SFitScores, s))
 }
 
 // Model names the detector's score model: ModelOCSVM or ModelGaussian.
@@ -68,6 +94,11 @@ type FitOptions struct {
 	// the SVM's boundary and the threshold aim at the same false-alarm rate. Gamma is always
 	// scikit-learn's "scale" rule over the fit set's log features (ocsvm.ScaleGamma).
 	Nu float64
+	// Complexity, when set, makes a combined detector (ComplexityTerm): the input complexity
+	// L of each image of the fit features, in bits per dimension, by the compressor named
+	// Compressor.
+	Complexity []float64
+	Compressor string
 }
 
 // Fit fits a detector with the Gaussian score for group size b from features of held-out
@@ -124,10 +155,44 @@ func FitWith(ctx context.Context, f *Features, b int, o FitOptions) (*Detector, 
 		}
 		d.FitScores = append(d.FitScores, s)
 	}
+	if o.Complexity != nil {
+		if err := d.addComplexity(f, o.Complexity, o.Compressor); err != nil {
+			return nil, err
+		}
+	}
 	sort.Float64s(d.FitScores)
 	k := int(math.Ceil(o.Recall*float64(len(d.FitScores)))) - 1
 	d.Threshold = d.FitScores[max(k, 0)]
 	return d, nil
+}
+
+// addComplexity makes d a combined detector: l holds the input complexity of each image of the
+// fit features f, by the compressor named compressor, and d.FitScores the fit rows' gradient
+// scores in row order, which it replaces by their combined scores.
+func (d *Detector) addComplexity(f *Features, l []float64, compressor string) error {
+	if compressor == "" {
+		return errors.New("ood: fit: input complexities without the name of their compressor")
+	}
+	s, err := SScores(f.NLL, l, d.GroupSize)
+	if err != nil {
+		return fmt.Errorf("ood: fit: %w", err)
+	}
+	if len(s) != len(d.FitScores) {
+		return fmt.Errorf("ood: fit: %d S-scores for %d feature rows", len(s), len(d.FitScores))
+	}
+	for i, v := range s {
+		if math.IsNaN(v) || math.IsInf(v, -1) {
+			s[i] = math.Inf(1) // unusable, as a gradient score of unusable features
+		}
+	}
+	c := &ComplexityTerm{Compressor: compressor, GradientFitScores: slices.Clone(d.FitScores), SFitScores: slices.Clone(s)}
+	sort.Float64s(c.GradientFitScores)
+	sort.Float64s(c.SFitScores)
+	for i, g := range d.FitScores {
+		d.FitScores[i] = c.combine(g, s[i])
+	}
+	d.Complexity = c
+	return nil
 }
 
 // score is the detector's score of a feature row; a row with unusable features scores +Inf with
@@ -165,48 +230,75 @@ func (d *Detector) Percentile(score float64) float64 {
 // IsOOD reports whether score lies beyond the threshold; a NaN score is OOD.
 func (d *Detector) IsOOD(score float64) bool { return !(score <= d.Threshold) }
 
-// Reasons in Result.Invalid for non-finite numbers.
+// Reasons in Result.Invalid for non-finite numbers and missing input.
 const (
 	NonFiniteScore = "non-finite gradient score"
 	NonFiniteNLL   = "non-finite likelihood"
+	NoComplexity   = "no input complexity"
 )
 
 // Result is the verdict on one image or batch.
 type Result struct {
-	NLL        float64 // mean bits/dim over the batch
-	Score      float64 // gradient score: negative log-density of the log features (or -SVM decision)
-	Typicality float64 // |NLL - H|
-	Percentile float64 // of Score among the fit set's scores
-	OOD        bool
+	NLL float64 // mean bits/dim over the batch
+	// Score is the detector's score: the gradient score, or for a combined detector
+	// (Detector.Complexity) the gradient score and the S-score joined.
+	Score float64
+	// GradientScore is the negative log-density of the log features (or minus the one-class
+	// SVM's decision value).
+	GradientScore float64
+	// Complexity is the batch's mean input complexity L in bits/dim, and SScore is NLL -
+	// Complexity: both NaN unless the detector is a combined one.
+	Complexity, SScore float64
+	Typicality         float64 // |NLL - H|
+	Percentile         float64 // of Score among the fit set's scores
+	OOD                bool
 	// Invalid says why the features or the numbers were unusable ("; " between reasons), or "".
 	// An invalid result is OOD.
 	Invalid string
 	ZScores []float64
 }
 
-// Assess scores one feature row with the NLLs of its images. Unusable features, a NaN or
-// infinite gradient score and a NaN or infinite NLL make the result OOD, with the reasons in
-// Invalid.
-func (d *Detector) Assess(row []float64, nll []float64) Result {
-	r := Result{Typicality: d.Typicality.Score(nll)}
+// Assess scores one feature row with the NLLs of its images and, for a combined detector, their
+// input complexities l (nil otherwise; ignored then). Unusable features, a NaN or infinite
+// gradient score, a NaN or infinite NLL and, for a combined detector, missing complexities make
+// the result OOD, with the reasons in Invalid.
+func (d *Detector) Assess(row, nll, l []float64) Result {
+	r := Result{Typicality: d.Typicality.Score(nll), Complexity: math.NaN(), SScore: math.NaN()}
 	for _, v := range nll {
 		r.NLL += v / float64(len(nll))
 	}
 	var invalid []string
 	if v, err := d.Gaussian.LogFeatures(row); err != nil {
-		r.Score, r.Percentile = math.Inf(1), 100
+		r.GradientScore = math.Inf(1)
 		invalid = append(invalid, err.Error())
 	} else {
 		r.ZScores = d.Gaussian.zOf(v)
-		r.Score = d.scoreOf(v, r.ZScores)
-		r.Percentile = d.Percentile(r.Score)
-		if !finite(r.Score) {
+		r.GradientScore = d.scoreOf(v, r.ZScores)
+		if !finite(r.GradientScore) {
 			invalid = append(invalid, NonFiniteScore)
 		}
 	}
 	if !finite(r.NLL) {
 		invalid = append(invalid, NonFiniteNLL)
 	}
+	r.Score = r.GradientScore
+	if d.Complexity != nil {
+		if len(l) != len(nll) || len(l) == 0 {
+			invalid = append(invalid, NoComplexity)
+		} else {
+			r.Complexity = 0
+			for _, v := range l {
+				r.Complexity += v / float64(len(l))
+			}
+			r.SScore = r.NLL - r.Complexity
+		}
+		s := r.SScore
+		if !finite(s) {
+			s = math.Inf(1)
+		}
+		r.Score = d.Complexity.combine(r.GradientScore, s)
+	}
+	r.Percentile = d.Percentile(r.Score)
 	r.Invalid = strings.Join(invalid, "; ")
 	r.OOD = r.Invalid != "" || d.IsOOD(r.Score)
 	return r
@@ -217,7 +309,8 @@ func (d *Detector) Assess(row []float64, nll []float64) Result {
 // finite typicality entropy and threshold, a recall in (0, 1], as many fit scores as fit
 // rows, sorted, none NaN or -Inf (+Inf marks a fit row with unusable features), and a one-class
 // SVM, if any, that is valid (ocsvm.Model.Validate), over as many values as the Gaussian keeps
-// layers and fitted on the detector's fit rows.
+// layers and fitted on the detector's fit rows; a complexity term, if any, naming its compressor
+// (the caller checks that it knows it) with fit scores of each part checked as the detector's.
 func (d *Detector) Validate(layers []string) error {
 	if d == nil {
 		return errors.New("ood: detector is null")
@@ -241,24 +334,29 @@ func (d *Detector) validate(layers []string) error {
 		return fmt.Errorf("recall %v outside (0, 1]", d.Recall)
 	case !finite(d.Threshold):
 		return fmt.Errorf("threshold %v, want a finite number", d.Threshold)
-	case len(d.FitScores) == 0:
-		return errors.New("no fit scores")
-	case d.FitRows != len(d.FitScores):
-		return fmt.Errorf("%d fit rows with %d fit scores", d.FitRows, len(d.FitScores))
 	}
 	if err := checkText("fit data", d.FitData); err != nil {
 		return err
 	}
-	for i, s := range d.FitScores {
-		switch {
-		case math.IsNaN(s) || math.IsInf(s, -1):
-			return fmt.Errorf("fit score %d is %v", i, s)
-		case i > 0 && s < d.FitScores[i-1]:
-			return fmt.Errorf("fit scores are not sorted (score %d is %v, after %v)", i, s, d.FitScores[i-1])
-		}
+	if err := checkFitScores("", d.FitScores, d.FitRows); err != nil {
+		return err
 	}
 	if err := d.Gaussian.validate(layers); err != nil {
 		return fmt.Errorf("gaussian: %w", err)
+	}
+	if c := d.Complexity; c != nil {
+		if c.Compressor == "" {
+			return errors.New("complexity: no compressor")
+		}
+		if err := checkText("complexity compressor", c.Compressor); err != nil {
+			return err
+		}
+		if err := checkFitScores("complexity: gradient", c.GradientFitScores, d.FitRows); err != nil {
+			return err
+		}
+		if err := checkFitScores("complexity: S-score", c.SFitScores, d.FitRows); err != nil {
+			return err
+		}
 	}
 	if d.OCSVM != nil {
 		if err := d.OCSVM.Validate(); err != nil {
@@ -269,6 +367,30 @@ func (d *Detector) validate(layers []string) error {
 		}
 		if d.OCSVM.Rows != d.FitRows {
 			return fmt.Errorf("ocsvm: fitted on %d rows, the detector on %d", d.OCSVM.Rows, d.FitRows)
+		}
+	}
+	return nil
+}
+
+// checkFitScores reports an error unless scores, the fit scores named by what ("" for the
+// detector's own), are rows scores, sorted, none NaN or -Inf (+Inf marks a fit row with
+// unusable numbers).
+func checkFitScores(what string, scores []float64, rows int) error {
+	if what != "" {
+		what += " "
+	}
+	switch {
+	case len(scores) == 0:
+		return fmt.Errorf("no %sfit scores", what)
+	case rows != len(scores):
+		return fmt.Errorf("%d fit rows with %d %sfit scores", rows, len(scores), what)
+	}
+	for i, s := range scores {
+		switch {
+		case math.IsNaN(s) || math.IsInf(s, -1):
+			return fmt.Errorf("%sfit score %d is %v", what, i, s)
+		case i > 0 && s < scores[i-1]:
+			return fmt.Errorf("%sfit scores are not sorted (score %d is %v, after %v)", what, i, s, scores[i-1])
 		}
 	}
 	return nil

@@ -28,6 +28,11 @@ func testDetector() *Detector {
 	}
 }
 
+// testComplexity is a small valid complexity term for testDetector's three fit rows.
+func testComplexity() *ComplexityTerm {
+	return &ComplexityTerm{Compressor: "brotli", GradientFitScores: []float64{1, 2, math.Inf(1)}, SFitScores: []float64{0.5, 1, 1.5}}
+}
+
 // testSVM is a small valid one-class SVM over testDetector's two kept layers.
 func testSVM() *ocsvm.Model {
 	return &ocsvm.Model{Nu: 0.5, Gamma: 0.1, Rho: 0.5, Rows: 3, Dim: 2, Coef: []float64{1, 0.5}, SV: ocsvm.Packed{0, 1, 0.5, 1.5}}
@@ -74,6 +79,14 @@ func TestDetectorValidate(t *testing.T) {
 		{"ocsvm NaN support vector", func(d *Detector) { d.OCSVM = testSVM(); d.OCSVM.SV[1] = math.NaN() }, "ocsvm: support vector 0, value 1 is NaN"},
 		{"ocsvm of other rows", func(d *Detector) { d.OCSVM = testSVM(); d.OCSVM.Rows, d.OCSVM.Nu = 6, 0.25 }, "ocsvm: fitted on 6 rows, the detector on 3"},
 		{"ocsvm without values", func(d *Detector) { d.OCSVM = testSVM(); d.OCSVM.SV = nil }, "ocsvm: 0 support vector values for 2 support vectors"},
+		{"complexity without compressor", func(d *Detector) { d.Complexity = testComplexity(); d.Complexity.Compressor = "" }, "complexity: no compressor"},
+		{"complexity compressor not text", func(d *Detector) { d.Complexity = testComplexity(); d.Complexity.Compressor = "\x00" }, "complexity compressor \"\\x00\" is not printable"},
+		{"complexity short", func(d *Detector) { d.Complexity = testComplexity(); d.Complexity.SFitScores = d.Complexity.SFitScores[:2] },
+			"3 fit rows with 2 complexity: S-score fit scores"},
+		{"complexity NaN", func(d *Detector) { d.Complexity = testComplexity(); d.Complexity.GradientFitScores[1] = math.NaN() },
+			"complexity: gradient fit score 1 is NaN"},
+		{"complexity unsorted", func(d *Detector) { d.Complexity = testComplexity(); d.Complexity.SFitScores[0] = 9 },
+			"complexity: S-score fit scores are not sorted"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -118,7 +131,7 @@ func TestAssessNonFinite(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			d := testDetector()
 			c.edit(d)
-			r := d.Assess(c.row, c.nll)
+			r := d.Assess(c.row, c.nll, nil)
 			if c.invalid == "" {
 				if r.Invalid != "" || r.OOD || !finite(r.Score) || r.Score > d.Threshold {
 					t.Fatalf("valid row: %+v", r)
@@ -198,7 +211,7 @@ func TestFitOCSVM(t *testing.T) {
 	}
 	above := 0
 	for _, r := range fit.Rows[1] {
-		if ds.Assess(r, []float64{2}).OOD {
+		if ds.Assess(r, []float64{2}, nil).OOD {
 			above++
 		}
 	}
@@ -206,7 +219,7 @@ func TestFitOCSVM(t *testing.T) {
 		t.Errorf("%d of 400 fit rows OOD, want about 10%%", above)
 	}
 	auroc := func(d *Detector) float64 {
-		si, so := MethodScores(d, in, 1)[MethodGradient], MethodScores(d, out, 1)[MethodGradient]
+		si, so := MethodScores(d, in, 1, nil)[MethodGradient], MethodScores(d, out, 1, nil)[MethodGradient]
 		m, err := Evaluate(si, so)
 		if err != nil {
 			t.Fatal(err)
@@ -219,7 +232,7 @@ func TestFitOCSVM(t *testing.T) {
 		t.Errorf("one-class SVM AUROC %.3f (Gaussian %.3f)", as, ag)
 	}
 	row := out.Rows[1][0]
-	rs, rg := ds.Assess(row, []float64{2}), dg.Assess(row, []float64{2})
+	rs, rg := ds.Assess(row, []float64{2}, nil), dg.Assess(row, []float64{2}, nil)
 	if len(rs.ZScores) != 9 || rs.ZScores[0] != rg.ZScores[0] || rs.Score == rg.Score {
 		t.Errorf("SVM result %+v against the Gaussian's %+v", rs, rg)
 	}
@@ -238,13 +251,13 @@ func TestFitOCSVM(t *testing.T) {
 		t.Fatalf("read back: %v", err)
 	}
 	for _, r := range out.Rows[1][:20] {
-		if a, b := ds.Assess(r, []float64{2}), back.Assess(r, []float64{2}); a.Score != b.Score {
+		if a, b := ds.Assess(r, []float64{2}, nil), back.Assess(r, []float64{2}, nil); a.Score != b.Score {
 			t.Fatalf("score %v after the JSON round trip, %v before", b.Score, a.Score)
 		}
 	}
 	bad := logNormalFeatures(4, 3, layers, 0)
 	bad.Rows[1][0][0] = math.NaN()
-	if r := ds.Assess(bad.Rows[1][0], []float64{2}); !r.OOD || !math.IsInf(r.Score, 1) || !strings.Contains(r.Invalid, "layer l0 has NaN") {
+	if r := ds.Assess(bad.Rows[1][0], []float64{2}, nil); !r.OOD || !math.IsInf(r.Score, 1) || !strings.Contains(r.Invalid, "layer l0 has NaN") {
 		t.Errorf("NaN feature: %+v", r)
 	}
 }
@@ -281,5 +294,96 @@ func TestFitWithErrors(t *testing.T) {
 		if _, err := FitWith(c.ctx, c.f, 1, c.o); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
 		}
+	}
+}
+
+// complexities draws n input complexities around mean (bits/dim).
+func complexities(seed uint64, n int, mean float64) []float64 {
+	r := rand.New(rand.NewPCG(seed, 5))
+	l := make([]float64, n)
+	for i := range l {
+		l[i] = mean + 0.1*r.NormFloat64()
+	}
+	return l
+}
+
+// TestCombinedDetector fits a detector with the S-score and checks that it flags both kinds of
+// OOD rows, those with shifted gradient features and those likely only because they are simple
+// (low complexity), where each part alone misses one kind; that its score is Fisher's method on
+// the two conformal p-values; that missing complexities make a row OOD; and the JSON round trip.
+func TestCombinedDetector(t *testing.T) {
+	layers := []string{"l0", "l1", "l2", "l3", "l4", "l5", "l6", "l7", "l8", "l9"}
+	fit := logNormalFeatures(1, 400, layers, 0)
+	d, err := FitWith(context.Background(), fit, 1, FitOptions{Recall: 0.9, FitData: "synthetic",
+		Complexity: complexities(1, 400, 1), Compressor: "brotli"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Validate(layers); err != nil {
+		t.Fatalf("fitted detector: %v", err)
+	}
+	if d.Complexity == nil || len(d.Complexity.SFitScores) != 400 || len(d.FitScores) != 400 {
+		t.Fatalf("complexity term %+v", d.Complexity)
+	}
+	if p := d.Percentile(d.Threshold); p < 90 || p > 91 {
+		t.Errorf("threshold at percentile %v, want 90", p)
+	}
+	in, lIn := logNormalFeatures(2, 200, layers, 0), complexities(2, 200, 1)
+	shifted, lShifted := logNormalFeatures(3, 200, layers, 3), complexities(3, 200, 1)
+	simple, lSimple := logNormalFeatures(4, 200, layers, 0), complexities(4, 200, 0.5) // S-score 0.5 higher
+	auroc := func(method string, out *Features, lOut []float64) float64 {
+		si, so := MethodScores(d, in, 1, lIn)[method], MethodScores(d, out, 1, lOut)[method]
+		if method == MethodSBrotli {
+			si, _ = SScores(in.NLL, lIn, 1)
+			so, _ = SScores(out.NLL, lOut, 1)
+		}
+		m, err := Evaluate(si, so)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.AUROC
+	}
+	for _, c := range []struct {
+		name       string
+		out        *Features
+		l          []float64
+		weakMethod string
+	}{{"shifted features", shifted, lShifted, MethodSBrotli}, {"simple images", simple, lSimple, MethodGradient}} {
+		comb, weak := auroc(MethodCombined, c.out, c.l), auroc(c.weakMethod, c.out, c.l)
+		t.Logf("%s: AUROC combined %.3f, %s alone %.3f", c.name, comb, c.weakMethod, weak)
+		if comb < 0.95 || weak > 0.7 {
+			t.Errorf("%s: AUROC combined %.3f, %s alone %.3f: want the combined above 0.95 where the part alone is near chance", c.name, comb, c.weakMethod, weak)
+		}
+	}
+	row := simple.Rows[1][0]
+	r := d.Assess(row, simple.NLL[:1], lSimple[:1])
+	g := d.Assess(row, simple.NLL[:1], nil) // no complexity: invalid, but the gradient part stands
+	want := FisherCombined(ConformalP(d.Complexity.GradientFitScores, g.GradientScore),
+		ConformalP(d.Complexity.SFitScores, simple.NLL[0]-lSimple[0]))
+	if r.Invalid != "" || r.Score != want || r.GradientScore != g.GradientScore || r.SScore != simple.NLL[0]-lSimple[0] || r.Complexity != lSimple[0] {
+		t.Errorf("result %+v, want score %v", r, want)
+	}
+	if !g.OOD || g.Invalid != NoComplexity || !math.IsNaN(g.SScore) {
+		t.Errorf("without complexities: %+v", g)
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Detector
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if err := back.Validate(layers); err != nil {
+		t.Fatalf("read back: %v", err)
+	}
+	if rb := back.Assess(row, simple.NLL[:1], lSimple[:1]); rb.Score != r.Score {
+		t.Errorf("score %v after the JSON round trip, %v before", rb.Score, r.Score)
+	}
+	if _, err := FitWith(context.Background(), fit, 1, FitOptions{Recall: 0.9, Complexity: complexities(1, 400, 1)}); err == nil {
+		t.Error("complexities without a compressor accepted")
+	}
+	if _, err := FitWith(context.Background(), fit, 1, FitOptions{Recall: 0.9, Complexity: complexities(1, 399, 1), Compressor: "png"}); err == nil {
+		t.Error("399 complexities for 400 images accepted")
 	}
 }

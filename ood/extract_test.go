@@ -94,13 +94,13 @@ func TestDetectorFitAndAssess(t *testing.T) {
 	if len(d.FitScores) != 40 || d.Percentile(d.Threshold) < 95 {
 		t.Fatalf("threshold %g at percentile %g", d.Threshold, d.Percentile(d.Threshold))
 	}
-	res := d.Assess(f.Rows[1][0], f.NLL[:1])
+	res := d.Assess(f.Rows[1][0], f.NLL[:1], nil)
 	if res.Invalid != "" || math.IsNaN(res.Score) || len(res.ZScores) != len(d.Gaussian.Keep) {
 		t.Fatalf("assess: %+v", res)
 	}
 	bad := append([]float64(nil), f.Rows[1][0]...)
 	bad[d.Gaussian.Keep[0]] = math.NaN()
-	if res := d.Assess(bad, f.NLL[:1]); res.Invalid == "" || !res.OOD {
+	if res := d.Assess(bad, f.NLL[:1], nil); res.Invalid == "" || !res.OOD {
 		t.Fatalf("NaN features not flagged: %+v", res)
 	}
 	// The unused parameter of the sample model has zero gradient everywhere: dropped.

@@ -68,6 +68,12 @@ func setSVM(key string, v any) metaEdit {
 	}
 }
 
+// setComplexity sets a field of detector 0's complexity term (the default model's detectors
+// are combined ones).
+func setComplexity(key string, v any) metaEdit {
+	return func(m map[string]any) { detector(m, 0)["complexity"].(map[string]any)[key] = v }
+}
+
 // editedMeta returns the metadata JSON orig with edit applied (numbers kept exactly).
 func editedMeta(t testing.TB, orig string, edit metaEdit) string {
 	t.Helper()
@@ -159,6 +165,11 @@ var badMetaCases = []struct {
 	{"ocsvm support vectors not base64", setSVM("support_vectors", "!!"), "packed values: illegal base64"},
 	{"ocsvm support vectors as numbers", setSVM("support_vectors", []any{1, 2}), "packed values: want a base64 string"},
 	{"ocsvm misspelt field", setSVM("gama", 1), `unknown field "gama"`},
+	{"unknown compressor", setComplexity("compressor", "flif"), `detector for B = 1: complexity: unknown compressor "flif"`},
+	{"no compressor", setComplexity("compressor", ""), "complexity: no compressor"},
+	{"two S fit scores", setComplexity("s_fit_scores", []any{1, 2}), "1000 fit rows with 2 complexity: S-score fit scores"},
+	{"NaN gradient fit score", setComplexity("gradient_fit_scores", append([]any{"NaN"}, make([]any, 999)...)), "cannot unmarshal"},
+	{"complexity misspelt field", setComplexity("s_fit", 1), `unknown field "s_fit"`},
 }
 
 func TestLoadRejectsBadMeta(t *testing.T) {
@@ -175,7 +186,7 @@ func TestLoadRejectsBadMeta(t *testing.T) {
 			}
 		})
 	}
-	for _, edit := range []metaEdit{func(map[string]any) {}, withSVM, setDetector("ocsvm", nil)} {
+	for _, edit := range []metaEdit{func(map[string]any) {}, withSVM, setDetector("ocsvm", nil), setDetector("complexity", nil)} {
 		if _, err := Decode("edited.safetensors", withMeta(t, f, editedMeta(t, orig, edit))); err != nil {
 			t.Errorf("valid metadata: %v", err)
 		}

@@ -1,7 +1,8 @@
 // Package scorer loads a model's weight file (Glow, VAE or DDPM) with its fitted detectors and
 // scores images with it:
-// NLL in bits/dim, gradient score, typicality, percentile among the fit set, verdict and the
-// per-layer z-scores. The CLI, the HTTP API and the browser app share it.
+// NLL in bits/dim, the detector's score (the gradient score, or for a combined detector the
+// gradient score joined with the S-score of the image's input complexity), typicality,
+// percentile among the fit set, conformal p-value, verdict and the per-layer z-scores. The CLI, the HTTP API and the browser app share it.
 package scorer
 
 import (
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/oodgpu/oodgpu/complexity"
 	"github.com/oodgpu/oodgpu/data"
 	"github.com/oodgpu/oodgpu/graph"
 	"github.com/oodgpu/oodgpu/models"
@@ -103,6 +105,11 @@ func (m *Model) checkDetectors(ds []*ood.Detector) error {
 		}
 		if err := d.Validate(m.layers); err != nil {
 			return err
+		}
+		if d.Complexity != nil {
+			if _, err := complexity.Parse(d.Complexity.Compressor); err != nil {
+				return fmt.Errorf("ood: detector for B = %d: %w", d.GroupSize, err)
+			}
 		}
 		if seen[d.GroupSize] {
 			return fmt.Errorf("two detectors for B = %d", d.GroupSize)

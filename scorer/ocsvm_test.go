@@ -83,9 +83,9 @@ func TestOCSVMDetector(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if math.Abs(r.Score+dec) > 1e-9 || r.Score == gr.Score {
-			t.Errorf("%s: score %v, want minus the decision value %v (the Gaussian's score is %v)", p, r.Score, dec, gr.Score)
+		if math.Abs(r.GradientScore+dec) > 1e-9 || r.GradientScore == gr.GradientScore {
+			t.Errorf("%s: gradient score %v, want minus the decision value %v (the Gaussian's score is %v)", p, r.GradientScore, dec, gr.GradientScore)
 		}
-		t.Logf("%s: SVM score %.4f, Gaussian score %.2f", p, r.Score, gr.Score)
+		t.Logf("%s: SVM score %.4f, Gaussian score %.2f", p, r.GradientScore, gr.GradientScore)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/oodgpu/oodgpu/complexity"
 	"github.com/oodgpu/oodgpu/data"
 	"github.com/oodgpu/oodgpu/graph"
 	"github.com/oodgpu/oodgpu/ood"
@@ -16,11 +17,17 @@ import (
 // value (unusable features, a model that gives NaN) makes the row OOD with the reason in Invalid;
 // its JSON encoding (MarshalJSON) writes such a value as null.
 type Row struct {
-	Input      string
-	NLL        float64 // bits/dim (L_t per dimension for DDPM)
-	Score      float64 // gradient score
-	Typicality float64
-	Percentile float64 // of Score among the fit set's scores
+	Input string
+	NLL   float64 // bits/dim (L_t per dimension for DDPM)
+	// Score is the detector's score (ood.Result.Score): the gradient score, or for a combined
+	// detector the gradient score and the S-score joined by Fisher's method on their p-values.
+	Score         float64
+	GradientScore float64
+	// Complexity is the input complexity L (bits/dim) and SScore the S-score NLL - L: NaN unless
+	// the detector is a combined one.
+	Complexity, SScore float64
+	Typicality         float64
+	Percentile         float64 // of Score among the fit set's scores
 	// PValue is the conformal p-value of Score against the fit set's scores (ood.ConformalP):
 	// the chance that an in-distribution image scores at least as high. --alpha A calls OOD
 	// exactly the rows with PValue <= A, which bounds the false alarms at A.
@@ -32,15 +39,18 @@ type Row struct {
 
 // rowJSON is the JSON form of a Row.
 type rowJSON struct {
-	Input      string      `json:"input"`
-	NLL        jsonFloat   `json:"nll_bits_per_dim"`
-	Score      jsonFloat   `json:"gradient_score"`
-	Typicality jsonFloat   `json:"typicality"`
-	Percentile jsonFloat   `json:"percentile"`
-	PValue     jsonFloat   `json:"p_value"`
-	Verdict    string      `json:"verdict"`
-	Invalid    string      `json:"invalid,omitempty"`
-	ZScores    []jsonFloat `json:"layer_z_scores,omitempty"`
+	Input         string      `json:"input"`
+	NLL           jsonFloat   `json:"nll_bits_per_dim"`
+	Score         jsonFloat   `json:"score"`
+	GradientScore jsonFloat   `json:"gradient_score"`
+	Complexity    jsonFloat   `json:"complexity_bits_per_dim"`
+	SScore        jsonFloat   `json:"s_score"`
+	Typicality    jsonFloat   `json:"typicality"`
+	Percentile    jsonFloat   `json:"percentile"`
+	PValue        jsonFloat   `json:"p_value"`
+	Verdict       string      `json:"verdict"`
+	Invalid       string      `json:"invalid,omitempty"`
+	ZScores       []jsonFloat `json:"layer_z_scores,omitempty"`
 }
 
 // MarshalJSON encodes r with null for every NaN or infinite number, as JSON has neither.
@@ -50,6 +60,7 @@ func (r Row) MarshalJSON() ([]byte, error) {
 		z[i] = jsonFloat(v)
 	}
 	return json.Marshal(rowJSON{Input: r.Input, NLL: jsonFloat(r.NLL), Score: jsonFloat(r.Score),
+		GradientScore: jsonFloat(r.GradientScore), Complexity: jsonFloat(r.Complexity), SScore: jsonFloat(r.SScore),
 		Typicality: jsonFloat(r.Typicality), Percentile: jsonFloat(r.Percentile), PValue: jsonFloat(r.PValue), Verdict: r.Verdict,
 		Invalid: r.Invalid, ZScores: z})
 }
@@ -60,7 +71,8 @@ func (r *Row) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*r = Row{Input: j.Input, NLL: float64(j.NLL), Score: float64(j.Score), Typicality: float64(j.Typicality),
+	*r = Row{Input: j.Input, NLL: float64(j.NLL), Score: float64(j.Score), GradientScore: float64(j.GradientScore),
+		Complexity: float64(j.Complexity), SScore: float64(j.SScore), Typicality: float64(j.Typicality),
 		Percentile: float64(j.Percentile), PValue: float64(j.PValue), Verdict: j.Verdict, Invalid: j.Invalid}
 	for _, v := range j.ZScores {
 		r.ZScores = append(r.ZScores, float64(v))
@@ -124,6 +136,16 @@ func (m *Model) Score(ctx context.Context, exec graph.Executor, set *data.Set, n
 	if set.N == 0 || set.N%batch != 0 {
 		return nil, fmt.Errorf("scorer: %d images, not a positive multiple of B = %d", set.N, batch)
 	}
+	var l []float64 // the images' input complexities, for a combined detector
+	if det.Complexity != nil {
+		c, err := complexity.Parse(det.Complexity.Compressor)
+		if err != nil {
+			return nil, err
+		}
+		if l, err = complexity.All(c, set); err != nil {
+			return nil, fmt.Errorf("scorer: %w", err)
+		}
+	}
 	ex := m.Extractor(exec, set, []int{batch}, ChunkFor([]int{batch}, set.N), seed)
 	feats, err := ex.Run(ctx, set.N, progress)
 	if err != nil {
@@ -135,7 +157,11 @@ func (m *Model) Score(ctx context.Context, exec graph.Executor, set *data.Set, n
 		if batch > 1 {
 			name = fmt.Sprintf("%s .. %s", names[k*batch], names[(k+1)*batch-1])
 		}
-		rows = append(rows, makeRow(name, det.Assess(row, feats.NLL[k*batch:(k+1)*batch]), det.FitScores))
+		var lk []float64
+		if l != nil {
+			lk = l[k*batch : (k+1)*batch]
+		}
+		rows = append(rows, makeRow(name, det.Assess(row, feats.NLL[k*batch:(k+1)*batch], lk), det.FitScores))
 	}
 	return rows, nil
 }
@@ -158,7 +184,8 @@ func makeRow(name string, r ood.Result, fitScores []float64) Row {
 	if r.OOD {
 		v = OOD
 	}
-	return Row{Input: name, NLL: r.NLL, Score: r.Score, Typicality: r.Typicality, Percentile: r.Percentile,
+	return Row{Input: name, NLL: r.NLL, Score: r.Score, GradientScore: r.GradientScore, Complexity: r.Complexity,
+		SScore: r.SScore, Typicality: r.Typicality, Percentile: r.Percentile,
 		PValue: ood.ConformalP(fitScores, r.Score), Verdict: v, Invalid: r.Invalid, ZScores: r.ZScores}
 }
 

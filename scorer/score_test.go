@@ -89,17 +89,20 @@ func TestNonFiniteRows(t *testing.T) {
 
 func TestRowJSON(t *testing.T) {
 	nan, inf := math.NaN(), math.Inf(1)
-	valid := Row{Input: "a.png", NLL: 2.5, Score: 300.25, Typicality: 0.125, Percentile: 50, PValue: 0.5, Verdict: InDistribution,
-		ZScores: []float64{-1.5, 0, 1e-300}}
+	valid := Row{Input: "a.png", NLL: 2.5, Score: 3.5, GradientScore: 300.25, Complexity: 3.25, SScore: -0.75, Typicality: 0.125,
+		Percentile: 50, PValue: 0.5, Verdict: InDistribution, ZScores: []float64{-1.5, 0, 1e-300}}
 	cases := []struct {
 		name string
 		edit func(r *Row)
 		want string
 	}{
-		{"finite", func(*Row) {}, `{"input":"a.png","nll_bits_per_dim":2.5,"gradient_score":300.25,"typicality":0.125,` +
+		{"finite", func(*Row) {}, `{"input":"a.png","nll_bits_per_dim":2.5,"score":3.5,"gradient_score":300.25,` +
+			`"complexity_bits_per_dim":3.25,"s_score":-0.75,"typicality":0.125,` +
 			`"percentile":50,"p_value":0.5,"verdict":"in-distribution","layer_z_scores":[-1.5,0,1e-300]}`},
 		{"NaN NLL", func(r *Row) { r.NLL = nan }, `"nll_bits_per_dim":null`},
-		{"infinite score", func(r *Row) { r.Score = inf }, `"gradient_score":null`},
+		{"infinite score", func(r *Row) { r.Score = inf }, `"score":null`},
+		{"infinite gradient score", func(r *Row) { r.GradientScore = inf }, `"gradient_score":null`},
+		{"no S-score", func(r *Row) { r.Complexity, r.SScore = nan, nan }, `"complexity_bits_per_dim":null,"s_score":null`},
 		{"-Inf typicality", func(r *Row) { r.Typicality = -inf }, `"typicality":null`},
 		{"NaN percentile", func(r *Row) { r.Percentile = nan }, `"percentile":null`},
 		{"NaN p-value", func(r *Row) { r.PValue = nan }, `"p_value":null`},
@@ -137,7 +140,8 @@ func TestRowJSON(t *testing.T) {
 func sameRow(a, b Row) bool {
 	same := func(x, y float64) bool { return x == y || (!finite(x) && !finite(y)) }
 	return a.Input == b.Input && a.Verdict == b.Verdict && a.Invalid == b.Invalid && same(a.NLL, b.NLL) &&
-		same(a.Score, b.Score) && same(a.Typicality, b.Typicality) && same(a.Percentile, b.Percentile) &&
+		same(a.Score, b.Score) && same(a.GradientScore, b.GradientScore) && same(a.Complexity, b.Complexity) &&
+		same(a.SScore, b.SScore) && same(a.Typicality, b.Typicality) && same(a.Percentile, b.Percentile) && same(a.PValue, b.PValue) &&
 		slices.EqualFunc(a.ZScores, b.ZScores, same)
 }
 

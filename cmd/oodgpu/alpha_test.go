@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/csv"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,17 +18,18 @@ func TestScoreAlpha(t *testing.T) {
 		if err != nil {
 			t.Fatalf("score csv %q: %v", out, err)
 		}
-		if len(recs) != 4 || recs[0][5] != "p_value" || recs[0][6] != "verdict" {
+		pv, verdict := slices.Index(recs[0], "p_value"), slices.Index(recs[0], "verdict")
+		if len(recs) != 4 || pv < 0 || verdict < 0 {
 			t.Fatalf("score csv %q: want a header with p_value, verdict and three rows", out)
 		}
 		a, _ := strconv.ParseFloat(alpha, 64)
 		for _, r := range recs[1:] {
-			p, err := strconv.ParseFloat(r[5], 64)
+			p, err := strconv.ParseFloat(r[pv], 64)
 			if err != nil || p <= 0 || p > 1 {
-				t.Fatalf("%s: p-value %q", r[0], r[5])
+				t.Fatalf("%s: p-value %q", r[0], r[pv])
 			}
-			if want := map[bool]string{true: "OOD", false: "in-distribution"}[p <= a]; r[6] != want {
-				t.Errorf("--alpha %s: %s has p-value %g and verdict %s, want %s", alpha, r[0], p, r[6], want)
+			if want := map[bool]string{true: "OOD", false: "in-distribution"}[p <= a]; r[verdict] != want {
+				t.Errorf("--alpha %s: %s has p-value %g and verdict %s, want %s", alpha, r[0], p, r[verdict], want)
 			}
 		}
 	}

@@ -134,9 +134,8 @@ func newBenchCmd() *cobra.Command {
 					complexities[method] = append(complexities[method], l)
 				}
 			}
-			// sScores adds set i's S-scores at group size b to scores, and the gradient score and
-			// the brotli S-score combined, against the fit set's (fit, its gradient scores).
-			sScores := func(scores map[string][]float64, i, b int, fit map[string][]float64) error {
+			// sScores adds set i's S-scores at group size b to scores.
+			sScores := func(scores map[string][]float64, i, b int) error {
 				for method, ls := range complexities {
 					s, err := ood.SScores(feats[i].NLL, ls[i], b)
 					if err != nil {
@@ -144,13 +143,10 @@ func newBenchCmd() *cobra.Command {
 					}
 					scores[method] = s
 				}
-				if fit == nil {
-					return nil
-				}
-				c, err := ood.CombinedScores(fit[ood.MethodGradient], fit[ood.MethodSBrotli], scores[ood.MethodGradient], scores[ood.MethodSBrotli])
-				scores[ood.MethodCombined] = c
-				return err
+				return nil
 			}
+			// The detector joins the gradient score and the brotli S-score (ood.MethodCombined).
+			brotli := complexities[ood.MethodSBrotli]
 			tab := &ood.Table{}
 			rocs := map[int][]rocCurve{}
 			var notes []string
@@ -167,22 +163,18 @@ func newBenchCmd() *cobra.Command {
 			}
 			for _, b := range groups {
 				d, err := ood.FitWith(cmd.Context(), feats[0], b, ood.FitOptions{Recall: 0.95, FitData: names[0], Seed: seed,
-					Model: detector, Nu: nu})
+					Model: detector, Nu: nu, Complexity: brotli[0], Compressor: complexity.Brotli.String()})
 				if err != nil {
 					return err
 				}
-				fitScores := ood.MethodScores(d, feats[0], b)
-				if err := sScores(fitScores, 0, b, nil); err != nil {
-					return err
-				}
-				inScores := ood.MethodScores(d, feats[1], b)
-				if err := sScores(inScores, 1, b, fitScores); err != nil {
+				inScores := ood.MethodScores(d, feats[1], b, brotli[1])
+				if err := sScores(inScores, 1, b); err != nil {
 					return err
 				}
 				countInvalid(names[1], b, inScores[ood.MethodGradient])
 				for i := 2; i < len(sets); i++ {
-					outScores := ood.MethodScores(d, feats[i], b)
-					if err := sScores(outScores, i, b, fitScores); err != nil {
+					outScores := ood.MethodScores(d, feats[i], b, brotli[i])
+					if err := sScores(outScores, i, b); err != nil {
 						return err
 					}
 					countInvalid(names[i], b, outScores[ood.MethodGradient])

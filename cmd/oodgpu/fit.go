@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/oodgpu/oodgpu/complexity"
 	"github.com/oodgpu/oodgpu/models/weights"
 	"github.com/oodgpu/oodgpu/ood"
 	"github.com/oodgpu/oodgpu/ood/ocsvm"
@@ -24,6 +25,7 @@ func newFitCmd() *cobra.Command {
 		seed           uint64
 		half           bool
 		detector       string
+		compressor     string
 	)
 	cmd := &cobra.Command{
 		Use:   "fit",
@@ -32,9 +34,13 @@ func newFitCmd() *cobra.Command {
 			"them in the weight file. --detector gaussian (the paper's) scores by the negative log-density of a\n" +
 			"diagonal Gaussian over the log features; --detector ocsvm (the paper's Table 6) by minus the\n" +
 			"decision value of a one-class SVM (RBF kernel, gamma by scikit-learn's \"scale\" rule, nu from\n" +
-			"--nu) on the log features of the layers the Gaussian keeps. Either way the verdict's threshold\n" +
-			"keeps --recall of the fit images.",
+			"--nu) on the log features of the layers the Gaussian keeps. --complexity brotli (or png) makes a\n" +
+			"combined detector: its score joins that gradient score with the S-score NLL - L of Serra et al.\n" +
+			"(2020), L the image's losslessly compressed length in bits/dim, by Fisher's method on their\n" +
+			"conformal p-values against the fit images'. Either way the verdict's threshold keeps --recall of\n" +
+			"the fit images.",
 		Example: "  oodgpu fit --model glow-fashionmnist.safetensors --data 'fashionmnist:test[:1000]' --batch 1,5\n" +
+			"  oodgpu fit --model glow-fashionmnist.safetensors --complexity brotli --out glow-combined.safetensors\n" +
 			"  oodgpu fit --model glow-fashionmnist.safetensors --detector ocsvm --out glow-ocsvm.safetensors",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -48,6 +54,14 @@ func newFitCmd() *cobra.Command {
 			}
 			if err := checkDetectorFlags(detector, nu); err != nil {
 				return fmt.Errorf("fit: %w", err)
+			}
+			var compress *complexity.Compressor
+			if compressor != noComplexity {
+				c, err := complexity.Parse(compressor)
+				if err != nil {
+					return fmt.Errorf("fit: --complexity: %w", err)
+				}
+				compress = &c
 			}
 			if out == "" {
 				out = modelPath
@@ -93,16 +107,27 @@ func newFitCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			o := ood.FitOptions{Recall: recall, FitData: fmt.Sprintf("%s (%d images)", spec, n), Seed: seed, Model: detector, Nu: nu}
+			if compress != nil {
+				l, err := complexity.All(*compress, set)
+				if err != nil {
+					return fmt.Errorf("fit: %w", err)
+				}
+				o.Complexity, o.Compressor = l[:n], compress.String()
+			}
 			var ds []*ood.Detector
 			for _, b := range groups {
-				d, err := ood.FitWith(cmd.Context(), feats, b, ood.FitOptions{Recall: recall, FitData: fmt.Sprintf("%s (%d images)", spec, n),
-					Seed: seed, Model: detector, Nu: nu})
+				d, err := ood.FitWith(cmd.Context(), feats, b, o)
 				if err != nil {
 					return err
 				}
 				ds = append(ds, d)
 				fmt.Fprintf(cmd.OutOrStdout(), "B=%d: %d rows, %d of %d layers kept, H = %.4f %s, threshold %.4g at %.0f%% recall\n",
 					b, d.FitRows, len(d.Gaussian.Keep), len(d.Gaussian.Layers), d.Typicality.H, unitOf(m.Net), d.Threshold, 100*recall)
+				if c := d.Complexity; c != nil {
+					fmt.Fprintf(cmd.OutOrStdout(), "  combined with the S-score (%s): fit S-scores from %.4g to %.4g %s\n",
+						c.Compressor, c.SFitScores[0], c.SFitScores[len(c.SFitScores)-1], unitOf(m.Net))
+				}
 				if svm := d.OCSVM; svm != nil {
 					fmt.Fprintf(cmd.OutOrStdout(), "  one-class SVM: nu %.4g, gamma %.4g (scale rule), %d support vectors of %d rows, %d iterations\n",
 						svm.Nu, svm.Gamma, svm.NumSV(), svm.Rows, svm.Iterations)
@@ -130,11 +155,15 @@ func newFitCmd() *cobra.Command {
 	fl.StringVar(&batches, "batch", "1,5", "batch sizes B to fit detectors for (comma-separated)")
 	fl.Float64Var(&recall, "recall", 0.95, "in-distribution recall of the verdict threshold")
 	registerDetectorFlags(cmd, &detector, &nu)
+	fl.StringVar(&compressor, "complexity", noComplexity, "join the S-score of this compressor's input complexity to the gradient score: brotli, png or none")
 	fl.Uint64Var(&seed, "seed", 1, "dequantization seed")
 	fl.BoolVar(&half, "half", false, "store the weights as float16 (half the file size); the detectors are fit on the rounded weights")
 	_ = cmd.MarkFlagRequired("model")
 	return cmd
 }
+
+// noComplexity is fit's --complexity for a detector without the S-score.
+const noComplexity = "none"
 
 // parseBatches parses the comma-separated batch sizes of fit and bench: distinct integers from 1
 // to maxGroupSize.
