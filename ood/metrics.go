@@ -9,7 +9,9 @@ package ood
 
 import (
 	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"sort"
 
 	"gonum.org/v1/gonum/integrate"
@@ -150,4 +152,30 @@ func ROC(in, out []float64) (fpr, tpr []float64) {
 	// (0, 0), nothing flagged above every score.
 	fpr[0], tpr[0] = 0, 0
 	return fpr, tpr
+}
+
+// AUROCInterval is a percentile bootstrap interval for the AUROC of in against out: reps
+// resamples, each drawing len(in) in-distribution and len(out) OOD scores with replacement (from
+// a generator seeded by seed), and the (1-level)/2 and (1+level)/2 quantiles of their AUROCs.
+func AUROCInterval(in, out []float64, level float64, reps int, seed uint64) (lo, hi float64, err error) {
+	if len(in) == 0 || len(out) == 0 || hasNaN(in) || hasNaN(out) {
+		return 0, 0, ErrNoScores
+	}
+	if !(level > 0 && level < 1) || reps < 2 {
+		return 0, 0, fmt.Errorf("ood: bootstrap: level %v and %d resamples: want a level in (0, 1) and at least 2", level, reps)
+	}
+	r := rand.New(rand.NewPCG(seed, 7))
+	a, b := make([]float64, len(in)), make([]float64, len(out))
+	aurocs := make([]float64, reps)
+	for k := range aurocs {
+		for i := range a {
+			a[i] = in[r.IntN(len(in))]
+		}
+		for i := range b {
+			b[i] = out[r.IntN(len(out))]
+		}
+		aurocs[k] = auroc(a, b)
+	}
+	sort.Float64s(aurocs)
+	return stat.Quantile((1-level)/2, stat.Empirical, aurocs, nil), stat.Quantile((1+level)/2, stat.Empirical, aurocs, nil), nil
 }

@@ -155,3 +155,43 @@ func TestROCCurve(t *testing.T) {
 		}
 	}
 }
+
+// TestAUROCInterval checks the bootstrap interval against the normal approximation of Hanley and
+// McNeil (1982) for two overlapping normal score sets, and its edge cases.
+func TestAUROCInterval(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	in, out := make([]float64, 300), make([]float64, 200)
+	for i := range in {
+		in[i] = r.NormFloat64()
+	}
+	for i := range out {
+		out[i] = 1 + r.NormFloat64()
+	}
+	m, err := Evaluate(in, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo, hi, err := AUROCInterval(in, out, 0.95, 1000, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, n1, n2 := m.AUROC, float64(len(out)), float64(len(in))
+	q1, q2 := a/(2-a), 2*a*a/(1+a)
+	se := math.Sqrt((a*(1-a) + (n1-1)*(q1-a*a) + (n2-1)*(q2-a*a)) / (n1 * n2))
+	t.Logf("AUROC %.4f, bootstrap 95%% interval [%.4f, %.4f], normal approximation +-%.4f", a, lo, hi, 1.96*se)
+	if !(lo < a && a < hi) || hi-lo < 2*1.96*se*0.7 || hi-lo > 2*1.96*se*1.3 {
+		t.Errorf("interval [%.4f, %.4f] around %.4f, want about +-%.4f", lo, hi, a, 1.96*se)
+	}
+	if lo, hi, err := AUROCInterval([]float64{0, 1}, []float64{2, 3}, 0.95, 100, 1); err != nil || lo != 1 || hi != 1 {
+		t.Errorf("separated scores: [%v, %v], %v", lo, hi, err)
+	}
+	for _, c := range []struct {
+		in, out []float64
+		level   float64
+		reps    int
+	}{{nil, out, 0.95, 100}, {in, []float64{math.NaN()}, 0.95, 100}, {in, out, 1, 100}, {in, out, 0.95, 1}} {
+		if _, _, err := AUROCInterval(c.in, c.out, c.level, c.reps, 1); err == nil {
+			t.Errorf("%d and %d scores, level %v, %d resamples: no error", len(c.in), len(c.out), c.level, c.reps)
+		}
+	}
+}
