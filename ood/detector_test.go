@@ -344,13 +344,13 @@ func TestCombinedDetector(t *testing.T) {
 		return m.AUROC
 	}
 	for _, c := range []struct {
-		name       string
-		out        *Features
-		l          []float64
-		weakMethod string
-	}{{"shifted features", shifted, lShifted, MethodSBrotli}, {"simple images", simple, lSimple, MethodGradient}} {
+		name                   string
+		out                    *Features
+		l                      []float64
+		weakMethod, strongPart string
+	}{{"shifted features", shifted, lShifted, MethodSBrotli, MethodGradient}, {"simple images", simple, lSimple, MethodGradient, MethodSBrotli}} {
 		comb, weak := auroc(MethodCombined, c.out, c.l), auroc(c.weakMethod, c.out, c.l)
-		t.Logf("%s: AUROC combined %.3f, %s alone %.3f", c.name, comb, c.weakMethod, weak)
+		t.Logf("%s: AUROC combined %.3f, %s alone %.3f, %s alone %.3f", c.name, comb, c.weakMethod, weak, c.strongPart, auroc(c.strongPart, c.out, c.l))
 		if comb < 0.95 || weak > 0.7 {
 			t.Errorf("%s: AUROC combined %.3f, %s alone %.3f: want the combined above 0.95 where the part alone is near chance", c.name, comb, c.weakMethod, weak)
 		}

@@ -45,7 +45,7 @@ func TestTrainFitScore(t *testing.T) {
 		t.Fatalf("fit printed %q", out)
 	}
 	out = run(t, "score", "--model", model, "--device", "cpu", "mnist:test[:3]")
-	if strings.Count(out, "mnist:test[:3]#") != 3 || !strings.Contains(out, "GRADIENT SCORE") {
+	if strings.Count(out, "mnist:test[:3]#") != 3 || !strings.Contains(out, "GRADIENT SCORE") || !strings.Contains(out, "S-SCORE") {
 		t.Fatalf("score table %q", out)
 	}
 	// The one-class SVM detector, into another file, and scoring with it.

@@ -69,6 +69,7 @@ func TestFlagsCheckedBeforeWork(t *testing.T) {
 		{"score alpha NaN", []string{"score", "--alpha", "NaN", "examples/mnist-test-0.png"}, "--alpha NaN"},
 		{"score image budget", []string{"score", "--device", "cpu", "--max-image-mb", "1", big}, "--max-image-mb"},
 		{"score image budget flag", []string{"score", "--max-image-mb", "0", big}, "--max-image-mb 0"},
+		{"score resume format", []string{"score", "--resume", filepath.Join(dir, "r.csv"), "--format", "json", "examples/mnist-test-0.png"}, "--resume writes CSV"},
 		{"score bad input last", []string{"score", "--device", "cpu", "../../examples/mnist-test-0.png", "../../examples/mnist-test-1.png", junk}, "junk.png"},
 		{"sample count", []string{"sample", "--device", "cpu", "--n", "100000000", "--out", filepath.Join(dir, "g.png")}, "100000000 images"},
 		{"sample scale", []string{"sample", "--device", "cpu", "--n", "4", "--scale", "100000", "--out", filepath.Join(dir, "g.png")}, "--scale 100000"},

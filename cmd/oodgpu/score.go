@@ -6,15 +6,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
-	"path/filepath"
+	"os/signal"
 	"slices"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/oodgpu/oodgpu/data"
 	"github.com/oodgpu/oodgpu/scorer"
@@ -35,6 +38,8 @@ func newScoreCmd() *cobra.Command {
 		batch     int
 		seed      uint64
 		alpha     float64
+		resume    string
+		progress  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "score [flags] INPUT...",
@@ -42,16 +47,31 @@ func newScoreCmd() *cobra.Command {
 		Long: "Each INPUT is an image file (PNG, JPEG, GIF), a folder of them, or a data set spec such as\n" +
 			"mnist:test[:10]. With --batch B, consecutive groups of B images are scored together\n" +
 			"(the paper's B = 5). Without --model the embedded default detector is used.\n" +
-			"Every input is read and decoded before the first image is scored, so a bad input stops the\n" +
-			"run at once; rows are written input by input. An image's scores depend only on the image,\n" +
-			"the model and --seed. Non-finite values are null in JSON and CSV, and make the\n" +
+			"Every input is opened before the first image is scored (a folder listed, a data set\n" +
+			"loaded), so a missing input or a count that is not a multiple of --batch stops the run at\n" +
+			"once. Images are then decoded and scored in chunks of a few hundred, and each chunk's rows\n" +
+			"are written (CSV and JSON flushed) before the next, so a folder of any size takes little\n" +
+			"memory; the table is written at the end. An image file that cannot be decoded stops the\n" +
+			"run with an error naming it, after the rows of the chunks before it. Ctrl-C (or SIGTERM)\n" +
+			"stops the run at its next executor run, the rows written complete. Progress is drawn on\n" +
+			"stderr when it is a terminal (--progress draws it anyway, --progress=false never).\n" +
+			"--resume OUT.csv writes CSV rows to OUT.csv, creating it when missing: its rows are kept\n" +
+			"(its header must be this CSV's), their inputs skipped (a row skips one group of its name,\n" +
+			"so an input given twice keeps its two rows), a last line cut short by an interruption is\n" +
+			"dropped, and the other rows are appended. Run the same command again after an\n" +
+			"interruption, with the same --model, --batch, --seed and --alpha (the file does not record\n" +
+			"them): each row is then in OUT.csv exactly once. JSON output cut short is an unterminated\n" +
+			"array; it cannot be resumed.\n" +
+			"An image's scores depend only on the image, the model and --seed, not on the images\n" +
+			"scored with it. Non-finite values are null in JSON and CSV, and make the\n" +
 			"verdict OOD with the reason in the invalid column.\n" +
 			"Every row has a conformal p-value: the share of the detector's fit images (plus one) that\n" +
 			"score at least as high. The verdict is OOD above the detector's threshold (95% of the fit\n" +
 			"images pass), or with --alpha A where the p-value is at most A, which keeps false alarms on\n" +
 			"in-distribution images at most A.",
 		Example: "  oodgpu score examples/*.png\n  oodgpu score --batch 5 --format json 'mnist:test[:20]'\n" +
-			"  oodgpu score --alpha 0.01 --format csv 'fashionmnist:test[:1000]'",
+			"  oodgpu score --alpha 0.01 --format csv 'fashionmnist:test[:1000]'\n" +
+			"  oodgpu score --resume scores.csv photos/",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !slices.Contains(scoreFormats, format) {
@@ -66,6 +86,12 @@ func newScoreCmd() *cobra.Command {
 			if cmd.Flags().Changed("alpha") && !(alpha > 0 && alpha < 1) {
 				return fmt.Errorf("score: --alpha %g: want a false-alarm rate between 0 and 1", alpha)
 			}
+			if resume != "" {
+				if cmd.Flags().Changed("format") && format != "csv" {
+					return fmt.Errorf("score: --resume writes CSV, not --format %s", format)
+				}
+				format = "csv"
+			}
 			m, err := openModel(modelPath)
 			if err != nil {
 				return err
@@ -74,32 +100,61 @@ func newScoreCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			type loaded struct {
-				set   *data.Set
-				names []string
-			}
-			inputs := make([]loaded, 0, len(args))
+			inputs := make([]*scoreInput, 0, len(args))
 			for _, arg := range args {
-				set, names, err := loadInput(cmd.Context(), arg, m.ImageShape(), in)
+				src, err := openScoreInput(arg, m.ImageShape(), in)
 				if err != nil {
 					return err
 				}
-				if set.N%batch != 0 {
-					return fmt.Errorf("score: %s has %d images, not a multiple of --batch %d", arg, set.N, batch)
+				if src.n%batch != 0 {
+					return fmt.Errorf("score: %s has %d images, not a multiple of --batch %d", arg, src.n, batch)
 				}
-				inputs = append(inputs, loaded{set, names})
+				inputs = append(inputs, src)
 			}
-			exec, err := dev.executor(cmd.ErrOrStderr())
+			stderr := cmd.ErrOrStderr()
+			w := cmd.OutOrStdout()
+			var (
+				res  *resumeCSV
+				done map[string]int
+			)
+			if resume != "" {
+				if res, err = openResume(resume); err != nil {
+					return fmt.Errorf("score: %w", err)
+				}
+				defer res.f.Close()
+				w, done = res.f, res.done
+			}
+			spans, todo, unmatched := planScores(inputs, batch, done)
+			if res != nil {
+				fmt.Fprintf(stderr, "oodgpu: %s holds %d rows; %d images left to score\n", resume, res.rows, todo)
+				if unmatched > 0 {
+					fmt.Fprintf(stderr, "oodgpu: %d rows of %s are not rows of these inputs (kept)\n", unmatched, resume)
+				}
+			}
+			exec, err := dev.executor(stderr)
 			if err != nil {
 				return err
 			}
-			out := newRowWriter(cmd.OutOrStdout(), format)
-			start, n := time.Now(), 0
-			for _, l := range inputs {
-				rows, err := m.Score(cmd.Context(), exec, l.set, l.names, batch, seed, nil)
+			// Ctrl-C or a SIGTERM stops the run between executor runs, the rows written complete.
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			out := newRowWriter(w, format)
+			if res != nil && res.header {
+				out.csv = csv.NewWriter(w) // the header is there: rows follow it
+			}
+			var bar *progressbar.ProgressBar
+			if todo > 0 && showProgress(stderr, cmd.Flags().Changed("progress"), progress) {
+				bar = newBar(stderr, todo, "scoring")
+			}
+			start, n, scored := time.Now(), 0, 0
+			err = streamChunks(spans, max(batch, scoreChunk/batch*batch), func(set *data.Set, names []string) error {
+				var onRun func(int)
+				if bar != nil {
+					onRun = func(k int) { _ = bar.Set(scored + k) }
+				}
+				rows, err := m.Score(ctx, exec, set, names, batch, seed, onRun)
 				if err != nil {
-					_ = out.close()
-					return fmt.Errorf("%w (the %d rows before it were written)", err, n)
+					return err
 				}
 				if cmd.Flags().Changed("alpha") {
 					scorer.ApplyAlpha(rows, alpha)
@@ -107,13 +162,42 @@ func newScoreCmd() *cobra.Command {
 				if err := out.write(rows); err != nil {
 					return err
 				}
-				n += len(rows)
+				if res != nil {
+					if err := res.f.Sync(); err != nil {
+						return fmt.Errorf("score: --resume %s: %w", resume, err)
+					}
+				}
+				n, scored = n+len(rows), scored+set.N
+				return nil
+			})
+			if bar != nil {
+				if err == nil {
+					_ = bar.Finish()
+				}
+				fmt.Fprintln(stderr)
+			}
+			if err != nil {
+				_ = out.close()
+				if ctx.Err() != nil {
+					err = fmt.Errorf("interrupted: %w", ctx.Err())
+				}
+				if res != nil {
+					return fmt.Errorf("%w (%s holds %d rows; the same command continues it)", err, resume, res.rows+n)
+				}
+				return fmt.Errorf("%w (the %d rows before it were written)", err, n)
 			}
 			if err := out.close(); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "oodgpu: %d results with %s (B=%d, fit on %s) on %s in %.1f s\n",
-				n, m.Name, batch, det.FitData, exec.Name(), time.Since(start).Seconds())
+			kept := ""
+			if res != nil {
+				if err := res.f.Close(); err != nil {
+					return fmt.Errorf("score: --resume %s: %w", resume, err)
+				}
+				kept = fmt.Sprintf(" (and %d kept in %s)", res.rows, resume)
+			}
+			fmt.Fprintf(stderr, "oodgpu: %d results%s with %s (B=%d, fit on %s) on %s in %.1f s\n",
+				n, kept, m.Name, batch, det.FitData, exec.Name(), time.Since(start).Seconds())
 			return nil
 		},
 	}
@@ -125,6 +209,8 @@ func newScoreCmd() *cobra.Command {
 	fl.IntVar(&batch, "batch", 1, "images scored together (the paper's B)")
 	fl.Uint64Var(&seed, "seed", 1, "dequantization seed (scores are deterministic for a seed)")
 	fl.Float64Var(&alpha, "alpha", 0.05, "with this flag, the verdict is OOD where the conformal p-value is at most this false-alarm rate (default: the detector's threshold)")
+	fl.StringVar(&resume, "resume", "", "write CSV rows to this file, keeping the rows it holds and scoring only the inputs it has no row for")
+	fl.BoolVar(&progress, "progress", false, "draw a progress bar on stderr (default: when stderr is a terminal)")
 	return cmd
 }
 
@@ -183,14 +269,7 @@ func loadInput(ctx context.Context, in string, shape data.Shape, f inputFlags) (
 	}
 	names := make([]string, set.N)
 	for i := range names {
-		switch {
-		case len(set.Files) == set.N:
-			names[i] = filepath.Join(in, set.Files[i])
-		case set.N > 1:
-			names[i] = fmt.Sprintf("%s#%d", in, i)
-		default:
-			names[i] = in
-		}
+		names[i] = imageName(in, set.Files, set.N, i)
 	}
 	return set, names, nil
 }
@@ -209,8 +288,12 @@ func loadSpec(spec string, shape data.Shape, dataDir string, lim data.DecodeLimi
 	return data.Load(sp, data.Options{DataDir: dataDir, Shape: shape, N: n, Seed: 1, Limits: lim})
 }
 
-// rowWriter writes score rows in one of scoreFormats as they come (CSV and JSON input by input,
-// the table when it is closed), so that rows already scored are kept when a later input fails;
+// csvColumns is the header of score's CSV output.
+var csvColumns = []string{"input", "nll_bits_per_dim", "score", "gradient_score", "complexity_bits_per_dim", "s_score",
+	"typicality", "percentile", "p_value", "verdict", "invalid"}
+
+// rowWriter writes score rows in one of scoreFormats as they come (CSV and JSON chunk by chunk,
+// the table when it is closed), so that rows already scored are kept when a later chunk fails;
 // close ends the output.
 type rowWriter struct {
 	format string
@@ -254,22 +337,28 @@ func (rw *rowWriter) writeRow(r scorer.Row) error {
 	case "csv":
 		if rw.csv == nil {
 			rw.csv = csv.NewWriter(rw.w)
-			if err := rw.csv.Write([]string{"input", "nll_bits_per_dim", "gradient_score", "typicality", "percentile", "p_value", "verdict", "invalid"}); err != nil {
+			if err := rw.csv.Write(csvColumns); err != nil {
 				return err
 			}
 		}
 		f := scorer.FormatFloat
-		return rw.csv.Write([]string{r.Input, f(r.NLL), f(r.Score), f(r.Typicality), f(r.Percentile), f(r.PValue), r.Verdict, r.Invalid})
+		return rw.csv.Write([]string{r.Input, f(r.NLL), f(r.Score), f(r.GradientScore), f(r.Complexity), f(r.SScore),
+			f(r.Typicality), f(r.Percentile), f(r.PValue), r.Verdict, r.Invalid})
 	default:
 		if rw.table == nil {
 			rw.table = tabwriter.NewWriter(rw.w, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(rw.table, "INPUT\tNLL (bits/dim)\tGRADIENT SCORE\tTYPICALITY\tPERCENTILE\tP-VALUE\tVERDICT")
+			fmt.Fprintln(rw.table, "INPUT\tNLL (bits/dim)\tSCORE\tGRADIENT SCORE\tS-SCORE\tTYPICALITY\tPERCENTILE\tP-VALUE\tVERDICT")
 		}
 		v := r.Verdict
 		if r.Invalid != "" {
 			v += " (" + r.Invalid + ")"
 		}
-		_, err := fmt.Fprintf(rw.table, "%s\t%.3f\t%.1f\t%.3f\t%.1f\t%.4f\t%s\n", r.Input, r.NLL, r.Score, r.Typicality, r.Percentile, r.PValue, v)
+		sScore := "-" // the detector has no S-score
+		if !math.IsNaN(r.SScore) {
+			sScore = fmt.Sprintf("%.3f", r.SScore)
+		}
+		_, err := fmt.Fprintf(rw.table, "%s\t%.3f\t%.2f\t%.1f\t%s\t%.3f\t%.1f\t%.4f\t%s\n", r.Input, r.NLL, r.Score, r.GradientScore, sScore,
+			r.Typicality, r.Percentile, r.PValue, v)
 		return err
 	}
 }
@@ -289,6 +378,16 @@ func (rw *rowWriter) close() error {
 	}
 	_, err := io.WriteString(rw.w, end)
 	return err
+}
+
+// showProgress says whether score draws its progress bar on w: as --progress says when it is
+// given (set), else when w is a terminal.
+func showProgress(w io.Writer, set, progress bool) bool {
+	if set {
+		return progress
+	}
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // newBar is a progress bar on w for n items.
