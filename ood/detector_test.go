@@ -81,7 +81,10 @@ func TestDetectorValidate(t *testing.T) {
 		{"ocsvm without values", func(d *Detector) { d.OCSVM = testSVM(); d.OCSVM.SV = nil }, "ocsvm: 0 support vector values for 2 support vectors"},
 		{"complexity without compressor", func(d *Detector) { d.Complexity = testComplexity(); d.Complexity.Compressor = "" }, "complexity: no compressor"},
 		{"complexity compressor not text", func(d *Detector) { d.Complexity = testComplexity(); d.Complexity.Compressor = "\x00" }, "complexity compressor \"\\x00\" is not printable"},
-		{"complexity short", func(d *Detector) { d.Complexity = testComplexity(); d.Complexity.SFitScores = d.Complexity.SFitScores[:2] },
+		{"complexity short", func(d *Detector) {
+			d.Complexity = testComplexity()
+			d.Complexity.SFitScores = d.Complexity.SFitScores[:2]
+		},
 			"3 fit rows with 2 complexity: S-score fit scores"},
 		{"complexity NaN", func(d *Detector) { d.Complexity = testComplexity(); d.Complexity.GradientFitScores[1] = math.NaN() },
 			"complexity: gradient fit score 1 is NaN"},
