@@ -2,6 +2,7 @@ package ood
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -195,4 +196,46 @@ func (e *Extractor) Plan(batch int) (*graph.Plan, []string, error) {
 		names[i] = q.LeafName()
 	}
 	return p, names, nil
+}
+
+// MeanFeatures is the element-wise mean of features of the same images (fs[0] first), such as
+// those of several dequantization draws: each group's feature row and each image's NLL averaged.
+func MeanFeatures(fs ...*Features) (*Features, error) {
+	if len(fs) == 0 {
+		return nil, errors.New("ood: mean of no features")
+	}
+	if len(fs) == 1 {
+		return fs[0], nil
+	}
+	first := fs[0]
+	out := &Features{Layers: first.Layers, NLL: make([]float64, len(first.NLL)), Rows: map[int][][]float64{}}
+	for b, rows := range first.Rows {
+		out.Rows[b] = make([][]float64, len(rows))
+		for k, r := range rows {
+			out.Rows[b][k] = make([]float64, len(r))
+		}
+	}
+	w := 1 / float64(len(fs))
+	for i, f := range fs {
+		if !slices.Equal(f.Layers, first.Layers) || len(f.NLL) != len(first.NLL) || len(f.Rows) != len(first.Rows) {
+			return nil, fmt.Errorf("ood: mean of features: set %d is not of the same images and layers as set 0", i)
+		}
+		for j, v := range f.NLL {
+			out.NLL[j] += w * v
+		}
+		for b, rows := range f.Rows {
+			if len(rows) != len(out.Rows[b]) {
+				return nil, fmt.Errorf("ood: mean of features: set %d has %d rows for B = %d, set 0 %d", i, len(rows), b, len(out.Rows[b]))
+			}
+			for k, r := range rows {
+				if len(r) != len(out.Rows[b][k]) {
+					return nil, fmt.Errorf("ood: mean of features: set %d, B = %d, row %d has %d values, set 0's %d", i, b, k, len(r), len(out.Rows[b][k]))
+				}
+				for c, v := range r {
+					out.Rows[b][k][c] += w * v
+				}
+			}
+		}
+	}
+	return out, nil
 }

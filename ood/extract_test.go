@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/oodgpu/oodgpu/graph"
@@ -253,5 +254,35 @@ func TestPlanCache(t *testing.T) {
 	cache.Forget()
 	if got := exec.forgot - before; got != 3 {
 		t.Fatalf("%d plans forgotten after Forget, want 3", got)
+	}
+}
+
+func TestMeanFeatures(t *testing.T) {
+	a := &Features{Layers: []string{"x", "y"}, NLL: []float64{1, 3}, Rows: map[int][][]float64{1: {{1, 2}, {3, 4}}, 2: {{5, 6}}}}
+	b := &Features{Layers: []string{"x", "y"}, NLL: []float64{3, 5}, Rows: map[int][][]float64{1: {{3, 2}, {5, 0}}, 2: {{7, 8}}}}
+	m, err := MeanFeatures(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(m.NLL, []float64{2, 4}) || !slices.Equal(m.Rows[1][0], []float64{2, 2}) || !slices.Equal(m.Rows[1][1], []float64{4, 2}) ||
+		!slices.Equal(m.Rows[2][0], []float64{6, 7}) || !slices.Equal(a.NLL, []float64{1, 3}) {
+		t.Errorf("mean %+v (first set now %+v)", m, a)
+	}
+	if m, err := MeanFeatures(a); err != nil || m != a {
+		t.Errorf("mean of one set: %v, %v", m, err)
+	}
+	for name, bad := range map[string]*Features{
+		"other layers": {Layers: []string{"x", "z"}, NLL: b.NLL, Rows: b.Rows},
+		"fewer images": {Layers: b.Layers, NLL: b.NLL[:1], Rows: b.Rows},
+		"fewer rows":   {Layers: b.Layers, NLL: b.NLL, Rows: map[int][][]float64{1: b.Rows[1][:1], 2: b.Rows[2]}},
+		"short row":    {Layers: b.Layers, NLL: b.NLL, Rows: map[int][][]float64{1: {{1}, {2, 3}}, 2: b.Rows[2]}},
+		"other groups": {Layers: b.Layers, NLL: b.NLL, Rows: map[int][][]float64{1: b.Rows[1], 3: b.Rows[2]}},
+	} {
+		if _, err := MeanFeatures(a, bad); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	if _, err := MeanFeatures(); err == nil {
+		t.Error("mean of nothing: no error")
 	}
 }
