@@ -242,17 +242,7 @@ func TestFitOCSVM(t *testing.T) {
 	if f, _ := svm.Decision(mustLog(t, ds, row)); rs.Score != -f {
 		t.Errorf("score %v, want minus the decision value %v", rs.Score, f)
 	}
-	b, err := json.Marshal(ds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back Detector
-	if err := json.Unmarshal(b, &back); err != nil {
-		t.Fatal(err)
-	}
-	if err := back.Validate(layers); err != nil {
-		t.Fatalf("read back: %v", err)
-	}
+	back := roundTrip(t, ds, layers)
 	for _, r := range out.Rows[1][:20] {
 		if a, b := ds.Assess(r, []float64{2}, nil), back.Assess(r, []float64{2}, nil); a.Score != b.Score {
 			t.Fatalf("score %v after the JSON round trip, %v before", b.Score, a.Score)
@@ -263,6 +253,23 @@ func TestFitOCSVM(t *testing.T) {
 	if r := ds.Assess(bad.Rows[1][0], []float64{2}, nil); !r.OOD || !math.IsInf(r.Score, 1) || !strings.Contains(r.Invalid, "layer l0 has NaN") {
 		t.Errorf("NaN feature: %+v", r)
 	}
+}
+
+// roundTrip is d encoded as JSON and decoded, validated against layers.
+func roundTrip(t *testing.T, d *Detector, layers []string) *Detector {
+	t.Helper()
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Detector
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if err := back.Validate(layers); err != nil {
+		t.Fatalf("read back: %v", err)
+	}
+	return &back
 }
 
 func mustLog(t *testing.T, d *Detector, row []float64) []float64 {
@@ -369,17 +376,7 @@ func TestCombinedDetector(t *testing.T) {
 	if !g.OOD || g.Invalid != NoComplexity || !math.IsNaN(g.SScore) {
 		t.Errorf("without complexities: %+v", g)
 	}
-	b, err := json.Marshal(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back Detector
-	if err := json.Unmarshal(b, &back); err != nil {
-		t.Fatal(err)
-	}
-	if err := back.Validate(layers); err != nil {
-		t.Fatalf("read back: %v", err)
-	}
+	back := roundTrip(t, d, layers)
 	if rb := back.Assess(row, simple.NLL[:1], lSimple[:1]); rb.Score != r.Score {
 		t.Errorf("score %v after the JSON round trip, %v before", rb.Score, r.Score)
 	}
