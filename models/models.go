@@ -1,4 +1,4 @@
-// Package models puts oodgpu's generative models (Glow, VAE, DDPM) behind one interface: how to
+// Package models puts oodgpu's generative models (Glow, VAE, DDPM, PixelCNN++) behind one interface: how to
 // build each one's per-image objective and how to feed images to it, for scoring and training.
 // A weight file's metadata names its kind and configuration; FromMeta opens the right one.
 package models
@@ -13,12 +13,13 @@ import (
 	"github.com/oodgpu/oodgpu/graph"
 	"github.com/oodgpu/oodgpu/models/ddpm"
 	"github.com/oodgpu/oodgpu/models/glow"
+	"github.com/oodgpu/oodgpu/models/pixelcnn"
 	"github.com/oodgpu/oodgpu/models/vae"
 	"github.com/oodgpu/oodgpu/models/weights"
 )
 
 // Kinds lists the model kinds, as weight files name them.
-var Kinds = []string{"glow", "vae", "ddpm"}
+var Kinds = []string{"glow", "vae", "ddpm", "pixelcnn"}
 
 // Objective is what a model computes per image of a batch, for scoring and training.
 type Objective struct {
@@ -32,17 +33,18 @@ type Objective struct {
 
 // Model is one generative model of a given configuration.
 type Model interface {
-	// Kind is "glow", "vae" or "ddpm".
+	// Kind is "glow", "vae", "ddpm" or "pixelcnn".
 	Kind() string
 	// Config is the configuration stored in weight files.
 	Config() (json.RawMessage, error)
 	// Build adds the per-image objective for batch images to g: LogLik, whose gradient features
-	// are scored (the log-likelihood for Glow, the ELBO for the VAE, -L_t for DDPM), and NLL, the
-	// quantity the likelihood baselines use (bits/dim for Glow and the VAE, L_t per dimension for
-	// DDPM; higher is less likely).
+	// are scored (the log-likelihood for Glow and PixelCNN++, the ELBO for the VAE, -L_t for
+	// DDPM), and NLL, the quantity the likelihood baselines use (bits/dim for Glow, the VAE and
+	// PixelCNN++, L_t per dimension for DDPM; higher is less likely).
 	Build(g *graph.Graph, batch int) (Objective, error)
 	// Inputs feeds images idx of s for scoring, with the noise a score needs (dequantization,
-	// the posterior sample, the diffusion noise at the scoring step) drawn from r.
+	// the posterior sample, the diffusion noise at the scoring step; none for PixelCNN++) drawn
+	// from r.
 	Inputs(s *data.Set, idx []int, r *rand.Rand) (graph.Feeds, error)
 	// TrainInputs feeds images idx of s for a training step (DDPM: a random step per image).
 	TrainInputs(s *data.Set, idx []int, r *rand.Rand) (graph.Feeds, error)
@@ -64,6 +66,9 @@ func FromMeta(meta weights.Meta) (Model, error) {
 	case "ddpm":
 		cfg, err := decodeConfig[ddpm.Config](meta)
 		return DDPM{Cfg: cfg, Step: 1}, err
+	case "pixelcnn":
+		cfg, err := decodeConfig[pixelcnn.Config](meta)
+		return PixelCNN{cfg}, err
 	}
 	return nil, fmt.Errorf("model kind %q is not supported (want one of %v)", meta.Kind, Kinds)
 }
@@ -227,3 +232,45 @@ func (m DDPM) ImageShape() data.Shape {
 
 // InitParams implements Model.
 func (m DDPM) InitParams(seed uint64) (graph.Feeds, error) { return ddpm.InitParams(m.Cfg, seed) }
+
+// PixelCNN is a PixelCNN++ scored by its exact log-likelihood of the 8-bit pixels.
+type PixelCNN struct{ Cfg pixelcnn.Config }
+
+// Kind implements Model.
+func (m PixelCNN) Kind() string { return "pixelcnn" }
+
+// Config implements Model.
+func (m PixelCNN) Config() (json.RawMessage, error) { return json.Marshal(m.Cfg) }
+
+// Build implements Model.
+func (m PixelCNN) Build(g *graph.Graph, batch int) (Objective, error) {
+	net, err := pixelcnn.Build(g, m.Cfg, batch)
+	if err != nil {
+		return Objective{}, err
+	}
+	return Objective{LogLik: net.LogLik, NLL: net.BitsPerDim}, nil
+}
+
+// Inputs implements Model: the likelihood is discrete, so r is not used.
+func (m PixelCNN) Inputs(s *data.Set, idx []int, _ *rand.Rand) (graph.Feeds, error) {
+	x, err := paddedInputs(s, idx, m.Cfg.Channels, m.Cfg.Size)
+	if err != nil {
+		return nil, err
+	}
+	return m.Cfg.Feeds(x, len(idx)), nil
+}
+
+// TrainInputs implements Model.
+func (m PixelCNN) TrainInputs(s *data.Set, idx []int, r *rand.Rand) (graph.Feeds, error) {
+	return m.Inputs(s, idx, r)
+}
+
+// ImageShape implements Model.
+func (m PixelCNN) ImageShape() data.Shape {
+	return data.Shape{H: m.Cfg.Image(), W: m.Cfg.Image(), C: m.Cfg.Channels}
+}
+
+// InitParams implements Model.
+func (m PixelCNN) InitParams(seed uint64) (graph.Feeds, error) {
+	return pixelcnn.InitParams(m.Cfg, seed)
+}

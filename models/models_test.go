@@ -12,6 +12,7 @@ import (
 	"github.com/oodgpu/oodgpu/graph/cpu"
 	"github.com/oodgpu/oodgpu/models/ddpm"
 	"github.com/oodgpu/oodgpu/models/glow"
+	"github.com/oodgpu/oodgpu/models/pixelcnn"
 	"github.com/oodgpu/oodgpu/models/vae"
 	"github.com/oodgpu/oodgpu/models/weights"
 )
@@ -21,6 +22,7 @@ func TestKinds(t *testing.T) {
 	gc := glow.Config{Levels: 2, Steps: 1, Hidden: 4, Channels: 1, Size: 32, ImageSize: 28, Bins: 256, Seed: 1}
 	dc := ddpm.Config{Channels: 1, Size: 32, ImageSize: 28, Base: 8, Mults: []int{1, 2}, Steps: 10, BetaStart: 1e-4, BetaEnd: 0.02}
 	vc := vae.Config{Channels: 1, Size: 32, ImageSize: 28, Hidden: 4, Latent: 2}
+	pc := pixelcnn.Config{Channels: 1, Size: 32, ImageSize: 28, Filters: 4, Levels: 2, Blocks: 1, Mixtures: 2}
 	set := &data.Set{N: 2, Shape: data.Shape{H: 28, W: 28, C: 1}, Pix: make([]uint8, 2*28*28)}
 	for i := range set.Pix {
 		set.Pix[i] = uint8(i)
@@ -28,7 +30,7 @@ func TestKinds(t *testing.T) {
 	for _, c := range []struct {
 		kind string
 		cfg  any
-	}{{"glow", gc}, {"vae", vc}, {"ddpm", dc}} {
+	}{{"glow", gc}, {"vae", vc}, {"ddpm", dc}, {"pixelcnn", pc}} {
 		raw, err := json.Marshal(c.cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -71,7 +73,11 @@ func TestFromMetaErrors(t *testing.T) {
 		meta weights.Meta
 		want string
 	}{
-		{weights.Meta{Kind: "pixelcnn", Config: json.RawMessage(`{}`)}, "pixelcnn"},
+		{weights.Meta{Kind: "pixelsnail", Config: json.RawMessage(`{}`)}, "pixelsnail"},
+		{weights.Meta{Kind: "pixelcnn", Config: json.RawMessage(`{"channels": 1, "size": 32, "filters": 32, "levels": 2, "blocks": 2, "mixtures": 1000}`)},
+			"mixtures 1000 outside 1..256"},
+		{weights.Meta{Kind: "pixelcnn", Config: json.RawMessage(`{"channels": 1, "size": 32, "filters": 32, "levels": 2, "blocks": 2, "mixture": 5}`)},
+			`unknown field "mixture"`},
 		{weights.Meta{Kind: "vae", Config: json.RawMessage(`{"channels": 1, "size": 12, "hidden": 4, "latent": 2}`)}, "size 12"},
 		{weights.Meta{Kind: "ddpm", Config: json.RawMessage(`[1, 2]`)}, "ddpm: config"},
 		{weights.Meta{Kind: "glow", Config: json.RawMessage(`{"levels": 64, "steps": 8, "hidden": 128, "channels": 1, "size": 32, "bins": 256}`)},
@@ -96,6 +102,7 @@ func TestSample(t *testing.T) {
 		Glow{glow.Config{Levels: 2, Steps: 1, Hidden: 4, Channels: 1, Size: 8, ImageSize: 6, Bins: 256, Seed: 1}},
 		VAE{vae.Config{Channels: 3, Size: 8, Hidden: 4, Latent: 2}},
 		DDPM{Cfg: ddpm.Config{Channels: 1, Size: 8, Base: 8, Mults: []int{1, 2}, Steps: 5, BetaStart: 1e-4, BetaEnd: 0.02}, Step: 1},
+		PixelCNN{pixelcnn.Config{Channels: 1, Size: 8, ImageSize: 6, Filters: 4, Levels: 2, Blocks: 1, Mixtures: 2}},
 	}
 	for _, m := range kinds {
 		params, err := m.InitParams(3)

@@ -10,6 +10,7 @@ import (
 	"github.com/oodgpu/oodgpu/graph"
 	"github.com/oodgpu/oodgpu/models/ddpm"
 	"github.com/oodgpu/oodgpu/models/glow"
+	"github.com/oodgpu/oodgpu/models/pixelcnn"
 	"github.com/oodgpu/oodgpu/models/vae"
 )
 
@@ -39,7 +40,8 @@ func (o SampleOptions) Validate() error {
 
 // Sample draws opts.N images from a model with params on exec, cropped to its ImageShape:
 // Glow through its inverse at the given temperature, the VAE as the decoder's logistic means at
-// z ~ N(0, I), DDPM by ancestral sampling over all T steps (T forward passes).
+// z ~ N(0, I), DDPM by ancestral sampling over all T steps (T forward passes), PixelCNN++
+// pixel by pixel (a forward pass per pixel of the image).
 func Sample(ctx context.Context, exec graph.Executor, m Model, params graph.Feeds, opts SampleOptions) (*data.Set, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
@@ -75,6 +77,13 @@ func Sample(ctx context.Context, exec graph.Executor, m Model, params graph.Feed
 		toPixel = func(v float32) float64 { return (float64(v) + 1) / 2 * 255 }
 	case DDPM:
 		out, err := ancestral(ctx, exec, m.Cfg, params, opts.N, r)
+		if err != nil {
+			return nil, err
+		}
+		x, size, channels = out, m.Cfg.Size, m.Cfg.Channels
+		toPixel = func(v float32) float64 { return (float64(v) + 1) / 2 * 255 }
+	case PixelCNN:
+		out, err := pixelcnn.Sample(ctx, exec, m.Cfg, params, opts.N, r)
 		if err != nil {
 			return nil, err
 		}

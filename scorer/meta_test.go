@@ -122,7 +122,7 @@ var badMetaCases = []struct {
 		m["config"] = map[string]any{"channels": 1, "size": 32, "base": 8, "mults": make([]int, 65), "steps": 10,
 			"beta_start": 1e-4, "beta_end": 0.02}
 	}, "ddpm: config: 65 channel multipliers, want 1..8"},
-	{"unknown kind", func(m map[string]any) { m["kind"] = "pixelcnn" }, `model kind "pixelcnn" is not supported`},
+	{"unknown kind", func(m map[string]any) { m["kind"] = "pixelsnail" }, `model kind "pixelsnail" is not supported`},
 	{"control characters", func(m map[string]any) { m["training_data"] = "\x1b[2J" }, "training data \"\\x1b[2J\" holds a control"},
 	{"detectors [null]", func(m map[string]any) { m["detector"] = map[string]any{"detectors": []any{nil}} }, "detector 0 is null"},
 	{"detectors not a list", func(m map[string]any) { m["detector"] = map[string]any{"detectors": 3} }, "detector metadata: json: cannot unmarshal"},

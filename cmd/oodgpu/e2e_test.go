@@ -215,7 +215,7 @@ func TestBadInputs(t *testing.T) {
 		{[]string{"serve", "--device", "cpu", "--model", filepath.Join(dir, "missing.safetensors")}, "missing.safetensors"},
 		{[]string{"serve", "--device", "cpu", "--addr", "127.0.0.1:99999"}, "99999"},
 		{[]string{"sample", "--device", "cpu"}, "--out"},
-		{[]string{"train", "--device", "cpu", "--model", "pixelcnn", "--out", filepath.Join(dir, "m.safetensors")}, "pixelcnn"},
+		{[]string{"train", "--device", "cpu", "--model", "pixelsnail", "--out", filepath.Join(dir, "m.safetensors")}, "pixelsnail"},
 		{[]string{"train", "--device", "cpu", "--init-from", corrupt, "--out", filepath.Join(dir, "m.safetensors")}, "--init-from"},
 	}
 	for _, c := range cases {

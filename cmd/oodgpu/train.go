@@ -18,6 +18,7 @@ import (
 	"github.com/oodgpu/oodgpu/models"
 	"github.com/oodgpu/oodgpu/models/ddpm"
 	"github.com/oodgpu/oodgpu/models/glow"
+	"github.com/oodgpu/oodgpu/models/pixelcnn"
 	"github.com/oodgpu/oodgpu/models/train"
 	"github.com/oodgpu/oodgpu/models/vae"
 	"github.com/oodgpu/oodgpu/models/weights"
@@ -59,9 +60,10 @@ func newTrainCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "train",
-		Short: "Train a generative model (Glow, VAE or DDPM) and write its weight file",
+		Short: "Train a generative model (Glow, VAE, DDPM or PixelCNN++) and write its weight file",
 		Example: "  oodgpu train --model glow --data fashionmnist:train --epochs 2 --out glow-fashionmnist.safetensors\n" +
 			"  oodgpu train --model vae --data fashionmnist:train --epochs 1 --out vae-fashionmnist.safetensors\n" +
+			"  oodgpu train --model pixelcnn --data fashionmnist:train --test fashionmnist:test --out pixelcnn-fashionmnist.safetensors\n" +
 			"  oodgpu train ... --resume   # continue from the checkpoint after an interruption",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -79,8 +81,13 @@ func newTrainCmd() *cobra.Command {
 				return fmt.Errorf("train: --test-n %d, --init-batch %d: want 0 or more, 1 or more", testN, initBatch)
 			}
 			if initFrom == "" {
-				// The largest image the data can give (colour, --size square): the model's size limits.
-				if _, err := arch.model(kind, data.Shape{H: arch.size, W: arch.size, C: 3}); err != nil {
+				// The largest image the data can give (colour, --size square; PixelCNN++ models
+				// grey images only): the model's size limits.
+				channels := 3
+				if kind == "pixelcnn" {
+					channels = 1
+				}
+				if _, err := arch.model(kind, data.Shape{H: arch.size, W: arch.size, C: channels}); err != nil {
 					return fmt.Errorf("train: %w", err)
 				}
 			}
@@ -247,17 +254,20 @@ func baseName(path string) string {
 // archFlags size a new model; zero means the kind's default.
 type archFlags struct {
 	size, hidden, levels, steps, latent int
+	blocks, mixtures                    int
 	attention                           bool
 }
 
 func (a *archFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.IntVar(&a.size, "size", 32, "input height and width (images are padded to it)")
-	fl.IntVar(&a.hidden, "hidden", 0, "width: Glow coupling networks (default 128), VAE first convolution (32), DDPM base channels (32)")
+	fl.IntVar(&a.hidden, "hidden", 0, "width: Glow coupling networks (default 128), VAE first convolution (32), DDPM base channels (32), PixelCNN++ filters (32)")
 	fl.IntVar(&a.levels, "levels", 3, "Glow levels")
 	fl.IntVar(&a.steps, "steps", 8, "Glow flow steps per level")
 	fl.IntVar(&a.latent, "latent", 32, "VAE latent dimensions")
 	fl.BoolVar(&a.attention, "attention", true, "DDPM self-attention at the lowest resolution")
+	fl.IntVar(&a.blocks, "blocks", 0, "PixelCNN++ gated residual blocks per stream and level (default 2)")
+	fl.IntVar(&a.mixtures, "mixtures", 0, "PixelCNN++ logistic mixture components (default 5)")
 }
 
 // model makes a new model of kind for images of shape.
@@ -284,6 +294,17 @@ func (a *archFlags) model(kind string, shape data.Shape) (models.Model, error) {
 		cfg.Base, cfg.Size, cfg.Attention = width(cfg.Base), a.size, a.attention
 		cfg.Channels, cfg.ImageSize = shape.C, shape.H
 		return models.DDPM{Cfg: cfg, Step: 1}, cfg.Validate()
+	case "pixelcnn":
+		cfg := pixelcnn.Default()
+		cfg.Filters, cfg.Size = width(cfg.Filters), a.size
+		if a.blocks > 0 {
+			cfg.Blocks = a.blocks
+		}
+		if a.mixtures > 0 {
+			cfg.Mixtures = a.mixtures
+		}
+		cfg.Channels, cfg.ImageSize = shape.C, shape.H
+		return models.PixelCNN{Cfg: cfg}, cfg.Validate()
 	}
 	return nil, fmt.Errorf("--model %q: want one of %v", kind, models.Kinds)
 }
