@@ -134,6 +134,8 @@ func newBenchCmd() *cobra.Command {
 				train = fmt.Sprintf("ddpm (t = %d), %s", net.Step, train)
 			case models.VAE:
 				train = "vae, " + train
+			case models.PixelCNN:
+				train = "pixelcnn, " + train
 			}
 			// Each image's input complexity, by each compressor, for the S-scores.
 			complexities := map[string][][]float64{}
