@@ -40,6 +40,18 @@ func await(p goapp.Value) (goapp.Value, error) {
 	return s.v, s.err
 }
 
+// nextFrame waits until the browser is about to draw its next frame. Call it from a goroutine.
+func nextFrame() {
+	drawn := make(chan struct{})
+	f := goapp.FuncOf(func(goapp.Value, []goapp.Value) any {
+		close(drawn)
+		return nil
+	})
+	defer f.Release()
+	goapp.Window().Call("requestAnimationFrame", f)
+	<-drawn
+}
+
 // bytesOf copies a JavaScript ArrayBuffer of n bytes into Go.
 func bytesOf(buf goapp.Value, n int) []byte {
 	b := make([]byte, n)
@@ -79,13 +91,13 @@ func fetchBuffer(url string, limit int) (goapp.Value, error) {
 // served at url.
 type droppedFile struct {
 	name string
-	size int
 	file goapp.Value
 	url  string
 }
 
 // filesOf lists a FileList. It must run in the event handler: a drop's files are only readable
-// while the event is dispatched.
+// while the event is dispatched. It reads their names alone: the rest waits for buffer, out of
+// the handler's task.
 func filesOf(list goapp.Value) []droppedFile {
 	if !list.Truthy() {
 		return nil
@@ -93,25 +105,60 @@ func filesOf(list goapp.Value) []droppedFile {
 	out := make([]droppedFile, list.Length())
 	for i := range out {
 		f := list.Index(i)
-		out[i] = droppedFile{name: f.Get("name").String(), size: f.Get("size").Int(), file: f}
+		out[i] = droppedFile{name: f.Get("name").String(), file: f}
 	}
 	return out
 }
 
 // buffer returns the file's bytes as a JavaScript ArrayBuffer (downloading an example), refusing
-// files larger than data.MaxImageFileBytes before reading them.
+// files larger than data.MaxImageFileBytes without reading more. A picked or dropped file is
+// read as a stream: asking a File for its size can hold up the page's thread while the browser
+// looks the file up, so it is asked only of a file too large.
 func (f droppedFile) buffer() (goapp.Value, error) {
 	if f.url != "" {
 		return fetchBuffer(f.url, data.MaxImageFileBytes)
 	}
-	if f.size > data.MaxImageFileBytes {
-		return nil, fmt.Errorf("%d MB is too large (the limit is %d MB)", f.size>>20, data.MaxImageFileBytes>>20)
-	}
-	buf, err := await(f.file.Call("arrayBuffer"))
-	if err != nil {
+	buf, err := readStream(f.file.Call("stream"), data.MaxImageFileBytes)
+	switch {
+	case errors.Is(err, errTooLarge):
+		return nil, fmt.Errorf("%d MB is too large (the limit is %d MB)", f.file.Get("size").Int()>>20, data.MaxImageFileBytes>>20)
+	case err != nil:
 		return nil, fmt.Errorf("reading it: %w", err)
 	}
 	return buf, nil
+}
+
+// errTooLarge is readStream's error for a stream longer than its limit.
+var errTooLarge = errors.New("too large")
+
+// readStream reads a ReadableStream of bytes into an ArrayBuffer, cancelling it once it has
+// given more than limit bytes (errTooLarge).
+func readStream(stream goapp.Value, limit int) (goapp.Value, error) {
+	reader := stream.Call("getReader")
+	var chunks []goapp.Value
+	n := 0
+	for {
+		res, err := await(reader.Call("read"))
+		if err != nil {
+			return nil, err
+		}
+		if res.Get("done").Bool() {
+			break
+		}
+		chunk := res.Get("value")
+		if n += chunk.Get("byteLength").Int(); n > limit {
+			reader.Call("cancel")
+			return nil, errTooLarge
+		}
+		chunks = append(chunks, chunk)
+	}
+	all := goapp.Window().Get("Uint8Array").New(n)
+	at := 0
+	for _, c := range chunks {
+		all.Call("set", c, at)
+		at += c.Get("byteLength").Int()
+	}
+	return all.Get("buffer"), nil
 }
 
 // dropZone is the state of a page's drop area, whether files are being dragged over it. The

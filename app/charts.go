@@ -56,14 +56,14 @@ func layerName(layers []string, i int) string {
 // zBars draws per-layer z-scores as an SVG bar chart that fills its container's width: one bar
 // per layer, up for positive and down for negative, red beyond |z| = 3, clipped at |z| = 10,
 // with a zero line and dashed guides at +/-3. Hovering a layer's whole column shows its name
-// and z. class is the svg's CSS class.
-func zBars(z []float64, layers []string, class string) string {
+// and z. The svg's CSS class is zbars (see wideBars).
+func zBars(z []float64, layers []string) string {
 	const height = 100.0 // viewBox units; the chart is stretched to its CSS size
 	j := max(len(z), 1)
 	y := func(v float64) float64 { return height/2 - math.Max(-zClip, math.Min(zClip, v))/zClip*height/2 }
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="%s" viewBox="0 0 %d %.0f" preserveAspectRatio="none" role="img" aria-label="%s">`,
-		class, j, height, zSummary(z))
+	fmt.Fprintf(&b, `<svg class="zbars" viewBox="0 0 %d %.0f" preserveAspectRatio="none" role="img" aria-label="%s">`,
+		j, height, zSummary(z))
 	line := func(v float64, dash string) {
 		fmt.Fprintf(&b, `<line x1="0" y1="%.1f" x2="%d" y2="%.1f" stroke="#666" stroke-width="1" vector-effect="non-scaling-stroke"%s/>`,
 			y(v), j, y(v), dash)
@@ -96,6 +96,11 @@ func zBars(z []float64, layers []string, class string) string {
 	}
 	b.WriteString(`</svg>`)
 	return b.String()
+}
+
+// wideBars is the chart zBars drew, of CSS class "zbars wide" instead: the enlarged view.
+func wideBars(chart string) string {
+	return strings.Replace(chart, `<svg class="zbars"`, `<svg class="zbars wide"`, 1)
 }
 
 // greyImage wraps w x h grey pixels as an image.

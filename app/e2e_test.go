@@ -151,32 +151,82 @@ type pageRow struct {
 
 const readRows = `JSON.stringify([...document.querySelectorAll("tr.result")].map(r => r.dataset))`
 
-// startGapTimer starts a 50 ms timer in the page that records the longest gap between its ticks
-// (how long the page's thread was kept from its event loop, by the page's own work or by other
+// startGapTimer starts a 50 ms timer in the page that records the gaps between its ticks (how
+// long the page's thread was kept from its event loop, by the page's own work or by other
 // threads and processes taking the cores), and a PerformanceObserver of the long tasks (over
-// 50 ms) that the page's thread ran. stopGapTimer stops them and returns the longest gap and the
-// longest task, in ms.
+// 50 ms) that the page's thread ran; it returns when it started (performance.now()).
+// stopGapTimer stops them and returns a pageResponsiveness.
 const (
 	startGapTimer = `(() => {
-		const g = window.oodgpuGap = {max: 0, task: 0, last: performance.now()};
-		g.timer = setInterval(() => { const n = performance.now(); g.max = Math.max(g.max, n - g.last); g.last = n; }, 50);
-		g.observer = new PerformanceObserver(l => l.getEntries().forEach(e => { g.task = Math.max(g.task, e.duration); }));
+		const t0 = performance.now();
+		const g = window.oodgpuGap = {t0: t0, max: 0, gaps: [], tasks: [], last: t0};
+		const gap = n => {
+			const d = n - g.last;
+			g.max = Math.max(g.max, d);
+			if (d > 100) g.gaps.push({at: g.last - t0, ms: d});
+			g.last = n;
+		};
+		g.timer = setInterval(() => gap(performance.now()), 50);
+		g.gap = gap;
+		g.observer = new PerformanceObserver(l => l.getEntries().forEach(e => g.tasks.push({at: e.startTime - t0, ms: e.duration})));
 		g.observer.observe({type: "longtask"});
-		return performance.now();
+		return t0;
 	})()`
 	stopGapTimer = `(() => {
 		const g = window.oodgpuGap;
 		clearInterval(g.timer);
-		g.observer.takeRecords().forEach(e => { g.task = Math.max(g.task, e.duration); });
+		g.gap(performance.now());
+		g.observer.takeRecords().forEach(e => g.tasks.push({at: e.startTime - g.t0, ms: e.duration}));
 		g.observer.disconnect();
-		return [Math.max(g.max, performance.now() - g.last), g.task];
+		return {gap: g.max, gaps: g.gaps, tasks: g.tasks};
 	})()`
 )
+
+// pageResponsiveness is what startGapTimer measured until stopGapTimer: the longest gap between
+// the timer's ticks, the gaps over 100 ms and the long tasks of the page's thread, each when it
+// started (in ms after the timer started) and how long it lasted.
+type pageResponsiveness struct {
+	Gap   float64     `json:"gap"`
+	Gaps  []pageSpell `json:"gaps"`
+	Tasks []pageSpell `json:"tasks"`
+}
+
+// pageSpell is a gap or a task of pageResponsiveness.
+type pageSpell struct {
+	At float64 `json:"at"`
+	Ms float64 `json:"ms"`
+}
+
+// longestTask is the longest of the long tasks, 0 when there was none.
+func (r pageResponsiveness) longestTask() float64 {
+	longest := 0.0
+	for _, s := range r.Tasks {
+		longest = max(longest, s.Ms)
+	}
+	return longest
+}
+
+// String lists the gaps and tasks as "duration@start" in ms.
+func (r pageResponsiveness) String() string {
+	list := func(spells []pageSpell) string {
+		if len(spells) == 0 {
+			return "none"
+		}
+		s := make([]string, len(spells))
+		for i, sp := range spells {
+			s[i] = fmt.Sprintf("%.0f@%.0f", sp.Ms, sp.At)
+		}
+		return strings.Join(s, " ")
+	}
+	return fmt.Sprintf("longest gap %.0f ms, longest task %.0f ms; gaps over 100 ms (ms@ms after upload): %s; long tasks: %s",
+		r.Gap, r.longestTask(), list(r.Gaps), list(r.Tasks))
+}
 
 // scoreInBrowser opens the score page, waits for the model, uploads files and returns the rows
 // and the backend line after scoring. It logs the page's timings, never asserted since they
 // depend on the machine: navigation to ready, upload to first score, each further image, and
-// while scoring the longest gap of a 50 ms timer and the longest task on the page's thread.
+// while scoring the gaps of a 50 ms timer and the long tasks on the page's thread (see
+// startGapTimer).
 func scoreInBrowser(t *testing.T, ctx context.Context, url string, files ...string) (rows []pageRow, backend string) {
 	t.Helper()
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
@@ -218,7 +268,7 @@ func scoreInBrowser(t *testing.T, ctx context.Context, url string, files ...stri
 		text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
 		t.Fatalf("waiting for %d results: %v; page text: %q", len(files), err, text)
 	}
-	gap, err := chromedp.Run(ctx, chromedp.Evaluate[[2]float64](stopGapTimer))
+	resp, err := chromedp.Run(ctx, chromedp.Evaluate[pageResponsiveness](stopGapTimer))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,12 +290,17 @@ func scoreInBrowser(t *testing.T, ctx context.Context, url string, files ...stri
 		}
 	}
 	further := make([]string, 0, len(rows))
+	endsAfter := make([]string, len(ends))
+	for i, e := range ends {
+		endsAfter[i] = fmt.Sprintf("%.0f", e-upload)
+	}
 	for i := 1; i < len(ends); i++ {
 		further = append(further, fmt.Sprintf("%.0f", ends[i]-ends[i-1]))
 	}
 	t.Logf("timings on %q: navigation to ready %.0f ms; warm-up %s %.0f ms after ready (%s); upload to first score %.0f ms; "+
-		"further images %s ms each; while scoring, the longest gap of a 50 ms timer on the page's thread %.0f ms, "+
-		"its longest task %.0f ms", backend, ready, warmAtUpload, warmed-ready, warm, ends[0]-upload, strings.Join(further, ", "), gap[0], gap[1])
+		"further images %s ms each (ends at %s ms after upload); while scoring, on the page's thread (a 50 ms timer's gaps, "+
+		"long tasks): %v", backend, ready, warmAtUpload, warmed-ready, warm, ends[0]-upload, strings.Join(further, ", "),
+		strings.Join(endsAfter, ", "), resp)
 	return rows, backend
 }
 
@@ -434,7 +489,7 @@ func TestScorePageInBrowser(t *testing.T) {
 				if r.Where != c.wantWhere {
 					t.Errorf("%s was scored in the %s, want the %s", r.Name, r.Where, c.wantWhere)
 				}
-				checkClose(t, r.Name+" gradient score", r.Score, want[i].Score)
+				checkClose(t, r.Name+" score", r.Score, want[i].Score)
 				checkClose(t, r.Name+" NLL", r.NLL, want[i].NLL)
 				if r.Verdict != want[i].Verdict {
 					t.Errorf("%s: verdict %q in the browser, %q natively", r.Name, r.Verdict, want[i].Verdict)
@@ -445,6 +500,62 @@ func TestScorePageInBrowser(t *testing.T) {
 			}
 			checkWasmCompressed(t, ctx)
 		})
+	}
+}
+
+// TestScorePageResponsiveInBrowser uploads several images at once to the score page on the
+// CPU fallback (a browser without WebGPU) and logs how responsive the page's thread stayed while
+// the worker scored them: the gaps of a 50 ms timer and the long tasks (see scoreInBrowser),
+// never asserted, as they depend on the machine. The scores must still be those of `oodgpu
+// score`, every one computed in the worker.
+func TestScorePageResponsiveInBrowser(t *testing.T) {
+	chromium.Path(t)
+	files := []string{inImage, oodImage}
+	for _, name := range []string{"fashionmnist-test-1.png", "mnist-test-0.png", "noise-generated.png"} {
+		files = append(files, filepath.Join("..", "examples", name))
+	}
+	for _, ex := range []string{"noise.png", "colour.png"} {
+		files = append(files, filepath.Join("static", "examples", ex))
+	}
+	want := nativeScores(t, files...)
+	srv := startServer(t, buildWasm(t))
+	ctx := chromium.Start(t, false)
+	rows, _ := scoreInBrowser(t, ctx, srv.URL+"/", files...)
+	for i, r := range rows {
+		if r.Error != "" || r.Where != ranInWorker {
+			t.Errorf("%s: error %q, scored in the %q", r.Name, r.Error, r.Where)
+			continue
+		}
+		checkClose(t, r.Name+" score", r.Score, want[i].Score)
+	}
+}
+
+// TestWorkerFailsInBrowser serves no worker script: the page gives the worker up, says so, and
+// scores on its own thread, downloading the model itself, with the numbers `oodgpu score` gives.
+func TestWorkerFailsInBrowser(t *testing.T) {
+	chromium.Path(t)
+	want := nativeScores(t, inImage, oodImage)
+	srv := startServerWith(t, buildWasm(t), func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, strings.TrimSuffix(WorkerPath, ".js")) {
+				http.NotFound(w, r)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	ctx := chromium.Start(t, false)
+	rows, backend := scoreInBrowser(t, ctx, srv.URL+"/", inImage, oodImage)
+	if want := "No GPU available: running on the CPU (pure Go in WebAssembly, " + inPage + ")"; backend != want {
+		t.Errorf("backend line %q, want %q", backend, want)
+	}
+	for i, r := range rows {
+		if r.Error != "" || r.Where != ranInPage {
+			t.Errorf("%s: error %q, scored in the %q, want the page", r.Name, r.Error, r.Where)
+			continue
+		}
+		checkClose(t, r.Name+" score", r.Score, want[i].Score)
+		checkClose(t, r.Name+" NLL", r.NLL, want[i].NLL)
 	}
 }
 
@@ -628,7 +739,7 @@ func TestScorePageStates(t *testing.T) {
 			t.Errorf("row %d: %+v, want %s scored", i, r, examples[i].file)
 			continue
 		}
-		checkClose(t, r.Name+" gradient score", r.Score, want[i].Score)
+		checkClose(t, r.Name+" score", r.Score, want[i].Score)
 		checkClose(t, r.Name+" NLL", r.NLL, want[i].NLL)
 		if r.Verdict != want[i].Verdict {
 			t.Errorf("%s: verdict %q in the browser, %q natively", r.Name, r.Verdict, want[i].Verdict)
@@ -669,10 +780,11 @@ func TestScorePageStates(t *testing.T) {
 		t.Fatal(err)
 	}
 	records, err := csv.NewReader(strings.NewReader(csvText)).ReadAll()
-	if err != nil || len(records) != len(examples)+1 || records[0][0] != "file" || records[3][0] != "mnist-test-1.png" || records[3][5] != scorer.OOD {
+	if err != nil || len(records) != len(examples)+1 || records[0][0] != "file" || records[3][0] != "mnist-test-1.png" || records[3][7] != scorer.OOD {
 		t.Errorf("CSV download: %q, %v", csvText, err)
 	} else {
-		checkClose(t, "the CSV's gradient score of the digit", records[3][3], digit.Score)
+		checkClose(t, "the CSV's score of the digit", records[3][3], digit.Score)
+		checkClose(t, "the CSV's gradient score of the digit", records[3][4], digit.GradientScore)
 	}
 	checkState(t, ctx, "results", true)
 

@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -52,9 +53,16 @@ type ModelInfo struct {
 	// Kind is the model family ("glow", "vae", "ddpm").
 	Kind string `json:"kind"`
 	// TrainedOn is the data set spec the model was trained on, FitData the images its
-	// detector for B = 1 was fitted on.
-	TrainedOn string `json:"trained_on"`
-	FitData   string `json:"fit_data"`
+	// detector for B = 1 was fitted on; Threshold is that detector's threshold, the score above
+	// which an image is OOD, which keeps the share Recall of in-distribution images. The pages
+	// read them here, so that they need not download the model where the worker runs it.
+	TrainedOn string  `json:"trained_on"`
+	FitData   string  `json:"fit_data"`
+	Threshold float64 `json:"threshold"`
+	Recall    float64 `json:"recall"`
+	// Compressor, when set, says that detector is a combined one: its score joins the gradient
+	// score with the S-score of the image's length under this compressor.
+	Compressor string `json:"compressor,omitempty"`
 	// Width, Height and Channels are the image shape the model sees (1 channel: grey).
 	Width    int `json:"width"`
 	Height   int `json:"height"`
@@ -66,7 +74,7 @@ type ModelInfo struct {
 }
 
 // kindNames are the model families as the page writes them.
-var kindNames = map[string]string{"glow": "Glow", "vae": "VAE", "ddpm": "DDPM"}
+var kindNames = map[string]string{"glow": "Glow", "vae": "VAE", "ddpm": "DDPM", "pixelcnn": "PixelCNN++"}
 
 // Label names the model in the page's model choice: its family, its training set and the
 // image shape it sees.
@@ -86,11 +94,12 @@ func (m ModelInfo) Label() string {
 	return s
 }
 
-// engine is the model the pages score with and where it runs.
+// engine is the model the pages score with and where it runs. The page downloads and decodes
+// the model itself (pageModel) only when it runs it on its own thread, the worker having failed:
+// what the page shows of the model comes from the model list (info) and the results.
 type engine struct {
-	model *scorer.Model
-	info  ModelInfo
-	x     *executor
+	info ModelInfo
+	x    *executor
 	// warm is the model's warm-up on x.
 	warm *warmup
 }
@@ -199,8 +208,14 @@ func (x *executor) workerFailed(err error) {
 type warmup struct {
 	done   chan struct{} // closed when it ended
 	millis float64
-	err    error
+	err    error // wraps errModel when the model could not be loaded
 }
+
+// errModel is a warm-up's error when the model could not be downloaded or decoded.
+var errModel = errors.New("the model could not be loaded")
+
+// modelFailed reports whether w has ended without the model, which could not be loaded.
+func (w *warmup) modelFailed() bool { return w.state() == "failed" && errors.Is(w.err, errModel) }
 
 // state says how the warm-up stands, for the page: "running", "done" or "failed".
 func (w *warmup) state() string {
@@ -249,8 +264,9 @@ func loadModelsLocked() ([]ModelInfo, error) {
 	return list, nil
 }
 
-// loadEngineByID downloads the model with the given ID from the server's list once ("": the
-// default), opens the executor (see openExecutor) and starts the model's warm-up there.
+// loadEngineByID finds the model with the given ID in the server's list ("": the default),
+// opens the executor (see openExecutor) and starts the model's warm-up there, once per model
+// (again when the model could not be loaded).
 func loadEngineByID(id string) (*engine, error) {
 	engineMu.Lock()
 	defer engineMu.Unlock()
@@ -272,23 +288,31 @@ func loadEngineByID(id string) (*engine, error) {
 		}
 	}
 	x := openExecutor()
-	m := models[info.ID]
-	if m == nil {
-		b, err := fetchBytes(info.Path, maxModelBytes)
-		if err != nil {
-			return nil, err
-		}
-		if m, err = scorer.Decode(info.Path, b); err != nil {
-			return nil, err
-		}
-		models[info.ID] = m
-	}
 	w := warmups[info.ID]
-	if w == nil {
-		w = x.warmUp(m, info)
+	if w == nil || w.modelFailed() {
+		w = x.warmUp(info)
 		warmups[info.ID] = w
 	}
-	return &engine{model: m, info: info, x: x, warm: w}, nil
+	return &engine{info: info, x: x, warm: w}, nil
+}
+
+// pageModel downloads and decodes the model info describes once, for the page's own thread.
+func pageModel(info ModelInfo) (*scorer.Model, error) {
+	engineMu.Lock()
+	defer engineMu.Unlock()
+	if m := models[info.ID]; m != nil {
+		return m, nil
+	}
+	b, err := fetchBytes(info.Path, maxModelBytes)
+	if err != nil {
+		return nil, err
+	}
+	m, err := scorer.Decode(info.Path, b)
+	if err != nil {
+		return nil, err
+	}
+	models[info.ID] = m
+	return m, nil
 }
 
 // openExecutor chooses the executor once; engineMu must be held. WebGPU is used when the
@@ -336,10 +360,10 @@ func openExecutor() *executor {
 	return x
 }
 
-// warmUp starts readying m (served as info) on x in the background (see warmup). It holds x.mu
-// until it ends: taken at once when free, so that the user's first image waits its turn, else
-// (another model's warm-up or an image runs) when the runs before it have ended.
-func (x *executor) warmUp(m *scorer.Model, info ModelInfo) *warmup {
+// warmUp starts readying the model info describes on x in the background (see warmup). It
+// holds x.mu until it ends: taken at once when free, so that the user's first image waits its
+// turn, else (another model's warm-up or an image runs) when the runs before it have ended.
+func (x *executor) warmUp(info ModelInfo) *warmup {
 	w := &warmup{done: make(chan struct{})}
 	start := now()
 	locked := x.mu.TryLock()
@@ -356,10 +380,17 @@ func (x *executor) warmUp(m *scorer.Model, info ModelInfo) *warmup {
 			switch {
 			case err != nil:
 				x.workerFailed(err)
+			case r.Fail == failModel:
+				w.err = fmt.Errorf("%w: %s", errModel, r.Err)
 			case r.Fail != "":
 				w.err = fmt.Errorf("the worker could not warm the model up: %s", r.Err)
 			}
 		case x.onGPU():
+			m, err := pageModel(info)
+			if err != nil {
+				w.err = fmt.Errorf("%w: %v", errModel, err)
+				break
+			}
 			w.err = warmUp(m, x.exec)
 		}
 		w.millis = now() - start
@@ -385,7 +416,13 @@ func (e *engine) run(op, name string, file goapp.Value) workResult {
 			return r
 		}
 	}
-	r := runWork(e.model, x.exec, op, name, bytesOf(file, file.Get("byteLength").Int()))
+	m, err := pageModel(e.info)
+	if err != nil {
+		r := workResult{Where: ranInPage}
+		r.failed(failModel, err)
+		return r
+	}
+	r := runWork(m, x.exec, op, name, bytesOf(file, file.Get("byteLength").Int()))
 	r.Where = ranInPage
 	return r
 }
@@ -421,10 +458,14 @@ func backendLine(eng *engine) goapp.UI {
 }
 
 // whenWarm updates the page's component (ctx's) once eng's warm-up has ended, so that its
-// backend line says so.
-func whenWarm(ctx goapp.Context, eng *engine) {
+// backend line says so; should the model not have loaded, noModel runs first, with the error.
+func whenWarm(ctx goapp.Context, eng *engine, noModel func(error)) {
 	ctx.Async(func() {
 		<-eng.warm.done
-		ctx.Dispatch(func(goapp.Context) {})
+		ctx.Dispatch(func(goapp.Context) {
+			if eng.warm.modelFailed() {
+				noModel(eng.warm.err)
+			}
+		})
 	})
 }

@@ -68,7 +68,12 @@ func (p *RepresentationPage) OnMount(ctx goapp.Context) {
 			}
 			p.eng = e
 			p.status, p.statusError = "Ready: drop a colour image, pick a file or try the example.", false
-			whenWarm(ctx, e)
+			whenWarm(ctx, e, func(err error) {
+				if p.eng == e && !p.busy {
+					p.eng = nil
+					p.setError("Could not load the colour model.", err)
+				}
+			})
 		})
 	})
 }
@@ -380,7 +385,7 @@ func analyse(e *engine, f droppedFile) (*reprResult, string, error) {
 				fmt.Errorf("NLL %g (RGB), %g (HSV), shift %g, features' difference %g", c.NLLRGB, c.NLLHSV, c.Shift, c.MaxRelDiff)
 		}
 	}
-	r := &reprResult{name: f.name, check: c, side: w.Shape.W, image: pngDataURL(rgbImage(w.Pix, w.Shape.W, w.Shape.H)), where: w.Where}
+	r := &reprResult{name: f.name, check: c, side: w.Shape.W, image: w.Thumb, where: w.Where}
 	r.lo, r.hi = percentile(c.PixelLogDet, heatClipLo), percentile(c.PixelLogDet, heatClipHi)
 	r.heat = pngDataURL(clippedHeatMap(c.PixelLogDet, c.Size, c.Size, r.lo, r.hi))
 	return r, "", nil

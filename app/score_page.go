@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"image"
+	"math"
 	"net/url"
 	"strings"
 	"time"
@@ -35,6 +36,9 @@ var examples = []example{
 	{"colour.png", "a colour picture"},
 }
 
+// rowsPerFrame is how many rows the results table gains a frame.
+const rowsPerFrame = 10
+
 // Row states of an imageResult.
 const (
 	waiting = "waiting"
@@ -54,7 +58,13 @@ type ScorePage struct {
 	eng          *engine // the chosen model, once loaded
 	dropZone
 
-	results []imageResult
+	// results are the rows of the table, each replaced rather than changed in place (update),
+	// so that go-app sees which rows changed. The table shows the first shown of them: files
+	// dropped at once get their rows rowsPerFrame a frame (showRows), so that many files do not
+	// hold up the page's thread; showing says that more are on their way.
+	results []*imageResult
+	shown   int
+	showing bool
 	nextID  int
 	queue   []job
 	working bool
@@ -64,22 +74,20 @@ type ScorePage struct {
 
 // imageResult is one file and its score or the reason it has none.
 type imageResult struct {
-	id     int
-	name   string
-	model  ModelInfo
-	state  string
-	thumb  string // data URL of the image as the model sees it
-	row    *scorer.Row
-	layers []string // names of row.ZScores
-	// chart is the per-layer chart (zBars), drawn once; wide its enlarged view, drawn when
-	// first opened (enlarged): the page is re-rendered with every result, and parsing charts
-	// that nobody looks at would hold up its thread.
-	chart, wide string
-	enlarged    bool
-	err         string  // a short message for the user
-	detail      string  // the error behind it
-	millis      float64 // when it ended, in ms from the page's start
-	where       string  // where it ran: ranInWorker or ranInPage
+	id    int
+	name  string
+	model ModelInfo
+	state string
+	thumb string // data URL of the image as the model sees it
+	row   *scorer.Row
+	// chart is the per-layer chart (zBars) and largest the layers with the largest |z|, drawn
+	// where the row was scored (workResult).
+	chart   string
+	largest []string
+	err     string  // a short message for the user
+	detail  string  // the error behind it
+	millis  float64 // when it ended, in ms from the page's start
+	where   string  // where it ran: ranInWorker or ranInPage
 }
 
 // job is a file waiting to be scored with a model.
@@ -125,7 +133,12 @@ func (p *ScorePage) loadModel(ctx goapp.Context) {
 			if !p.working {
 				p.status = "Ready: drop images, pick files or try an example."
 			}
-			whenWarm(ctx, e)
+			whenWarm(ctx, e, func(err error) {
+				if p.eng == e && !p.working {
+					p.eng = nil
+					p.setError("Could not load the model.", err)
+				}
+			})
 		})
 	})
 }
@@ -225,14 +238,23 @@ func (p *ScorePage) modelChoice() goapp.UI {
 // howToRead explains the numbers, with the chosen detector's threshold once it is loaded.
 func (p *ScorePage) howToRead() goapp.UI {
 	threshold := goapp.Li().ID("threshold").Body(goapp.Strong().Text("Threshold"), goapp.Text(": an image is OOD "+
-		"when its gradient score is above the score that 95% of the fit images stay at or below (the detector's "+
+		"when its score is above the score that 95% of the fit images stay at or below (the detector's "+
 		"recall on in-distribution images)."))
+	score := goapp.Li().ID("score-means").Body(goapp.Strong().Text("Score"), goapp.Text(": the gradient score, "+
+		"how unusual the image's layer-wise gradient norms are, compared with the fit images; higher = more unusual."))
 	if p.eng != nil {
-		if det, err := p.eng.model.Detector(1); err == nil {
-			threshold = goapp.Li().ID("threshold").DataSet("value", fmt.Sprintf("%.9g", det.Threshold)).Body(
-				goapp.Strong().Text("Threshold"), goapp.Text(fmt.Sprintf(": an image is OOD when its gradient score is "+
-					"above %.1f, the score that %.0f%% of the fit images (%s) stay at or below: the detector keeps "+
-					"%.0f%% of in-distribution images (its recall).", det.Threshold, 100*det.Recall, det.FitData, 100*det.Recall)))
+		m := p.eng.info
+		threshold = goapp.Li().ID("threshold").DataSet("value", fmt.Sprintf("%.9g", m.Threshold)).Body(
+			goapp.Strong().Text("Threshold"), goapp.Text(fmt.Sprintf(": an image is OOD when its score is "+
+				"above %.1f, the score that %.0f%% of the fit images (%s) stay at or below: the detector keeps "+
+				"%.0f%% of in-distribution images (its recall).", m.Threshold, 100*m.Recall, m.FitData, 100*m.Recall)))
+		if m.Compressor != "" {
+			score = goapp.Li().ID("score-means").DataSet("compressor", m.Compressor).Body(goapp.Strong().Text("Score"),
+				goapp.Text(fmt.Sprintf(": two tests joined. The gradient score says how unusual the image's layer-wise "+
+					"gradient norms are; the S-score is its NLL minus its length when compressed (%s, bits/dim), high for an "+
+					"image that is likely only because it is simple. Each becomes the share of fit images scoring at least "+
+					"as high, and the two shares are joined by Fisher's method (-2 times the sum of their logs); higher = "+
+					"more unusual. Under the score: its two parts.", m.Compressor)))
 		}
 	}
 	return goapp.Section().ID("how").Class("how").Body(
@@ -240,8 +262,7 @@ func (p *ScorePage) howToRead() goapp.UI {
 		goapp.Ul().Body(
 			goapp.Li().Body(goapp.Strong().Text("NLL (bits/dim)"), goapp.Text(": the negative log-likelihood per pixel "+
 				"value; lower = more likely under the model.")),
-			goapp.Li().Body(goapp.Strong().Text("Gradient score"), goapp.Text(": how unusual the image's layer-wise "+
-				"gradient norms are, compared with the fit images; higher = more unusual.")),
+			score,
 			goapp.Li().Body(goapp.Strong().Text("Percentile"), goapp.Text(": the share of the fit images "+
 				"(in-distribution images held out from training) scoring at or below this image; higher = more unusual.")),
 			threshold,
@@ -250,8 +271,9 @@ func (p *ScorePage) howToRead() goapp.UI {
 				"clipped at ±10. Hover a bar for the layer's name.")),
 		),
 		goapp.P().ID("why").Text("Why can a lower NLL still be OOD? Likelihoods favour simple images: under a "+
-			"FashionMNIST model, most MNIST digits get a lower NLL than FashionMNIST clothes, yet the gradient score "+
-			"flags them, because the model's layers respond to them unlike to the images they were fitted on. With "+
+			"FashionMNIST model, most MNIST digits get a lower NLL than FashionMNIST clothes, yet the score "+
+			"flags them: the model's layers respond to them unlike to the images they were fitted on, and they are "+
+			"much simpler than clothes, which the S-score accounts for. With "+
 			"the default model, try the pullover and the digit: the digit has the lower NLL, and only it is OOD."),
 		goapp.P().Class("note").Body(
 			goapp.Text("Method: "), goapp.Em().Text(paperTitle), goapp.Text(". Source code: "),
@@ -267,31 +289,190 @@ func (p *ScorePage) table() goapp.UI {
 			goapp.Th().Scope("col").Text("NLL (bits/dim)"), goapp.Th().Scope("col").Text(p.scoreHeader()),
 			goapp.Th().Scope("col").Text("percentile"), goapp.Th().Scope("col").Text("per-layer z-scores"),
 		)),
-		goapp.TBody().Body(goapp.Range(p.results).Slice(func(i int) goapp.UI { return p.resultRow(p.results[i]) })),
+		goapp.TBody().Body(goapp.Range(p.results[:p.shown]).Slice(func(i int) goapp.UI { return &resultRow{Result: p.results[i]} })),
 	)
 }
 
-// scoreHeader heads the gradient score column, with the threshold when every row is of the
-// chosen model.
+// scoreHeader heads the score column, with the threshold when every row is of the chosen model.
 func (p *ScorePage) scoreHeader() string {
 	if p.eng == nil {
-		return "gradient score"
+		return "score"
 	}
 	for _, r := range p.results {
 		if r.model.ID != p.eng.info.ID {
-			return "gradient score"
+			return "score"
 		}
 	}
-	det, err := p.eng.model.Detector(1)
-	if err != nil {
-		return "gradient score"
-	}
-	return fmt.Sprintf("gradient score (OOD above %.1f)", det.Threshold)
+	return fmt.Sprintf("score (OOD above %.1f)", p.eng.info.Threshold)
 }
 
-// resultRow is one file's row: a placeholder while it waits or is scored, its score, or why
-// it has none.
-func (p *ScorePage) resultRow(r imageResult) goapp.UI {
+func (p *ScorePage) onModel(ctx goapp.Context, _ goapp.Event) {
+	p.modelID = ctx.JSSrc().Get("value").String()
+	u := goapp.Window().URL()
+	q := u.Query()
+	q.Set("model", p.modelID)
+	u.RawQuery = q.Encode()
+	goapp.Window().Get("history").Call("replaceState", nil, "", u.String())
+	p.loadModel(ctx)
+}
+
+func (p *ScorePage) onDrop(ctx goapp.Context, e goapp.Event) {
+	p.enqueue(ctx, p.dropped(e))
+}
+
+func (p *ScorePage) onPick(ctx goapp.Context, _ goapp.Event) {
+	p.enqueue(ctx, picked(ctx))
+}
+
+func (p *ScorePage) scoreExample(ctx goapp.Context, ex example) {
+	p.enqueue(ctx, []droppedFile{{name: ex.file, url: ExamplesPrefix + ex.file}})
+}
+
+func (p *ScorePage) onClear(ctx goapp.Context, _ goapp.Event) {
+	p.results, p.shown, p.queue = nil, 0, nil
+	p.total, p.done, p.bad = 0, 0, 0
+	p.status, p.statusDetail = "Cleared. Drop images, pick files or try an example.", ""
+}
+
+// enqueue adds a placeholder row per file and scores them after those already queued.
+func (p *ScorePage) enqueue(ctx goapp.Context, files []droppedFile) {
+	if len(files) == 0 {
+		return
+	}
+	if !p.working {
+		p.total, p.done, p.bad = 0, 0, 0
+	}
+	info := p.chosen()
+	for _, f := range files {
+		p.nextID++
+		p.results = append(p.results, &imageResult{id: p.nextID, name: f.name, model: info, state: waiting})
+		p.queue = append(p.queue, job{id: p.nextID, file: f, modelID: info.ID})
+	}
+	p.total += len(files)
+	p.showRows(ctx)
+	p.statusDetail = ""
+	if !p.working {
+		p.working = true
+		p.next(ctx)
+	}
+	p.updateStatus()
+}
+
+// showRows shows the rows of the results not shown yet: rowsPerFrame of them at the next frame,
+// not in the task that added them, then as many at each further frame.
+func (p *ScorePage) showRows(ctx goapp.Context) {
+	if p.showing || p.shown == len(p.results) {
+		return
+	}
+	p.showing = true
+	ctx.Async(func() {
+		nextFrame()
+		ctx.Dispatch(func(ctx goapp.Context) {
+			p.showing = false
+			p.shown = min(p.shown+rowsPerFrame, len(p.results))
+			p.showRows(ctx)
+		})
+	})
+}
+
+// chosen is the chosen model's description.
+func (p *ScorePage) chosen() ModelInfo {
+	for _, m := range p.models {
+		if m.ID == p.modelID {
+			return m
+		}
+	}
+	if len(p.models) > 0 {
+		return p.models[0]
+	}
+	return ModelInfo{}
+}
+
+// next scores the first queued file, then the next, until the queue is empty. It runs on the
+// UI goroutine; the scoring runs asynchronously.
+func (p *ScorePage) next(ctx goapp.Context) {
+	if len(p.queue) == 0 {
+		p.working = false
+		p.updateStatus()
+		return
+	}
+	j := p.queue[0]
+	p.queue = p.queue[1:]
+	p.update(j.id, func(r *imageResult) { r.state = scoring })
+	p.updateStatus()
+	ctx.Async(func() {
+		// Let the browser paint the placeholder before scoring occupies it (when the models run
+		// on the page's thread, the worker having failed).
+		time.Sleep(20 * time.Millisecond)
+		r := scoreJob(j)
+		r.millis = now()
+		// Update the page in a task of its own, not in the one that received the result.
+		time.Sleep(time.Millisecond)
+		ctx.Dispatch(func(ctx goapp.Context) {
+			if p.update(j.id, func(old *imageResult) { r.id, r.model = old.id, old.model; *old = r }) {
+				if r.state == scored {
+					p.done++
+				} else {
+					p.bad++
+				}
+			}
+			p.next(ctx)
+		})
+	})
+}
+
+// update replaces the row with the given id by a copy that f changes, and reports whether the
+// row is still there (Clear removes rows).
+func (p *ScorePage) update(id int, f func(*imageResult)) bool {
+	for i, r := range p.results {
+		if r.id == id {
+			c := *r
+			f(&c)
+			p.results[i] = &c
+			return true
+		}
+	}
+	return false
+}
+
+// updateStatus says how far the current run is.
+func (p *ScorePage) updateStatus() {
+	where := "the CPU"
+	if p.eng != nil {
+		where = p.eng.x.where()
+	}
+	switch {
+	case p.working:
+		p.status = fmt.Sprintf("Scoring image %d of %d on %s…", min(p.done+p.bad+1, p.total), p.total, where)
+	case p.total > 0:
+		p.status = fmt.Sprintf("Scored %d of %d", p.done, p.total)
+		if p.bad > 0 {
+			p.status += fmt.Sprintf(", %d failed", p.bad)
+		}
+		p.status += " on " + where + "."
+	}
+}
+
+// resultRow is one file's row of the results table: a placeholder while it waits or is scored,
+// its score, or why it has none. Each row is a component of its own, so that a result re-renders
+// its row alone: go-app updates a component only when the exported fields its parent hands it
+// change.
+type resultRow struct {
+	goapp.Compo
+	// Result is the row's file, as the page has it: never changed in place (ScorePage.update), so
+	// that comparing the pointer tells go-app whether the row changed.
+	Result *imageResult
+	// enlarged says whether the enlarged chart of the result with ID of is open, and wide is
+	// that chart, drawn when first opened: parsing charts that nobody looks at would hold up the
+	// page's thread.
+	enlarged bool
+	wide     string
+	of       int
+}
+
+// Render draws the row.
+func (c *resultRow) Render() goapp.UI {
+	r := c.Result
 	name := goapp.Td().Class("name").DataSet("label", "image").Body(
 		goapp.Span().Class("file").Text(r.name),
 		goapp.Span().Class("model-name").Text(r.model.Label()),
@@ -329,18 +510,24 @@ func (p *ScorePage) resultRow(r imageResult) goapp.UI {
 		goapp.Td().Class("thumb").Body(goapp.Img().Class("thumb").Src(r.thumb).
 			Alt(fmt.Sprintf("%s as scored (%dx%d)", r.name, r.model.Width, r.model.Height))),
 		goapp.Td().Class("num").DataSet("label", "NLL (bits/dim)").Text(fmt.Sprintf("%.3f", row.NLL)),
-		goapp.Td().Class("num").DataSet("label", "gradient score").Text(fmt.Sprintf("%.1f", row.Score)),
+		goapp.Td().Class("num score").DataSet("label", "score").Body(
+			goapp.Text(fmt.Sprintf("%.1f", row.Score)),
+			goapp.If(!math.IsNaN(row.SScore), func() goapp.UI {
+				return goapp.Span().Class("parts").Text(fmt.Sprintf("gradient %.1f, S-score %.2f", row.GradientScore, row.SScore))
+			}),
+		),
 		goapp.Td().Class("num").DataSet("label", "percentile").Text(fmt.Sprintf("%.1f", row.Percentile)),
-		goapp.Td().Class("chart").Body(p.zChart(r)),
+		goapp.Td().Class("chart").Body(c.zChart()),
 	)
 }
 
 // zChart is a result's per-layer chart: bars filling the cell, a ±3 axis, a legend, the count
 // of layers beyond |z| > 3 and the largest, and an enlarged view with one column per layer,
 // drawn when opened.
-func (p *ScorePage) zChart(r imageResult) goapp.UI {
-	z, layers := r.row.ZScores, r.layers
-	largest := zLargest(z, layers, 3)
+func (c *resultRow) zChart() goapp.UI {
+	r := c.Result
+	z := r.row.ZScores
+	enlarged := c.enlarged && c.of == r.id
 	return goapp.Div().Class("zchart").Body(
 		goapp.Div().Class("zplot").Body(
 			goapp.Div().Class("zaxis").Aria("hidden", "true").Body(
@@ -350,153 +537,31 @@ func (p *ScorePage) zChart(r imageResult) goapp.UI {
 			),
 			goapp.Raw(r.chart),
 		),
-		goapp.P().Class("zsummary").Text(zSummary(z)+"; largest: "+strings.Join(largest, ", ")+"."),
+		goapp.P().Class("zsummary").Text(zSummary(z)+"; largest: "+strings.Join(r.largest, ", ")+"."),
 		goapp.P().Class("zlegend").Body(
 			goapp.Span().Class("key red").Aria("hidden", "true"), goapp.Text("|z| > 3 "),
 			goapp.Span().Class("key blue").Aria("hidden", "true"), goapp.Text("|z| ≤ 3 "),
 			goapp.Span().Class("key dash").Aria("hidden", "true"), goapp.Text("±3"),
 		),
-		goapp.Details().Class("zbig").Open(r.enlarged).OnToggle(func(ctx goapp.Context, _ goapp.Event) {
-			open := ctx.JSSrc().Get("open").Bool()
-			p.update(r.id, func(r *imageResult) {
-				r.enlarged = open
-				if open && r.wide == "" {
-					r.wide = zBars(r.row.ZScores, r.layers, "zbars wide")
-				}
-			})
-		}).Body(
+		goapp.Details().Class("zbig").Open(enlarged).OnToggle(c.onToggle).Body(
 			goapp.Summary().Text("Enlarge"),
-			goapp.If(r.enlarged, func() goapp.UI {
+			goapp.If(enlarged, func() goapp.UI {
 				return goapp.Div().Class("zscroll").TabIndex(0).Role("region").Aria("label", "per-layer z-scores of "+r.name+", enlarged").Body(
-					goapp.Raw(fmt.Sprintf(`<div class="zwide" style="width:%dpx">%s</div>`, 6*len(z), r.wide)),
+					goapp.Raw(fmt.Sprintf(`<div class="zwide" style="width:%dpx">%s</div>`, 6*len(z), c.wide)),
 				)
 			}),
 		),
 	)
 }
 
-func (p *ScorePage) onModel(ctx goapp.Context, _ goapp.Event) {
-	p.modelID = ctx.JSSrc().Get("value").String()
-	u := goapp.Window().URL()
-	q := u.Query()
-	q.Set("model", p.modelID)
-	u.RawQuery = q.Encode()
-	goapp.Window().Get("history").Call("replaceState", nil, "", u.String())
-	p.loadModel(ctx)
-}
-
-func (p *ScorePage) onDrop(ctx goapp.Context, e goapp.Event) {
-	p.enqueue(ctx, p.dropped(e))
-}
-
-func (p *ScorePage) onPick(ctx goapp.Context, _ goapp.Event) {
-	p.enqueue(ctx, picked(ctx))
-}
-
-func (p *ScorePage) scoreExample(ctx goapp.Context, ex example) {
-	p.enqueue(ctx, []droppedFile{{name: ex.file, url: ExamplesPrefix + ex.file}})
-}
-
-func (p *ScorePage) onClear(ctx goapp.Context, _ goapp.Event) {
-	p.results, p.queue = nil, nil
-	p.total, p.done, p.bad = 0, 0, 0
-	p.status, p.statusDetail = "Cleared. Drop images, pick files or try an example.", ""
-}
-
-// enqueue adds a placeholder row per file and scores them after those already queued.
-func (p *ScorePage) enqueue(ctx goapp.Context, files []droppedFile) {
-	if len(files) == 0 {
-		return
+// onToggle opens or closes the enlarged chart as its <details> is, drawing it when first opened.
+func (c *resultRow) onToggle(ctx goapp.Context, _ goapp.Event) {
+	if c.of != c.Result.id {
+		c.of, c.wide = c.Result.id, ""
 	}
-	if !p.working {
-		p.total, p.done, p.bad = 0, 0, 0
-	}
-	info := p.chosen()
-	for _, f := range files {
-		p.nextID++
-		p.results = append(p.results, imageResult{id: p.nextID, name: f.name, model: info, state: waiting})
-		p.queue = append(p.queue, job{id: p.nextID, file: f, modelID: info.ID})
-	}
-	p.total += len(files)
-	p.statusDetail = ""
-	if !p.working {
-		p.working = true
-		p.next(ctx)
-	}
-	p.updateStatus()
-}
-
-// chosen is the chosen model's description.
-func (p *ScorePage) chosen() ModelInfo {
-	for _, m := range p.models {
-		if m.ID == p.modelID {
-			return m
-		}
-	}
-	if len(p.models) > 0 {
-		return p.models[0]
-	}
-	return ModelInfo{}
-}
-
-// next scores the first queued file, then the next, until the queue is empty. It runs on the
-// UI goroutine; the scoring runs asynchronously.
-func (p *ScorePage) next(ctx goapp.Context) {
-	if len(p.queue) == 0 {
-		p.working = false
-		p.updateStatus()
-		return
-	}
-	j := p.queue[0]
-	p.queue = p.queue[1:]
-	p.update(j.id, func(r *imageResult) { r.state = scoring })
-	p.updateStatus()
-	ctx.Async(func() {
-		// Let the browser paint the placeholder before scoring occupies it (when the models run
-		// on the page's thread, the worker having failed).
-		time.Sleep(20 * time.Millisecond)
-		r := scoreJob(j)
-		r.millis = now()
-		ctx.Dispatch(func(ctx goapp.Context) {
-			if p.update(j.id, func(old *imageResult) { r.id, r.model = old.id, old.model; *old = r }) {
-				if r.state == scored {
-					p.done++
-				} else {
-					p.bad++
-				}
-			}
-			p.next(ctx)
-		})
-	})
-}
-
-// update applies f to the row with the given id and reports whether it is still there (Clear
-// removes rows).
-func (p *ScorePage) update(id int, f func(*imageResult)) bool {
-	for i := range p.results {
-		if p.results[i].id == id {
-			f(&p.results[i])
-			return true
-		}
-	}
-	return false
-}
-
-// updateStatus says how far the current run is.
-func (p *ScorePage) updateStatus() {
-	where := "the CPU"
-	if p.eng != nil {
-		where = p.eng.x.where()
-	}
-	switch {
-	case p.working:
-		p.status = fmt.Sprintf("Scoring image %d of %d on %s…", min(p.done+p.bad+1, p.total), p.total, where)
-	case p.total > 0:
-		p.status = fmt.Sprintf("Scored %d of %d", p.done, p.total)
-		if p.bad > 0 {
-			p.status += fmt.Sprintf(", %d failed", p.bad)
-		}
-		p.status += " on " + where + "."
+	c.enlarged = ctx.JSSrc().Get("open").Bool()
+	if c.enlarged && c.wide == "" {
+		c.wide = wideBars(c.Result.chart)
 	}
 }
 
@@ -528,13 +593,7 @@ func scoreJob(j job) imageResult {
 		r.err = "Scoring failed"
 		return r
 	}
-	if w.Shape.C == 3 {
-		r.thumb = pngDataURL(rgbImage(w.Pix, w.Shape.W, w.Shape.H))
-	} else {
-		r.thumb = pngDataURL(greyImage(w.Pix, w.Shape.W, w.Shape.H))
-	}
-	r.row, r.layers, r.state = w.Row, w.Layers, scored
-	r.chart = zBars(r.row.ZScores, r.layers, "zbars")
+	r.thumb, r.row, r.chart, r.largest, r.state = w.Thumb, w.Row, w.Chart, w.Largest, scored
 	return r
 }
 
@@ -554,13 +613,14 @@ func imageProblem(b []byte) string {
 func (p *ScorePage) csvURL() string {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	_ = w.Write([]string{"file", "model", "nll_bits_per_dim", "gradient_score", "percentile", "verdict", "invalid", "error"})
+	_ = w.Write([]string{"file", "model", "nll_bits_per_dim", "score", "gradient_score", "s_score", "percentile", "verdict", "invalid", "error"})
 	for _, r := range p.results {
-		rec := []string{r.name, r.model.ID, "", "", "", "", "", r.err}
+		rec := []string{r.name, r.model.ID, "", "", "", "", "", "", "", r.err}
 		switch {
 		case r.row != nil:
-			rec[2], rec[3], rec[4] = scorer.FormatFloat(r.row.NLL), scorer.FormatFloat(r.row.Score), scorer.FormatFloat(r.row.Percentile)
-			rec[5], rec[6] = r.row.Verdict, r.row.Invalid
+			f := scorer.FormatFloat
+			copy(rec[2:], []string{f(r.row.NLL), f(r.row.Score), f(r.row.GradientScore), f(r.row.SScore), f(r.row.Percentile),
+				r.row.Verdict, r.row.Invalid})
 		case r.state != failed:
 			continue
 		}

@@ -50,7 +50,7 @@ func TestZLargest(t *testing.T) {
 // a fixed size so that the chart scales to its container.
 func TestZBars(t *testing.T) {
 	z := []float64{0.5, -4, 25, math.NaN()}
-	svg := zBars(z, []string{"l0", "l1", "l2", "l3"}, "zbars")
+	svg := zBars(z, []string{"l0", "l1", "l2", "l3"})
 	for _, want := range []string{`<svg class="zbars" viewBox="0 0 4 100" preserveAspectRatio="none" role="img"`,
 		`aria-label="2 of 4 layers with |z| > 3"`, `<title>l2: z = 25.00</title>`, `<title>l3: z = NaN</title>`, `stroke-dasharray`} {
 		if !strings.Contains(svg, want) {
@@ -59,6 +59,9 @@ func TestZBars(t *testing.T) {
 	}
 	if got := strings.Count(svg, "<title>"); got != len(z) {
 		t.Errorf("%d titles for %d layers", got, len(z))
+	}
+	if wide := wideBars(svg); !strings.HasPrefix(wide, `<svg class="zbars wide" viewBox=`) || strings.TrimPrefix(wide, `<svg class="zbars wide"`) != strings.TrimPrefix(svg, `<svg class="zbars"`) {
+		t.Errorf("the enlarged chart is not the chart of class zbars wide: %.80s", wide)
 	}
 	red, blue := barsOf(svg, "#c0392b"), barsOf(svg, "#3d6fb0")
 	if red != 2 || blue != 1 {
@@ -106,12 +109,13 @@ func TestImageProblem(t *testing.T) {
 // and numbers as `oodgpu score --format csv` writes them.
 func TestCSV(t *testing.T) {
 	m := ModelInfo{ID: "glow-fashionmnist"}
-	p := &ScorePage{results: []imageResult{
-		{name: "a, b.png", model: m, state: scored, row: &scorer.Row{NLL: 2.5, Score: 300.25, Percentile: 60, Verdict: scorer.InDistribution}},
+	p := &ScorePage{results: []*imageResult{
+		{name: "a, b.png", model: m, state: scored, row: &scorer.Row{NLL: 2.5, Score: 3.5, GradientScore: 300.25, SScore: -1.25, Percentile: 60,
+			Verdict: scorer.InDistribution}},
 		{name: "notes.txt", model: m, state: failed, err: "Not an image: PNG, JPEG or GIF expected"},
 		{name: "later.png", model: m, state: waiting},
-		{name: "inf.png", model: m, state: scored, row: &scorer.Row{NLL: math.Inf(1), Score: math.Inf(1), Percentile: 100,
-			Verdict: scorer.OOD, Invalid: "non-finite likelihood"}},
+		{name: "inf.png", model: m, state: scored, row: &scorer.Row{NLL: math.Inf(1), Score: math.Inf(1), GradientScore: math.Inf(1),
+			SScore: math.NaN(), Percentile: 100, Verdict: scorer.OOD, Invalid: "non-finite likelihood"}},
 	}}
 	u := p.csvURL()
 	const prefix = "data:text/csv;charset=utf-8,"
@@ -127,11 +131,10 @@ func TestCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := [][]string{
-		{"file", "model", "nll_bits_per_dim", "gradient_score", "percentile", "verdict", "invalid", "error"},
-		{"a, b.png", "glow-fashionmnist", scorer.FormatFloat(2.5), scorer.FormatFloat(300.25), scorer.FormatFloat(60), scorer.InDistribution, "", ""},
-		{"notes.txt", "glow-fashionmnist", "", "", "", "", "", "Not an image: PNG, JPEG or GIF expected"},
-		{"inf.png", "glow-fashionmnist", scorer.FormatFloat(math.Inf(1)), scorer.FormatFloat(math.Inf(1)), scorer.FormatFloat(100), scorer.OOD,
-			"non-finite likelihood", ""},
+		{"file", "model", "nll_bits_per_dim", "score", "gradient_score", "s_score", "percentile", "verdict", "invalid", "error"},
+		{"a, b.png", "glow-fashionmnist", "2.5", "3.5", "300.25", "-1.25", "60", scorer.InDistribution, "", ""},
+		{"notes.txt", "glow-fashionmnist", "", "", "", "", "", "", "", "Not an image: PNG, JPEG or GIF expected"},
+		{"inf.png", "glow-fashionmnist", "null", "null", "null", "null", "100", scorer.OOD, "non-finite likelihood", ""},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("CSV %q, want %d lines", got, len(want))

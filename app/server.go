@@ -430,8 +430,12 @@ func modelInfo(m *scorer.Model, path string, size int) (ModelInfo, error) {
 		return ModelInfo{}, fmt.Errorf("%s: %w", m.Name, err)
 	}
 	s := m.ImageShape()
-	return ModelInfo{Path: path, Kind: m.Meta.Kind, TrainedOn: m.Meta.TrainingData, FitData: det.FitData,
-		Width: s.W, Height: s.H, Channels: s.C, Bytes: size}, nil
+	info := ModelInfo{Path: path, Kind: m.Meta.Kind, TrainedOn: m.Meta.TrainingData, FitData: det.FitData,
+		Threshold: det.Threshold, Recall: det.Recall, Width: s.W, Height: s.H, Channels: s.C, Bytes: size}
+	if det.Complexity != nil {
+		info.Compressor = det.Complexity.Compressor
+	}
+	return info, nil
 }
 
 // ServeHTTP answers an asset, compressed in the best coding the request accepts (with

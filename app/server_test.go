@@ -285,8 +285,18 @@ func TestModelList(t *testing.T) {
 		if sum := sha256.Sum256(b); !strings.Contains(m.Path, hex.EncodeToString(sum[:8])) {
 			t.Errorf("%s: not named by its content (SHA-256 %x)", m.Path, sum)
 		}
-		if _, err := scorer.Decode(m.Path, b); err != nil {
+		model, err := scorer.Decode(m.Path, b)
+		if err != nil {
 			t.Errorf("%s: %v", m.Path, err)
+			continue
+		}
+		det, err := model.Detector(1)
+		switch {
+		case err != nil:
+			t.Errorf("%s: %v", m.Path, err)
+		case det.Threshold != m.Threshold || det.Recall != m.Recall || det.FitData != m.FitData:
+			t.Errorf("%s: listed with threshold %g, recall %g and fit data %q; its detector has %g, %g and %q", m.Path,
+				m.Threshold, m.Recall, m.FitData, det.Threshold, det.Recall, det.FitData)
 		}
 	}
 	if !ids["glow-cifar10"] || colour == 0 {

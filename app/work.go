@@ -37,14 +37,18 @@ const (
 )
 
 // workResult is what came of one image: the same whether the page's thread or the worker
-// computed it (the worker sends it gob-encoded, which keeps NaN and infinite numbers).
+// computed it (the worker sends it gob-encoded, which keeps NaN and infinite numbers). What the
+// page shows is drawn here, off the page's thread when the worker computes it: the page only
+// decodes it and mounts it.
 type workResult struct {
-	// Pix is the image as the model sees it (Shape), for the page's thumbnail.
-	Pix   []uint8
+	// Thumb is the image as the model sees it (Shape), as a PNG data URL for the page.
+	Thumb string
 	Shape data.Shape
-	// Row and Layers are a score (opScore): the row and the names of its z-scores.
-	Row    *scorer.Row
-	Layers []string
+	// Row is a score (opScore); Chart draws its z-scores (zBars) and Largest names the layers
+	// with the largest |z| (zLargest).
+	Row     *scorer.Row
+	Chart   string
+	Largest []string
 	// HSV is the RGB to HSV check (opHSV).
 	HSV *scorer.HSVCheck
 	// Fail is the stage that failed (a fail constant), "" when none did; Problem says in a few
@@ -76,7 +80,12 @@ func runWork(m *scorer.Model, exec graph.Executor, op, name string, file []byte)
 		r.Problem = imageProblem(file)
 		return r
 	}
-	r.Pix, r.Shape = pix, got
+	r.Shape = got
+	if got.C == 3 {
+		r.Thumb = pngDataURL(rgbImage(pix, got.W, got.H))
+	} else {
+		r.Thumb = pngDataURL(greyImage(pix, got.W, got.H))
+	}
 	set := &data.Set{Name: name, N: 1, Shape: got, Pix: pix}
 	switch op {
 	case opScore:
@@ -86,7 +95,8 @@ func runWork(m *scorer.Model, exec graph.Executor, op, name string, file []byte)
 			return r
 		}
 		r.Row = &rows[0]
-		r.Layers, _ = m.ZLayers(1) // Score succeeded, so the detector for B = 1 exists
+		layers, _ := m.ZLayers(1) // Score succeeded, so the detector for B = 1 exists
+		r.Chart, r.Largest = zBars(r.Row.ZScores, layers), zLargest(r.Row.ZScores, layers, 3)
 	case opHSV:
 		if got.C != 3 {
 			r.failed(failGrey, nil)
