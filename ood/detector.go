@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -160,9 +159,7 @@ func FitWith(ctx context.Context, f *Features, b int, o FitOptions) (*Detector, 
 			return nil, err
 		}
 	}
-	sort.Float64s(d.FitScores)
-	k := int(math.Ceil(o.Recall*float64(len(d.FitScores)))) - 1
-	d.Threshold = d.FitScores[max(k, 0)]
+	d.setThreshold()
 	return d, nil
 }
 
@@ -170,29 +167,27 @@ func FitWith(ctx context.Context, f *Features, b int, o FitOptions) (*Detector, 
 // fit features f, by the compressor named compressor, and d.FitScores the fit rows' gradient
 // scores in row order, which it replaces by their combined scores.
 func (d *Detector) addComplexity(f *Features, l []float64, compressor string) error {
-	if compressor == "" {
-		return errors.New("ood: fit: input complexities without the name of their compressor")
-	}
 	s, err := SScores(f.NLL, l, d.GroupSize)
 	if err != nil {
 		return fmt.Errorf("ood: fit: %w", err)
 	}
-	if len(s) != len(d.FitScores) {
-		return fmt.Errorf("ood: fit: %d S-scores for %d feature rows", len(s), len(d.FitScores))
+	c, err := NewComplexityTerm(compressor, d.FitScores, s)
+	if err != nil {
+		return err
 	}
-	for i, v := range s {
-		if math.IsNaN(v) || math.IsInf(v, -1) {
-			s[i] = math.Inf(1) // unusable, as a gradient score of unusable features
-		}
-	}
-	c := &ComplexityTerm{Compressor: compressor, GradientFitScores: slices.Clone(d.FitScores), SFitScores: slices.Clone(s)}
-	sort.Float64s(c.GradientFitScores)
-	sort.Float64s(c.SFitScores)
 	for i, g := range d.FitScores {
-		d.FitScores[i] = c.combine(g, s[i])
+		d.FitScores[i] = c.FitScore(g, s[i])
 	}
 	d.Complexity = c
 	return nil
+}
+
+// setThreshold sorts d's fit scores and sets its threshold to the one that keeps the share
+// d.Recall of them.
+func (d *Detector) setThreshold() {
+	sort.Float64s(d.FitScores)
+	k := int(math.Ceil(d.Recall*float64(len(d.FitScores)))) - 1
+	d.Threshold = d.FitScores[max(k, 0)]
 }
 
 // score is the detector's score of a feature row; a row with unusable features scores +Inf with

@@ -106,6 +106,18 @@ func (v *jsonFloat) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// CSVColumns is the header of a Row's CSV form (CSVRecord): the columns of `oodgpu score
+// --format csv`.
+var CSVColumns = []string{"input", "nll_bits_per_dim", "score", "gradient_score", "complexity_bits_per_dim", "s_score",
+	"typicality", "percentile", "p_value", "verdict", "invalid"}
+
+// CSVRecord is r's CSV form, field by field under CSVColumns: numbers by FormatFloat.
+func (r Row) CSVRecord() []string {
+	f := FormatFloat
+	return []string{r.Input, f(r.NLL), f(r.Score), f(r.GradientScore), f(r.Complexity), f(r.SScore),
+		f(r.Typicality), f(r.Percentile), f(r.PValue), r.Verdict, r.Invalid}
+}
+
 // FormatFloat formats v for a CSV field or other text output: the shortest decimal that reads
 // back as v, and "null" for NaN or infinity, as in the JSON encoding.
 func FormatFloat(v float64) string {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/oodgpu/oodgpu/scorer"
 )
 
 // resumeCSV is the output file of score --resume: the rows it held when the run started, counted
@@ -23,7 +25,7 @@ type resumeCSV struct {
 // the file must be score's CSV (its header as rowWriter writes it). A last line that an
 // interrupted write left incomplete is cut off, so that rows written next continue the file.
 func openResume(path string) (*resumeCSV, error) {
-	header := csvColumns
+	header := scorer.CSVColumns
 	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("--resume %s: not a regular file", path)
 	}

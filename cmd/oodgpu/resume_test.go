@@ -17,6 +17,8 @@ import (
 
 	"github.com/oodgpu/oodgpu/data"
 	"github.com/oodgpu/oodgpu/internal/datatest"
+
+	"github.com/oodgpu/oodgpu/scorer"
 )
 
 // TestMain runs the test binary as the oodgpu command when OODGPU_TEST_CLI=1, so that a test can
@@ -36,7 +38,7 @@ func TestMain(m *testing.M) {
 // a name given twice), and the offset after each of its records, header first.
 func testCSV(t *testing.T) (content string, ends []int, header []string) {
 	t.Helper()
-	header = csvColumns
+	header = scorer.CSVColumns
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
 	write := func(rec []string) {

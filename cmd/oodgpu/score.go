@@ -288,10 +288,6 @@ func loadSpec(spec string, shape data.Shape, dataDir string, lim data.DecodeLimi
 	return data.Load(sp, data.Options{DataDir: dataDir, Shape: shape, N: n, Seed: 1, Limits: lim})
 }
 
-// csvColumns is the header of score's CSV output.
-var csvColumns = []string{"input", "nll_bits_per_dim", "score", "gradient_score", "complexity_bits_per_dim", "s_score",
-	"typicality", "percentile", "p_value", "verdict", "invalid"}
-
 // rowWriter writes score rows in one of scoreFormats as they come (CSV and JSON chunk by chunk,
 // the table when it is closed), so that rows already scored are kept when a later chunk fails;
 // close ends the output.
@@ -337,13 +333,11 @@ func (rw *rowWriter) writeRow(r scorer.Row) error {
 	case "csv":
 		if rw.csv == nil {
 			rw.csv = csv.NewWriter(rw.w)
-			if err := rw.csv.Write(csvColumns); err != nil {
+			if err := rw.csv.Write(scorer.CSVColumns); err != nil {
 				return err
 			}
 		}
-		f := scorer.FormatFloat
-		return rw.csv.Write([]string{r.Input, f(r.NLL), f(r.Score), f(r.GradientScore), f(r.Complexity), f(r.SScore),
-			f(r.Typicality), f(r.Percentile), f(r.PValue), r.Verdict, r.Invalid})
+		return rw.csv.Write(r.CSVRecord())
 	default:
 		if rw.table == nil {
 			rw.table = tabwriter.NewWriter(rw.w, 2, 4, 2, ' ', 0)
