@@ -34,15 +34,14 @@ test:
 	echo "$(GO) vet ./..."; $(GO) vet ./...; \
 	echo "$(GO) test $$race -count=1 -timeout 20m ./..."; $(GO) test $$race -count=1 -timeout 20m ./...
 
-## beam: the Apache Beam pipelines' binary (cmd/oodgpu-beam, a nested module of its own) in bin/
+## beam: the Apache Beam pipelines' binary (cmd/oodgpu-beam; the oodgpu binary does not link Beam) in bin/
 beam:
-	cd cmd/oodgpu-beam && $(GO) build -o ../../bin/oodgpu-beam .
+	$(GO) build -o bin/oodgpu-beam ./cmd/oodgpu-beam
 
-## beam-test: formatting, vet and the tests of cmd/oodgpu-beam on Beam's Prism runner (docs/BEAM.md); not part of
-## `make test`, since a cold build of Beam takes minutes
+## beam-test: the tests of cmd/oodgpu-beam on Beam's Prism runner alone (docs/BEAM.md; `make test` runs them
+## too); OODGPU_BEAM_IMAGES=N: N FashionMNIST and N MNIST images (default 50)
 beam-test:
-	@out=$$(gofmt -l cmd/oodgpu-beam); if [ -n "$$out" ]; then echo "gofmt wants to change:"; echo "$$out"; exit 1; fi
-	cd cmd/oodgpu-beam && $(GO) vet ./... && $(GO) test -count=1 -timeout 30m ./...
+	$(GO) vet ./cmd/oodgpu-beam && $(GO) test -count=1 -timeout 30m ./cmd/oodgpu-beam
 
 ## bench: the machine's fp32 peak (an FMA loop on every core), then engine benchmarks: CPU executor
 ## beside gonum's Sgemm, each CPU GFLOP/s line with its share of the peak; WebGPU kernels on the adapter present
