@@ -55,15 +55,15 @@ func layerName(layers []string, i int) string {
 
 // zBars draws per-layer z-scores as an SVG bar chart that fills its container's width: one bar
 // per layer, up for positive and down for negative, red beyond |z| = 3, clipped at |z| = 10,
-// with a zero line and dashed guides at +/-3. Hovering a layer's whole column shows its name
-// and z. The svg's CSS class is zbars (see wideBars).
-func zBars(z []float64, layers []string) string {
-	const height = 100.0 // viewBox units; the chart is stretched to its CSS size
+// with a zero line and dashed guides at +/-3. Its bars are two paths, one per colour, so that the
+// page's thread parses a chart of hundreds of layers in a few nodes; the layers' names are
+// zTargets, which the enlarged view (wideBars) adds. The svg's CSS class is zbars.
+func zBars(z []float64) string {
 	j := max(len(z), 1)
-	y := func(v float64) float64 { return height/2 - math.Max(-zClip, math.Min(zClip, v))/zClip*height/2 }
+	y := func(v float64) float64 { return zHeight/2 - math.Max(-zClip, math.Min(zClip, v))/zClip*zHeight/2 }
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="zbars" viewBox="0 0 %d %.0f" preserveAspectRatio="none" role="img" aria-label="%s">`,
-		j, height, zSummary(z))
+		j, zHeight, zSummary(z))
 	line := func(v float64, dash string) {
 		fmt.Fprintf(&b, `<line x1="0" y1="%.1f" x2="%d" y2="%.1f" stroke="#666" stroke-width="1" vector-effect="non-scaling-stroke"%s/>`,
 			y(v), j, y(v), dash)
@@ -71,8 +71,6 @@ func zBars(z []float64, layers []string) string {
 	line(0, "")
 	line(zFlag, ` stroke-dasharray="4 3"`)
 	line(-zFlag, ` stroke-dasharray="4 3"`)
-	// The bars are two paths, one per colour, and each layer's whole column is a hit target with
-	// its name: three nodes per layer (a chart has hundreds), which the page parses quickly.
 	var red, blue strings.Builder
 	for i, v := range z {
 		if math.IsNaN(v) {
@@ -90,17 +88,29 @@ func zBars(z []float64, layers []string) string {
 			fmt.Fprintf(&b, `<path d="%s" fill="%s"/>`, p.d, p.fill)
 		}
 	}
-	for i, v := range z {
-		fmt.Fprintf(&b, `<rect x="%d" y="0" width="1" height="%.0f" fill="transparent"><title>%s: z = %.2f</title></rect>`,
-			i, height, html.EscapeString(layerName(layers, i)), v)
-	}
 	b.WriteString(`</svg>`)
 	return b.String()
 }
 
-// wideBars is the chart zBars drew, of CSS class "zbars wide" instead: the enlarged view.
-func wideBars(chart string) string {
-	return strings.Replace(chart, `<svg class="zbars"`, `<svg class="zbars wide"`, 1)
+// zHeight is the height of zBars's viewBox; the chart is stretched to its CSS size.
+const zHeight = 100.0
+
+// zTargets are the hit targets of a zBars chart of z: each layer's whole column, with its name
+// and z as a tooltip. Three nodes a layer, so only the enlarged view has them (wideBars).
+func zTargets(z []float64, layers []string) string {
+	var b strings.Builder
+	for i, v := range z {
+		fmt.Fprintf(&b, `<rect x="%d" y="0" width="1" height="%.0f" fill="transparent"><title>%s: z = %.2f</title></rect>`,
+			i, zHeight, html.EscapeString(layerName(layers, i)), v)
+	}
+	return b.String()
+}
+
+// wideBars is the enlarged view of a zBars chart: of CSS class "zbars wide", with the hit
+// targets (zTargets) on top of its bars.
+func wideBars(chart, targets string) string {
+	wide := strings.Replace(chart, `<svg class="zbars"`, `<svg class="zbars wide"`, 1)
+	return strings.TrimSuffix(wide, `</svg>`) + targets + `</svg>`
 }
 
 // greyImage wraps w x h grey pixels as an image.

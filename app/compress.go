@@ -28,11 +28,15 @@ var codingSuffix = map[string]string{codingBrotli: ".br", codingGzip: ".gz"}
 // so it uses gzip's best, and brotli's best for app.wasm, which every visitor downloads (about
 // 12% smaller than level 5, and 20 times slower; the weight files, float32, gain little).
 const (
-	serveGzipLevel      = gzip.DefaultCompression
-	serveBrotliLevel    = 5
-	siteGzipLevel       = gzip.BestCompression
-	siteWasmBrotliLevel = brotli.BestCompression
+	serveGzipLevel   = gzip.DefaultCompression
+	serveBrotliLevel = 5
+	siteGzipLevel    = gzip.BestCompression
 )
+
+// siteWasmBrotliLevel is the level of app.wasm's brotli form in the site. A variable only so that
+// the tests under the race detector, where brotli's best takes minutes on app.wasm, can use
+// serveBrotliLevel (race_test.go).
+var siteWasmBrotliLevel = brotli.BestCompression
 
 // compressed holds a body's compressed forms, each made once, when first asked for.
 type compressed struct {

@@ -70,6 +70,9 @@ type ScorePage struct {
 	working bool
 	// counts of the current run: from the first file queued while idle to the queue's end
 	total, done, bad int
+	// csv is the Download CSV link's data URL (csvURL), drawn when a row is added or ends
+	// rather than at every render.
+	csv string
 }
 
 // imageResult is one file and its score or the reason it has none.
@@ -80,14 +83,14 @@ type imageResult struct {
 	state string
 	thumb string // data URL of the image as the model sees it
 	row   *scorer.Row
-	// chart is the per-layer chart (zBars) and largest the layers with the largest |z|, drawn
-	// where the row was scored (workResult).
-	chart   string
-	largest []string
-	err     string  // a short message for the user
-	detail  string  // the error behind it
-	millis  float64 // when it ended, in ms from the page's start
-	where   string  // where it ran: ranInWorker or ranInPage
+	// chart is the per-layer chart (zBars), targets its layers' names (zTargets) and largest
+	// the layers with the largest |z|, drawn where the row was scored (workResult).
+	chart, targets string
+	largest        []string
+	err            string  // a short message for the user
+	detail         string  // the error behind it
+	millis         float64 // when it ended, in ms from the page's start
+	where          string  // where it ran: ranInWorker or ranInPage
 }
 
 // job is a file waiting to be scored with a model.
@@ -202,7 +205,7 @@ func (p *ScorePage) Render() goapp.UI {
 		goapp.If(len(p.results) > 0, func() goapp.UI {
 			return goapp.Div().Class("actions").Body(
 				goapp.Button().Type("button").ID("clear").Text("Clear").OnClick(p.onClear),
-				goapp.A().ID("csv").Class("button").Href(p.csvURL()).Download("oodgpu-scores.csv").Text("Download CSV"),
+				goapp.A().ID("csv").Class("button").Href(p.csv).Download("oodgpu-scores.csv").Text("Download CSV"),
 			)
 		}),
 		goapp.If(len(p.results) > 0, func() goapp.UI { return p.table() }),
@@ -268,7 +271,7 @@ func (p *ScorePage) howToRead() goapp.UI {
 			threshold,
 			goapp.Li().Body(goapp.Strong().Text("Per-layer chart"), goapp.Text(": one bar per layer, the z-score of its "+
 				"log squared gradient norm under the fitted Gaussian; red bars have |z| > 3, dashed lines mark ±3, bars are "+
-				"clipped at ±10. Hover a bar for the layer's name.")),
+				"clipped at ±10. Enlarge a chart and hover a bar for the layer's name.")),
 		),
 		goapp.P().ID("why").Text("Why can a lower NLL still be OOD? Likelihoods favour simple images: under a "+
 			"FashionMNIST model, most MNIST digits get a lower NLL than FashionMNIST clothes, yet the score "+
@@ -331,6 +334,7 @@ func (p *ScorePage) scoreExample(ctx goapp.Context, ex example) {
 func (p *ScorePage) onClear(ctx goapp.Context, _ goapp.Event) {
 	p.results, p.shown, p.queue = nil, 0, nil
 	p.total, p.done, p.bad = 0, 0, 0
+	p.csv = p.csvURL()
 	p.status, p.statusDetail = "Cleared. Drop images, pick files or try an example.", ""
 }
 
@@ -349,6 +353,7 @@ func (p *ScorePage) enqueue(ctx goapp.Context, files []droppedFile) {
 		p.queue = append(p.queue, job{id: p.nextID, file: f, modelID: info.ID})
 	}
 	p.total += len(files)
+	p.csv = p.csvURL()
 	p.showRows(ctx)
 	p.statusDetail = ""
 	if !p.working {
@@ -415,6 +420,7 @@ func (p *ScorePage) next(ctx goapp.Context) {
 				} else {
 					p.bad++
 				}
+				p.csv = p.csvURL()
 			}
 			p.next(ctx)
 		})
@@ -561,7 +567,7 @@ func (c *resultRow) onToggle(ctx goapp.Context, _ goapp.Event) {
 	}
 	c.enlarged = ctx.JSSrc().Get("open").Bool()
 	if c.enlarged && c.wide == "" {
-		c.wide = wideBars(c.Result.chart)
+		c.wide = wideBars(c.Result.chart, c.Result.targets)
 	}
 }
 
@@ -593,7 +599,7 @@ func scoreJob(j job) imageResult {
 		r.err = "Scoring failed"
 		return r
 	}
-	r.thumb, r.row, r.chart, r.largest, r.state = w.Thumb, w.Row, w.Chart, w.Largest, scored
+	r.thumb, r.row, r.chart, r.targets, r.largest, r.state = w.Thumb, w.Row, w.Chart, w.Targets, w.Largest, scored
 	return r
 }
 

@@ -45,23 +45,34 @@ func TestZLargest(t *testing.T) {
 	}
 }
 
-// TestZBars: one hit target with the layer's name per layer, red bars beyond |z| = 3 only, none
-// for NaN, bars clipped to the chart, the summary as the accessible name, and a viewBox without
-// a fixed size so that the chart scales to its container.
+// TestZBars: red bars beyond |z| = 3 only, none for NaN, bars clipped to the chart, the summary
+// as the accessible name, a viewBox without a fixed size so that the chart scales to its
+// container, no per-layer nodes in the chart itself, and one hit target with the layer's name per
+// layer in the enlarged view.
 func TestZBars(t *testing.T) {
 	z := []float64{0.5, -4, 25, math.NaN()}
-	svg := zBars(z, []string{"l0", "l1", "l2", "l3"})
+	svg := zBars(z)
 	for _, want := range []string{`<svg class="zbars" viewBox="0 0 4 100" preserveAspectRatio="none" role="img"`,
-		`aria-label="2 of 4 layers with |z| > 3"`, `<title>l2: z = 25.00</title>`, `<title>l3: z = NaN</title>`, `stroke-dasharray`} {
+		`aria-label="2 of 4 layers with |z| > 3"`, `stroke-dasharray`} {
 		if !strings.Contains(svg, want) {
 			t.Errorf("chart lacks %s:\n%s", want, svg)
 		}
 	}
-	if got := strings.Count(svg, "<title>"); got != len(z) {
-		t.Errorf("%d titles for %d layers", got, len(z))
+	if n := strings.Count(svg, "<"); n != 7 {
+		t.Errorf("chart of %d nodes, want 7 (svg, 3 lines, 2 paths and the end tag): %s", n, svg)
 	}
-	if wide := wideBars(svg); !strings.HasPrefix(wide, `<svg class="zbars wide" viewBox=`) || strings.TrimPrefix(wide, `<svg class="zbars wide"`) != strings.TrimPrefix(svg, `<svg class="zbars"`) {
-		t.Errorf("the enlarged chart is not the chart of class zbars wide: %.80s", wide)
+	wide := wideBars(svg, zTargets(z, []string{"l0", "l1", "l2", "l3"}))
+	if !strings.HasPrefix(wide, `<svg class="zbars wide" viewBox=`) || !strings.HasPrefix(wide[len(`<svg class="zbars wide"`):], strings.TrimSuffix(svg[len(`<svg class="zbars"`):], "</svg>")) ||
+		!strings.HasSuffix(wide, "</rect></svg>") {
+		t.Errorf("the enlarged chart is not the chart of class zbars wide with the targets on top: %s", wide)
+	}
+	for _, want := range []string{`<title>l2: z = 25.00</title>`, `<title>l3: z = NaN</title>`} {
+		if !strings.Contains(wide, want) {
+			t.Errorf("enlarged chart lacks %s:\n%s", want, wide)
+		}
+	}
+	if got := strings.Count(wide, "<title>"); got != len(z) {
+		t.Errorf("%d titles for %d layers", got, len(z))
 	}
 	red, blue := barsOf(svg, "#c0392b"), barsOf(svg, "#3d6fb0")
 	if red != 2 || blue != 1 {

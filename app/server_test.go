@@ -428,9 +428,11 @@ func TestBuildSite(t *testing.T) {
 	m, b := defaultModelAndBytes(t)
 	o := Options{WebDir: web, Model: m, ModelBytes: b, ZooDir: zooDir}
 	out := t.TempDir()
+	start := time.Now()
 	if err := BuildSite(out, o); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("site built in %.1f s, app.wasm's brotli form at level %d", time.Since(start).Seconds(), siteWasmBrotliLevel)
 	if err := o.defaults(); err != nil {
 		t.Fatal(err)
 	}

@@ -44,11 +44,11 @@ type workResult struct {
 	// Thumb is the image as the model sees it (Shape), as a PNG data URL for the page.
 	Thumb string
 	Shape data.Shape
-	// Row is a score (opScore); Chart draws its z-scores (zBars) and Largest names the layers
-	// with the largest |z| (zLargest).
-	Row     *scorer.Row
-	Chart   string
-	Largest []string
+	// Row is a score (opScore); Chart draws its z-scores (zBars), Targets names its layers
+	// (zTargets) and Largest names the layers with the largest |z| (zLargest).
+	Row            *scorer.Row
+	Chart, Targets string
+	Largest        []string
 	// HSV is the RGB to HSV check (opHSV).
 	HSV *scorer.HSVCheck
 	// Fail is the stage that failed (a fail constant), "" when none did; Problem says in a few
@@ -96,7 +96,7 @@ func runWork(m *scorer.Model, exec graph.Executor, op, name string, file []byte)
 		}
 		r.Row = &rows[0]
 		layers, _ := m.ZLayers(1) // Score succeeded, so the detector for B = 1 exists
-		r.Chart, r.Largest = zBars(r.Row.ZScores, layers), zLargest(r.Row.ZScores, layers, 3)
+		r.Chart, r.Targets, r.Largest = zBars(r.Row.ZScores), zTargets(r.Row.ZScores, layers), zLargest(r.Row.ZScores, layers, 3)
 	case opHSV:
 		if got.C != 3 {
 			r.failed(failGrey, nil)
