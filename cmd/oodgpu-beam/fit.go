@@ -8,8 +8,6 @@ import (
 	"io"
 	"math"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
@@ -36,9 +34,6 @@ func init() {
 	register.DoFn3x1[rowScore, fitLists, func(rowScore), error](&combinedFn{})
 	register.DoFn5x1[context.Context, []byte, fitMoments, fitLists, fitLists, error](&writeModelFn{})
 }
-
-// maxGroupSize is the largest B fit accepts, as oodgpu fit's.
-const maxGroupSize = 256
 
 // noComplexity is --complexity for a detector without the S-score, as oodgpu fit's.
 const noComplexity = "none"
@@ -68,9 +63,9 @@ func (c *fitCmd) pipeline(ctx context.Context) (*beam.Pipeline, error) {
 	if err := c.in.check(); err != nil {
 		return nil, fmt.Errorf("fit: %w", err)
 	}
-	groups, err := parseBatches(c.batches)
+	groups, err := scorer.ParseGroupSizes(c.batches)
 	if err != nil {
-		return nil, fmt.Errorf("fit: %w", err)
+		return nil, fmt.Errorf("fit: --batch %w", err)
 	}
 	switch {
 	case c.out == "":
@@ -116,23 +111,6 @@ func (c *fitCmd) pipeline(ctx context.Context) (*beam.Pipeline, error) {
 }
 
 func (c *fitCmd) done(w io.Writer) { fmt.Fprintf(w, "wrote the detector into %s\n", c.out) }
-
-// parseBatches parses the comma-separated batch sizes of --batch, as oodgpu fit does: distinct
-// integers from 1 to maxGroupSize.
-func parseBatches(s string) ([]int, error) {
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		b, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || b < 1 || b > maxGroupSize {
-			return nil, fmt.Errorf("--batch %q: want integers from 1 to %d separated by commas", s, maxGroupSize)
-		}
-		if slices.Contains(out, b) {
-			return nil, fmt.Errorf("--batch %q: B = %d given twice", s, b)
-		}
-		out = append(out, b)
-	}
-	return out, nil
-}
 
 // layerNames are the model's parameter names in feature order: the columns of its features.
 func layerNames(m *scorer.Model) ([]string, error) {

@@ -452,25 +452,6 @@ func TestQuantileGrid(t *testing.T) {
 	}
 }
 
-func TestParseBatches(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		want []int
-	}{
-		{"1,5", []int{1, 5}},
-		{" 5 ", []int{5}},
-		{"1,1", nil},
-		{"0", nil},
-		{"257", nil},
-		{"x", nil},
-	} {
-		got, err := parseBatches(c.in)
-		if (err != nil) != (c.want == nil) || !slices.Equal(got, c.want) {
-			t.Errorf("parseBatches(%q) = %v, %v; want %v", c.in, got, err, c.want)
-		}
-	}
-}
-
 // TestCommandErrors checks that bad flags stop a command before its pipeline is built.
 func TestCommandErrors(t *testing.T) {
 	in := inputFlags{glob: "*.png", maxImageMB: 256, spec: modelSpec{Device: "cpu"}}

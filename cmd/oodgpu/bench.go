@@ -50,9 +50,9 @@ func newBenchCmd() *cobra.Command {
 			if err := m.SetDDPMStep(ddpmStep); err != nil {
 				return err
 			}
-			groups, err := parseBatches(batches)
+			groups, err := scorer.ParseGroupSizes(batches)
 			if err != nil {
-				return err
+				return fmt.Errorf("bench: --batch %w", err)
 			}
 			if err := checkDetectorFlags(detector, nu); err != nil {
 				return fmt.Errorf("bench: %w", err)

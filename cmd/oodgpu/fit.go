@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -45,9 +43,9 @@ func newFitCmd() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// Every flag and the output path are checked before features are computed.
-			groups, err := parseBatches(batches)
+			groups, err := scorer.ParseGroupSizes(batches)
 			if err != nil {
-				return err
+				return fmt.Errorf("fit: --batch %w", err)
 			}
 			if !(recall > 0 && recall < 1) {
 				return fmt.Errorf("fit: --recall %g: want a share strictly between 0 and 1", recall)
@@ -164,27 +162,6 @@ func newFitCmd() *cobra.Command {
 
 // noComplexity is fit's --complexity for a detector without the S-score.
 const noComplexity = "none"
-
-// parseBatches parses the comma-separated batch sizes of fit and bench: distinct integers from 1
-// to maxGroupSize.
-func parseBatches(s string) ([]int, error) {
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		b, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || b < 1 || b > maxGroupSize {
-			return nil, fmt.Errorf("--batch %q: want integers from 1 to %d separated by commas", s, maxGroupSize)
-		}
-		if slices.Contains(out, b) {
-			return nil, fmt.Errorf("--batch %q: B = %d given twice", s, b)
-		}
-		out = append(out, b)
-	}
-	return out, nil
-}
-
-// maxGroupSize is the largest B (images scored together) the commands accept: the paper uses 1
-// and 5, and a group's images are held in one executor run.
-const maxGroupSize = 256
 
 // registerDetectorFlags adds fit's and bench's choice of score model: --detector and --nu.
 func registerDetectorFlags(cmd *cobra.Command, detector *string, nu *float64) {

@@ -77,8 +77,8 @@ func newScoreCmd() *cobra.Command {
 			if !slices.Contains(scoreFormats, format) {
 				return fmt.Errorf("score: --format %q: want %s", format, strings.Join(scoreFormats, ", "))
 			}
-			if batch < 1 || batch > maxGroupSize {
-				return fmt.Errorf("score: --batch %d: want 1 to %d", batch, maxGroupSize)
+			if batch < 1 || batch > scorer.MaxGroupSize {
+				return fmt.Errorf("score: --batch %d: want 1 to %d", batch, scorer.MaxGroupSize)
 			}
 			if _, err := in.limits(); err != nil {
 				return fmt.Errorf("score: %w", err)
