@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/oodgpu/oodgpu/graph"
+	"github.com/oodgpu/oodgpu/models/discrete"
 )
 
 // Config sizes a PixelCNN++.
@@ -287,7 +288,7 @@ func Build(g *graph.Graph, cfg Config, batch int) (*Net, error) {
 	logits := g.SliceAxis(out, 1, 0, k)
 	mean := g.SliceAxis(out, 1, k, 2*k)
 	logScale := g.AddScalar(g.Relu(g.AddScalar(g.SliceAxis(out, 1, 2*k, 3*k), -logScaleMin)), logScaleMin)
-	logp := LogisticLogLik(g, x, mean, logScale, notMin, notMax)
+	logp := discrete.LogisticLogLik(g, x, mean, logScale, notMin, notMax)
 	pix := g.Sub(g.LogSumExp(g.Add(logits, logp), 1), g.LogSumExp(logits, 1))
 	ll := g.Sum(pix, 1, 2)
 	bpd := g.MulScalar(ll, float32(-1/(float64(cfg.Dims())*math.Ln2)))
@@ -297,41 +298,10 @@ func Build(g *graph.Graph, cfg Config, batch int) (*Net, error) {
 	return &Net{LogLik: ll, BitsPerDim: bpd, PixelLogLik: pix, Mixture: out}, nil
 }
 
-// LogisticLogLik is the log-probability of each 8-bit pixel k, given as x = 2k/255 - 1, under
-// each component's logistic of mean and log-scale, discretized to bins of width 2/255 on
-// [-1, 1] that are open-ended at the extremes (the paper's edge cases at 0 and 255):
-// P = sigma(a) - sigma(b), with a and b the bin's edges in standard units. It is computed as
-// log P = [k<255] log sigma(a) + [k>0] log sigma(-b) + [0<k<255] log(1 - exp(-(a-b))),
-// since sigma(a) - sigma(b) = sigma(a) sigma(-b) (1 - exp(-(a-b))), which needs none of the
-// paper's fallback to the density for tiny bins; notMin and notMax are the masks [k>0] and
-// [k<255]. x and the masks broadcast against mean and logScale.
-func LogisticLogLik(g *graph.Graph, x, mean, logScale, notMin, notMax *graph.Node) *graph.Node {
-	invScale := g.Exp(g.Neg(logScale))
-	centred := g.Sub(x, mean)
-	a := g.Mul(g.AddScalar(centred, 1.0/255), invScale)
-	b := g.Mul(g.AddScalar(centred, -1.0/255), invScale)
-	width := g.MulScalar(invScale, 2.0/255) // a - b
-	inner := g.Log(g.AddScalar(g.Neg(g.Exp(g.Neg(width))), 1))
-	return g.Add(g.Add(g.Mul(notMax, g.LogSigmoid(a)), g.Mul(notMin, g.LogSigmoid(g.Neg(b)))),
-		g.Mul(g.Mul(notMin, notMax), inner))
-}
-
 // Feeds turns images (NCHW pixels scaled to [0, 1], k/255, already padded to Size) into the
 // graph's inputs. The likelihood is discrete, so nothing is drawn.
 func (c Config) Feeds(pix []float32, batch int) graph.Feeds {
-	x := graph.Zeros(batch, 1, c.Size, c.Size)
-	notMin := graph.Zeros(x.Shape...)
-	notMax := graph.Zeros(x.Shape...)
-	for i, v := range pix {
-		k := math.Round(float64(v) * 255)
-		x.Data[i] = float32(2*k/255 - 1)
-		if k > 0 {
-			notMin.Data[i] = 1
-		}
-		if k < 255 {
-			notMax.Data[i] = 1
-		}
-	}
+	x, notMin, notMax := discrete.Inputs(pix, batch, 1, c.Size, c.Size)
 	return graph.Feeds{InputX: x, InputNotMin: notMin, InputNotMax: notMax}
 }
 

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/oodgpu/oodgpu/graph"
+	"github.com/oodgpu/oodgpu/models/discrete"
 )
 
 // Config sizes a VAE.
@@ -129,7 +130,7 @@ func Build(g *graph.Graph, cfg Config, batch int) (*Net, error) {
 	mean := decoder(g, cfg, z, batch)
 
 	logScale := g.Param("dec.log_scale", c, 1, 1)
-	logp := LogisticLogLik(g, x, mean, logScale, notMin, notMax)
+	logp := discrete.LogisticLogLik(g, x, mean, logScale, notMin, notMax)
 	recon := g.Sum(logp, 1, 2, 3)
 	kl := g.MulScalar(g.Sum(g.Sub(g.Add(g.Square(mu), g.Exp(logvar)), g.AddScalar(logvar, 1)), 1), 0.5)
 	elbo := g.Sub(recon, kl)
@@ -169,40 +170,10 @@ func BuildDecoder(g *graph.Graph, cfg Config, batch int) (*graph.Node, error) {
 	return mean, nil
 }
 
-// LogisticLogLik is the log-probability of each 8-bit pixel k, given as x = 2k/255 - 1, under a
-// logistic with mean and per-channel log-scale discretized to bins of width 2/255 on [-1, 1]
-// that are open-ended at the extremes: P = sigma(a) - sigma(b), with a and b the bin's edges in
-// standard units. It is computed as
-// log P = [k<255] log sigma(a) + [k>0] log sigma(-b) + [0<k<255] log(1 - exp(-(a-b))),
-// since sigma(a) - sigma(b) = sigma(a) sigma(-b) (1 - exp(-(a-b))); notMin and notMax are the
-// masks [k>0] and [k<255].
-func LogisticLogLik(g *graph.Graph, x, mean, logScale, notMin, notMax *graph.Node) *graph.Node {
-	invScale := g.Exp(g.Neg(logScale))
-	centred := g.Sub(x, mean)
-	a := g.Mul(g.AddScalar(centred, 1.0/255), invScale)
-	b := g.Mul(g.AddScalar(centred, -1.0/255), invScale)
-	width := g.MulScalar(invScale, 2.0/255) // a - b
-	inner := g.Log(g.AddScalar(g.Neg(g.Exp(g.Neg(width))), 1))
-	return g.Add(g.Add(g.Mul(notMax, g.LogSigmoid(a)), g.Mul(notMin, g.LogSigmoid(g.Neg(b)))),
-		g.Mul(g.Mul(notMin, notMax), inner))
-}
-
 // Feeds turns images (NCHW pixels scaled to [0, 1], k/255, already padded to Size) into the
 // graph's inputs, drawing the posterior noise from r.
 func (c Config) Feeds(pix []float32, batch int, r *rand.Rand) graph.Feeds {
-	x := graph.Zeros(batch, c.Channels, c.Size, c.Size)
-	notMin := graph.Zeros(x.Shape...)
-	notMax := graph.Zeros(x.Shape...)
-	for i, v := range pix {
-		k := math.Round(float64(v) * 255)
-		x.Data[i] = float32(2*k/255 - 1)
-		if k > 0 {
-			notMin.Data[i] = 1
-		}
-		if k < 255 {
-			notMax.Data[i] = 1
-		}
-	}
+	x, notMin, notMax := discrete.Inputs(pix, batch, c.Channels, c.Size, c.Size)
 	eps := graph.Zeros(batch, c.Latent)
 	for i := range eps.Data {
 		eps.Data[i] = float32(r.NormFloat64())
