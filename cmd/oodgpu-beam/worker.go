@@ -11,9 +11,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 
 	"github.com/oodgpu/oodgpu/data"
-	"github.com/oodgpu/oodgpu/gpu"
 	"github.com/oodgpu/oodgpu/graph"
-	"github.com/oodgpu/oodgpu/graph/cpu"
+	"github.com/oodgpu/oodgpu/internal/device"
 	"github.com/oodgpu/oodgpu/models/zoo"
 	"github.com/oodgpu/oodgpu/scorer"
 )
@@ -30,13 +29,7 @@ type modelSpec struct {
 }
 
 // check reports an error for a device other than auto, gpu or cpu.
-func (s modelSpec) check() error {
-	switch s.Device {
-	case "auto", "gpu", "cpu":
-		return nil
-	}
-	return fmt.Errorf("--device %q: want auto, gpu or cpu", s.Device)
-}
+func (s modelSpec) check() error { return device.Check(s.Device) }
 
 // load reads and checks the weight file (the embedded default when s.Model is "").
 func (s modelSpec) load(ctx context.Context) (*scorer.Model, error) {
@@ -56,25 +49,11 @@ func (s modelSpec) load(ctx context.Context) (*scorer.Model, error) {
 	return scorer.Decode(s.Model, b)
 }
 
-// executor opens the executor s.Device asks for, as oodgpu's --device: in auto mode a
-// hardware WebGPU adapter when one works, else the CPU executor (a worker built without cgo
-// has no GPU support and always runs on the CPU).
+// executor opens the executor s.Device asks for, as oodgpu's --device does (device.Open): in
+// auto mode a hardware WebGPU adapter when one works, else the CPU executor, logged (a worker
+// built without cgo has no GPU support and always runs on the CPU).
 func (s modelSpec) executor(ctx context.Context) (graph.Executor, error) {
-	if s.Device == "cpu" {
-		return cpu.New(), nil
-	}
-	e, err := gpu.New(gpu.Options{})
-	switch {
-	case err == nil && s.Device == "auto" && e.Adapter().Type == "cpu":
-		log.Infof(ctx, "oodgpu-beam: the only WebGPU adapter is a software one (%s); using the CPU executor", e.Adapter().Name)
-		return cpu.New(), nil
-	case err == nil:
-		return e, nil
-	case s.Device == "gpu":
-		return nil, fmt.Errorf("--device gpu: %w", err)
-	}
-	log.Infof(ctx, "oodgpu-beam: %v; using the CPU executor", err)
-	return cpu.New(), nil
+	return device.Open(s.Device, "", func(msg string) { log.Infof(ctx, "oodgpu-beam: %s", msg) })
 }
 
 // worker is what a worker process sets up once per modelSpec: the model and its executor.
