@@ -346,27 +346,17 @@ func InitParams(cfg Config, seed uint64) (graph.Feeds, error) {
 	if _, err := Build(g, cfg, 1); err != nil {
 		return nil, err
 	}
-	r := rand.New(rand.NewPCG(seed, 0xdd9))
-	feeds := graph.Feeds{}
-	for _, p := range g.Params() {
-		name, shape := p.LeafName(), p.Shape()
-		t := graph.Zeros(shape...)
+	return graph.InitParams(g, rand.New(rand.NewPCG(seed, 0xdd9)), func(name string, shape []int) (std, constant float64) {
 		switch {
 		case strings.HasSuffix(name, ".gamma"):
-			for i := range t.Data {
-				t.Data[i] = 1
-			}
+			return 0, 1
 		case strings.HasSuffix(name, ".weight") && name != "out.weight" && name != "mid.attn.proj.weight":
 			fan := shape[0] // linear [in, out]
 			if len(shape) == 4 {
 				fan = shape[1] * shape[2] * shape[3]
 			}
-			std := 1 / math.Sqrt(float64(fan))
-			for i := range t.Data {
-				t.Data[i] = float32(std * r.NormFloat64())
-			}
+			return 1 / math.Sqrt(float64(fan)), 0
 		}
-		feeds[name] = t
-	}
-	return feeds, nil
+		return 0, 0
+	}), nil
 }

@@ -20,19 +20,12 @@ func InitParams(cfg Config, seed uint64) (graph.Feeds, error) {
 	if _, err := Build(g, cfg, 1); err != nil {
 		return nil, err
 	}
-	r := rand.New(rand.NewPCG(seed, 0x610))
-	feeds := graph.Feeds{}
-	for _, p := range g.Params() {
-		t := graph.Zeros(p.Shape()...)
-		name := p.LeafName()
+	return graph.InitParams(g, rand.New(rand.NewPCG(seed, 0x610)), func(name string, _ []int) (std, _ float64) {
 		if strings.HasSuffix(name, ".weight") && !strings.Contains(name, ".conv3.") && !strings.Contains(name, ".prior.") {
-			for i := range t.Data {
-				t.Data[i] = float32(0.05 * r.NormFloat64())
-			}
+			return 0.05, 0
 		}
-		feeds[name] = t
-	}
-	return feeds, nil
+		return 0, 0
+	}), nil
 }
 
 // DataInit sets every ActNorm so that its input has zero mean and unit variance per channel on the

@@ -313,25 +313,18 @@ func InitParams(cfg Config, seed uint64) (graph.Feeds, error) {
 	if _, err := Build(g, cfg, 1); err != nil {
 		return nil, err
 	}
-	r := rand.New(rand.NewPCG(seed, 0x9c2))
-	feeds := graph.Feeds{}
-	for _, p := range g.Params() {
-		name, s := p.LeafName(), p.Shape()
-		t := graph.Zeros(s...)
-		if strings.HasSuffix(name, ".weight") {
-			fanIn := s[1] * s[2] * s[3]
-			if strings.HasSuffix(name, ".up.u.weight") || strings.HasSuffix(name, ".up.ul.weight") { // transposed [in, out, kh, kw], stride 2
-				fanIn = max(1, s[0]*s[2]*s[3]/4)
-			}
-			std := 1 / math.Sqrt(float64(fanIn))
-			if strings.HasSuffix(name, ".conv2.weight") || name == "out.weight" {
-				std *= 0.1
-			}
-			for i := range t.Data {
-				t.Data[i] = float32(std * r.NormFloat64())
-			}
+	return graph.InitParams(g, rand.New(rand.NewPCG(seed, 0x9c2)), func(name string, s []int) (std, _ float64) {
+		if !strings.HasSuffix(name, ".weight") {
+			return 0, 0
 		}
-		feeds[name] = t
-	}
-	return feeds, nil
+		fanIn := s[1] * s[2] * s[3]
+		if strings.HasSuffix(name, ".up.u.weight") || strings.HasSuffix(name, ".up.ul.weight") { // transposed [in, out, kh, kw], stride 2
+			fanIn = max(1, s[0]*s[2]*s[3]/4)
+		}
+		std = 1 / math.Sqrt(float64(fanIn))
+		if strings.HasSuffix(name, ".conv2.weight") || name == "out.weight" {
+			std *= 0.1
+		}
+		return std, 0
+	}), nil
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 
 	"github.com/oodgpu/oodgpu/graph"
 	"github.com/oodgpu/oodgpu/models/discrete"
@@ -188,29 +189,19 @@ func InitParams(cfg Config, seed uint64) (graph.Feeds, error) {
 	if _, err := Build(g, cfg, 1); err != nil {
 		return nil, err
 	}
-	r := rand.New(rand.NewPCG(seed, 0x7ae))
-	feeds := graph.Feeds{}
-	for _, p := range g.Params() {
-		t := graph.Zeros(p.Shape()...)
-		name := p.LeafName()
+	return graph.InitParams(g, rand.New(rand.NewPCG(seed, 0x7ae)), func(name string, shape []int) (std, constant float64) {
 		switch {
 		case name == "dec.log_scale":
-			for i := range t.Data {
-				t.Data[i] = float32(math.Log(0.1))
-			}
-		case len(p.Shape()) >= 2 && name[len(name)-7:] == ".weight":
-			fanIn := fanIn(name, p.Shape())
-			std := 1 / math.Sqrt(float64(fanIn))
+			return 0, math.Log(0.1)
+		case len(shape) >= 2 && strings.HasSuffix(name, ".weight"):
+			std = 1 / math.Sqrt(float64(fanIn(name, shape)))
 			if name == "dec.out.weight" {
 				std *= 0.1
 			}
-			for i := range t.Data {
-				t.Data[i] = float32(std * r.NormFloat64())
-			}
+			return std, 0
 		}
-		feeds[name] = t
-	}
-	return feeds, nil
+		return 0, 0
+	}), nil
 }
 
 // fanIn is the number of inputs one output of a weight sums.
