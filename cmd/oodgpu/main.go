@@ -26,6 +26,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newScoreCmd(), newFitCmd(), newBenchCmd(), newTrainCmd(), newHSVCmd(), newFiguresCmd(), newDevicesCmd(), newDataCmd(), newServeCmd(), newSiteCmd(), newPerfCmd(), newTableCmd(), newAUROCCmd(), newSampleCmd(), newVersionCmd())
+	root.AddCommand(newScoreCmd(), newFitCmd(), newBenchCmd(), newTrainCmd(), newHSVCmd(), newFiguresCmd(), newDevicesCmd(), newDataCmd(), newServeCmd(), newSiteCmd(), newPerfCmd(), newTableCmd(), newAUROCCmd(), newWAICCmd(), newSampleCmd(), newVersionCmd())
 	return root
 }
