@@ -80,11 +80,11 @@ func newWAICCmd() *cobra.Command {
 					logLik[k] = append(logLik[k], ll...)
 				}
 			}
-			waic, err := ood.WAIC(logLik)
+			e, err := ood.NewEnsemble(logLik)
 			if err != nil {
 				return fmt.Errorf("waic: %w", err)
 			}
-			return writeWAIC(cmd, format, names, waic, logLik)
+			return writeWAIC(cmd, format, names, e)
 		},
 	}
 	fl := cmd.Flags()
@@ -100,7 +100,7 @@ func newWAICCmd() *cobra.Command {
 
 // writeWAIC writes one row per image: its WAIC, the score -WAIC, and the mean and standard
 // deviation of its log-likelihood over the members.
-func writeWAIC(cmd *cobra.Command, format string, names []string, waic []float64, logLik [][]float64) error {
+func writeWAIC(cmd *cobra.Command, format string, names []string, e ood.Ensemble) error {
 	w := cmd.OutOrStdout()
 	var rec func([]string) error
 	var flush func() error
@@ -125,18 +125,9 @@ func writeWAIC(cmd *cobra.Command, format string, names []string, waic []float64
 	if err := rec(header); err != nil {
 		return err
 	}
-	k := float64(len(logLik))
+	waic := e.WAIC()
 	for i, name := range names {
-		var mean float64
-		for _, l := range logLik {
-			mean += l[i]
-		}
-		mean /= k
-		var ss float64
-		for _, l := range logLik {
-			ss += (l[i] - mean) * (l[i] - mean)
-		}
-		if err := rec([]string{name, f(waic[i]), f(-waic[i]), f(mean), f(math.Sqrt(ss / (k - 1)))}); err != nil {
+		if err := rec([]string{name, f(waic[i]), f(-waic[i]), f(e.Mean[i]), f(math.Sqrt(e.Var[i]))}); err != nil {
 			return err
 		}
 	}
