@@ -1,55 +1,39 @@
 package ddpm
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/oodgpu/oodgpu/graph"
 	"github.com/oodgpu/oodgpu/graph/graphtest"
+	"github.com/oodgpu/oodgpu/models/configtest"
 )
 
 func TestConfigRanges(t *testing.T) {
-	cases := []struct {
-		name string
-		edit func(c *Config)
-		want string
-	}{
-		{"65 multipliers", func(c *Config) { c.Mults = make([]int, 65) }, "65 channel multipliers, want 1..8"},
-		{"no multipliers", func(c *Config) { c.Mults = nil }, "0 channel multipliers"},
-		{"multiplier 0", func(c *Config) { c.Mults = []int{1, 0} }, "each must be in 1..64"},
-		{"multiplier 2^40", func(c *Config) { c.Mults = []int{1, 1 << 40} }, "each must be in 1..64"},
-		{"two channels", func(c *Config) { c.Channels = 2 }, "channels 2: want 1 (grey) or 3 (colour)"},
-		{"base 12", func(c *Config) { c.Base = 12 }, "base 12 must be a multiple of 8"},
-		{"base 2^20", func(c *Config) { c.Base = 1 << 20 }, "base 1048576"},
-		{"size 0", func(c *Config) { c.Size = 0 }, "size 0 outside"},
-		{"size 2^20", func(c *Config) { c.Size = 1 << 20 }, "size 1048576 outside"},
-		{"size 30", func(c *Config) { c.Size = 30 }, "size 30 must be divisible by 4"},
-		{"image size over size", func(c *Config) { c.ImageSize = 33 }, "image size 33"},
-		{"steps 0", func(c *Config) { c.Steps = 0 }, "steps 0 outside"},
-		{"steps 10^9", func(c *Config) { c.Steps = 1e9 }, "steps 1000000000 outside"},
-		{"beta end 1", func(c *Config) { c.BetaEnd = 1 }, "need 0 < beta_start <= beta_end < 1"},
-		{"betas reversed", func(c *Config) { c.BetaStart = 0.1 }, "need 0 < beta_start"},
-		{"beta 0", func(c *Config) { c.BetaStart = 0 }, "need 0 < beta_start"},
-		{"too many parameters", func(c *Config) { c.Base, c.Mults = 1024, []int{8, 8} }, "parameters, over the limit"},
-		{"attention over every pixel pair", func(c *Config) { c.Size, c.Mults = 128, []int{1} }, "activations of 268435456 values per image"},
-		{"too large activations", func(c *Config) { c.Base, c.Size, c.Mults, c.Attention = 64, 1024, []int{1}, false }, "activations of 134217728 values per image"},
+	cases := []configtest.ConfigCase[Config]{
+		{Name: "65 multipliers", Edit: func(c *Config) { c.Mults = make([]int, 65) }, Want: "65 channel multipliers, want 1..8"},
+		{Name: "no multipliers", Edit: func(c *Config) { c.Mults = nil }, Want: "0 channel multipliers"},
+		{Name: "multiplier 0", Edit: func(c *Config) { c.Mults = []int{1, 0} }, Want: "each must be in 1..64"},
+		{Name: "multiplier 2^40", Edit: func(c *Config) { c.Mults = []int{1, 1 << 40} }, Want: "each must be in 1..64"},
+		{Name: "two channels", Edit: func(c *Config) { c.Channels = 2 }, Want: "channels 2: want 1 (grey) or 3 (colour)"},
+		{Name: "base 12", Edit: func(c *Config) { c.Base = 12 }, Want: "base 12 must be a multiple of 8"},
+		{Name: "base 2^20", Edit: func(c *Config) { c.Base = 1 << 20 }, Want: "base 1048576"},
+		{Name: "size 0", Edit: func(c *Config) { c.Size = 0 }, Want: "size 0 outside"},
+		{Name: "size 2^20", Edit: func(c *Config) { c.Size = 1 << 20 }, Want: "size 1048576 outside"},
+		{Name: "size 30", Edit: func(c *Config) { c.Size = 30 }, Want: "size 30 must be divisible by 4"},
+		{Name: "image size over size", Edit: func(c *Config) { c.ImageSize = 33 }, Want: "image size 33"},
+		{Name: "steps 0", Edit: func(c *Config) { c.Steps = 0 }, Want: "steps 0 outside"},
+		{Name: "steps 10^9", Edit: func(c *Config) { c.Steps = 1e9 }, Want: "steps 1000000000 outside"},
+		{Name: "beta end 1", Edit: func(c *Config) { c.BetaEnd = 1 }, Want: "need 0 < beta_start <= beta_end < 1"},
+		{Name: "betas reversed", Edit: func(c *Config) { c.BetaStart = 0.1 }, Want: "need 0 < beta_start"},
+		{Name: "beta 0", Edit: func(c *Config) { c.BetaStart = 0 }, Want: "need 0 < beta_start"},
+		{Name: "too many parameters", Edit: func(c *Config) { c.Base, c.Mults = 1024, []int{8, 8} }, Want: "parameters, over the limit"},
+		{Name: "attention over every pixel pair", Edit: func(c *Config) { c.Size, c.Mults = 128, []int{1} }, Want: "activations of 268435456 values per image"},
+		{Name: "too large activations", Edit: func(c *Config) { c.Base, c.Size, c.Mults, c.Attention = 64, 1024, []int{1}, false }, Want: "activations of 134217728 values per image"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			cfg := Default()
-			c.edit(&cfg)
-			err := cfg.Validate()
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("Validate = %v, want an error containing %q", err, c.want)
-			}
-			if _, err := Build(graph.New(), cfg, 1); err == nil {
-				t.Error("Build accepted the config")
-			}
-		})
-	}
-	if err := Default().Validate(); err != nil {
-		t.Errorf("default config: %v", err)
-	}
+	configtest.CheckConfigRanges(t, Default, func(g *graph.Graph, c Config) error {
+		_, err := Build(g, c, 1)
+		return err
+	}, cases)
 }
 
 // TestSizes checks the counts Validate bounds against the graphs Build makes: the parameter

@@ -1,54 +1,38 @@
 package glow
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/oodgpu/oodgpu/graph"
 	"github.com/oodgpu/oodgpu/graph/graphtest"
+	"github.com/oodgpu/oodgpu/models/configtest"
 )
 
 func TestConfigErrors(t *testing.T) {
-	cases := []struct {
-		name string
-		edit func(c *Config)
-		want string
-	}{
-		{"levels 64", func(c *Config) { c.Levels = 64 }, "levels 64 outside 1..10"},
-		{"levels 0", func(c *Config) { c.Levels = 0 }, "levels 0 outside"},
-		{"negative levels", func(c *Config) { c.Levels = -1 }, "levels -1 outside"},
-		{"levels past the size", func(c *Config) { c.Levels = 6 }, "size 32 must be divisible by 2^levels = 64"},
-		{"steps 0", func(c *Config) { c.Steps = 0 }, "steps 0 outside"},
-		{"steps 10^9", func(c *Config) { c.Steps = 1e9 }, "steps 1000000000 outside"},
-		{"hidden 0", func(c *Config) { c.Hidden = 0 }, "hidden width 0"},
-		{"hidden 2^40", func(c *Config) { c.Hidden = 1 << 40 }, "hidden width 1099511627776"},
-		{"two channels", func(c *Config) { c.Channels = 2 }, "channels 2: want 1 (grey) or 3 (colour)"},
-		{"size 0", func(c *Config) { c.Size = 0 }, "size 0 outside"},
-		{"size 2^20", func(c *Config) { c.Size = 1 << 20 }, "size 1048576 outside"},
-		{"size not divisible", func(c *Config) { c.Size = 36 }, "size 36 must be divisible by 2^levels = 8"},
-		{"image size over size", func(c *Config) { c.ImageSize = 33 }, "image size 33"},
-		{"negative image size", func(c *Config) { c.ImageSize = -1 }, "image size -1"},
-		{"one bin", func(c *Config) { c.Bins = 1 }, "bins 1 outside"},
-		{"too many bins", func(c *Config) { c.Bins = 1 << 20 }, "bins 1048576 outside"},
-		{"too many parameters", func(c *Config) { c.Hidden, c.Steps = 4096, 256 }, "parameters, over the limit"},
-		{"too large activations", func(c *Config) { c.Hidden, c.Size, c.Steps = 4096, 1024, 1 }, "activations of 1073741824 values per image"},
+	cases := []configtest.ConfigCase[Config]{
+		{Name: "levels 64", Edit: func(c *Config) { c.Levels = 64 }, Want: "levels 64 outside 1..10"},
+		{Name: "levels 0", Edit: func(c *Config) { c.Levels = 0 }, Want: "levels 0 outside"},
+		{Name: "negative levels", Edit: func(c *Config) { c.Levels = -1 }, Want: "levels -1 outside"},
+		{Name: "levels past the size", Edit: func(c *Config) { c.Levels = 6 }, Want: "size 32 must be divisible by 2^levels = 64"},
+		{Name: "steps 0", Edit: func(c *Config) { c.Steps = 0 }, Want: "steps 0 outside"},
+		{Name: "steps 10^9", Edit: func(c *Config) { c.Steps = 1e9 }, Want: "steps 1000000000 outside"},
+		{Name: "hidden 0", Edit: func(c *Config) { c.Hidden = 0 }, Want: "hidden width 0"},
+		{Name: "hidden 2^40", Edit: func(c *Config) { c.Hidden = 1 << 40 }, Want: "hidden width 1099511627776"},
+		{Name: "two channels", Edit: func(c *Config) { c.Channels = 2 }, Want: "channels 2: want 1 (grey) or 3 (colour)"},
+		{Name: "size 0", Edit: func(c *Config) { c.Size = 0 }, Want: "size 0 outside"},
+		{Name: "size 2^20", Edit: func(c *Config) { c.Size = 1 << 20 }, Want: "size 1048576 outside"},
+		{Name: "size not divisible", Edit: func(c *Config) { c.Size = 36 }, Want: "size 36 must be divisible by 2^levels = 8"},
+		{Name: "image size over size", Edit: func(c *Config) { c.ImageSize = 33 }, Want: "image size 33"},
+		{Name: "negative image size", Edit: func(c *Config) { c.ImageSize = -1 }, Want: "image size -1"},
+		{Name: "one bin", Edit: func(c *Config) { c.Bins = 1 }, Want: "bins 1 outside"},
+		{Name: "too many bins", Edit: func(c *Config) { c.Bins = 1 << 20 }, Want: "bins 1048576 outside"},
+		{Name: "too many parameters", Edit: func(c *Config) { c.Hidden, c.Steps = 4096, 256 }, Want: "parameters, over the limit"},
+		{Name: "too large activations", Edit: func(c *Config) { c.Hidden, c.Size, c.Steps = 4096, 1024, 1 }, Want: "activations of 1073741824 values per image"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			cfg := Default()
-			c.edit(&cfg)
-			err := cfg.Validate()
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("Validate(%+v) = %v, want an error containing %q", cfg, err, c.want)
-			}
-			if _, err := Build(graph.New(), cfg, 1); err == nil {
-				t.Error("Build accepted the config")
-			}
-		})
-	}
-	if err := Default().Validate(); err != nil {
-		t.Errorf("default config: %v", err)
-	}
+	configtest.CheckConfigRanges(t, Default, func(g *graph.Graph, c Config) error {
+		_, err := Build(g, c, 1)
+		return err
+	}, cases)
 }
 
 // TestSizes checks the counts Validate bounds against the graphs Build makes: the parameter

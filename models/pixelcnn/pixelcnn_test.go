@@ -6,12 +6,12 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
-	"strings"
 	"testing"
 
 	"github.com/oodgpu/oodgpu/graph"
 	"github.com/oodgpu/oodgpu/graph/cpu"
 	"github.com/oodgpu/oodgpu/graph/graphtest"
+	"github.com/oodgpu/oodgpu/models/configtest"
 	"github.com/oodgpu/oodgpu/models/oracle"
 	"github.com/oodgpu/oodgpu/models/weights"
 )
@@ -20,44 +20,28 @@ import (
 var small = Config{Channels: 1, Size: 8, Filters: 4, Levels: 2, Blocks: 1, Mixtures: 3}
 
 func TestConfigRanges(t *testing.T) {
-	cases := []struct {
-		name string
-		edit func(c *Config)
-		want string
-	}{
-		{"colour", func(c *Config) { c.Channels = 3 }, "channels 3: only grey images (1)"},
-		{"filters 0", func(c *Config) { c.Filters = 0 }, "filters 0 outside 1..1024"},
-		{"filters 2^40", func(c *Config) { c.Filters = 1 << 40 }, "filters 1099511627776 outside"},
-		{"levels 0", func(c *Config) { c.Levels = 0 }, "levels 0 outside 1..8"},
-		{"levels 64", func(c *Config) { c.Levels = 64 }, "levels 64 outside"},
-		{"blocks 0", func(c *Config) { c.Blocks = 0 }, "blocks 0 outside 1..64"},
-		{"blocks 2^40", func(c *Config) { c.Blocks = 1 << 40 }, "blocks 1099511627776 outside"},
-		{"mixtures 0", func(c *Config) { c.Mixtures = 0 }, "mixtures 0 outside 1..256"},
-		{"mixtures 2^40", func(c *Config) { c.Mixtures = 1 << 40 }, "mixtures 1099511627776 outside"},
-		{"size 30 at three levels", func(c *Config) { c.Size, c.Levels = 30, 3 }, "size 30 must be a multiple of 4"},
-		{"size 2", func(c *Config) { c.Size, c.Levels = 2, 1 }, "size 2 must be"},
-		{"size 2^20", func(c *Config) { c.Size = 1 << 20 }, "size 1048576 must be"},
-		{"image size over size", func(c *Config) { c.ImageSize = 33 }, "image size 33"},
-		{"negative image size", func(c *Config) { c.ImageSize = -1 }, "image size -1"},
-		{"too many parameters", func(c *Config) { c.Filters, c.Blocks = 1024, 64 }, "parameters, over the limit"},
-		{"too large activations", func(c *Config) { c.Size, c.Filters = 1024, 64 }, "activations of 268435456 values per image"},
+	cases := []configtest.ConfigCase[Config]{
+		{Name: "colour", Edit: func(c *Config) { c.Channels = 3 }, Want: "channels 3: only grey images (1)"},
+		{Name: "filters 0", Edit: func(c *Config) { c.Filters = 0 }, Want: "filters 0 outside 1..1024"},
+		{Name: "filters 2^40", Edit: func(c *Config) { c.Filters = 1 << 40 }, Want: "filters 1099511627776 outside"},
+		{Name: "levels 0", Edit: func(c *Config) { c.Levels = 0 }, Want: "levels 0 outside 1..8"},
+		{Name: "levels 64", Edit: func(c *Config) { c.Levels = 64 }, Want: "levels 64 outside"},
+		{Name: "blocks 0", Edit: func(c *Config) { c.Blocks = 0 }, Want: "blocks 0 outside 1..64"},
+		{Name: "blocks 2^40", Edit: func(c *Config) { c.Blocks = 1 << 40 }, Want: "blocks 1099511627776 outside"},
+		{Name: "mixtures 0", Edit: func(c *Config) { c.Mixtures = 0 }, Want: "mixtures 0 outside 1..256"},
+		{Name: "mixtures 2^40", Edit: func(c *Config) { c.Mixtures = 1 << 40 }, Want: "mixtures 1099511627776 outside"},
+		{Name: "size 30 at three levels", Edit: func(c *Config) { c.Size, c.Levels = 30, 3 }, Want: "size 30 must be a multiple of 4"},
+		{Name: "size 2", Edit: func(c *Config) { c.Size, c.Levels = 2, 1 }, Want: "size 2 must be"},
+		{Name: "size 2^20", Edit: func(c *Config) { c.Size = 1 << 20 }, Want: "size 1048576 must be"},
+		{Name: "image size over size", Edit: func(c *Config) { c.ImageSize = 33 }, Want: "image size 33"},
+		{Name: "negative image size", Edit: func(c *Config) { c.ImageSize = -1 }, Want: "image size -1"},
+		{Name: "too many parameters", Edit: func(c *Config) { c.Filters, c.Blocks = 1024, 64 }, Want: "parameters, over the limit"},
+		{Name: "too large activations", Edit: func(c *Config) { c.Size, c.Filters = 1024, 64 }, Want: "activations of 268435456 values per image"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			cfg := Default()
-			c.edit(&cfg)
-			err := cfg.Validate()
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("Validate = %v, want an error containing %q", err, c.want)
-			}
-			if _, err := Build(graph.New(), cfg, 1); err == nil {
-				t.Error("Build accepted the config")
-			}
-		})
-	}
-	if err := Default().Validate(); err != nil {
-		t.Errorf("default config: %v", err)
-	}
+	configtest.CheckConfigRanges(t, Default, func(g *graph.Graph, c Config) error {
+		_, err := Build(g, c, 1)
+		return err
+	}, cases)
 }
 
 // TestSizes checks the counts Validate bounds against the graphs Build makes: the parameter

@@ -1,46 +1,30 @@
 package vae
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/oodgpu/oodgpu/graph"
 	"github.com/oodgpu/oodgpu/graph/graphtest"
+	"github.com/oodgpu/oodgpu/models/configtest"
 )
 
 func TestConfigRanges(t *testing.T) {
-	cases := []struct {
-		name string
-		edit func(c *Config)
-		want string
-	}{
-		{"two channels", func(c *Config) { c.Channels = 2 }, "channels 2: want 1 (grey) or 3 (colour)"},
-		{"hidden 0", func(c *Config) { c.Hidden = 0 }, "hidden width 0 outside"},
-		{"hidden 2^40", func(c *Config) { c.Hidden = 1 << 40 }, "hidden width 1099511627776 outside"},
-		{"latent 0", func(c *Config) { c.Latent = 0 }, "latent dimensions 0 outside"},
-		{"latent 2^40", func(c *Config) { c.Latent = 1 << 40 }, "latent dimensions 1099511627776 outside"},
-		{"size 12", func(c *Config) { c.Size = 12 }, "size 12 must be a multiple of 8"},
-		{"size 2^20", func(c *Config) { c.Size = 1 << 20 }, "size 1048576 must be"},
-		{"image size over size", func(c *Config) { c.ImageSize = 33 }, "image size 33"},
-		{"too many parameters", func(c *Config) { c.Size, c.Latent = 1024, 4096 }, "parameters, over the limit"},
-		{"too large activations", func(c *Config) { c.Size, c.Hidden, c.Latent = 1024, 128, 1 }, "activations of 134217728 values per image"},
+	cases := []configtest.ConfigCase[Config]{
+		{Name: "two channels", Edit: func(c *Config) { c.Channels = 2 }, Want: "channels 2: want 1 (grey) or 3 (colour)"},
+		{Name: "hidden 0", Edit: func(c *Config) { c.Hidden = 0 }, Want: "hidden width 0 outside"},
+		{Name: "hidden 2^40", Edit: func(c *Config) { c.Hidden = 1 << 40 }, Want: "hidden width 1099511627776 outside"},
+		{Name: "latent 0", Edit: func(c *Config) { c.Latent = 0 }, Want: "latent dimensions 0 outside"},
+		{Name: "latent 2^40", Edit: func(c *Config) { c.Latent = 1 << 40 }, Want: "latent dimensions 1099511627776 outside"},
+		{Name: "size 12", Edit: func(c *Config) { c.Size = 12 }, Want: "size 12 must be a multiple of 8"},
+		{Name: "size 2^20", Edit: func(c *Config) { c.Size = 1 << 20 }, Want: "size 1048576 must be"},
+		{Name: "image size over size", Edit: func(c *Config) { c.ImageSize = 33 }, Want: "image size 33"},
+		{Name: "too many parameters", Edit: func(c *Config) { c.Size, c.Latent = 1024, 4096 }, Want: "parameters, over the limit"},
+		{Name: "too large activations", Edit: func(c *Config) { c.Size, c.Hidden, c.Latent = 1024, 128, 1 }, Want: "activations of 134217728 values per image"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			cfg := Default()
-			c.edit(&cfg)
-			err := cfg.Validate()
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("Validate = %v, want an error containing %q", err, c.want)
-			}
-			if _, err := Build(graph.New(), cfg, 1); err == nil {
-				t.Error("Build accepted the config")
-			}
-		})
-	}
-	if err := Default().Validate(); err != nil {
-		t.Errorf("default config: %v", err)
-	}
+	configtest.CheckConfigRanges(t, Default, func(g *graph.Graph, c Config) error {
+		_, err := Build(g, c, 1)
+		return err
+	}, cases)
 }
 
 // TestSizes checks the counts Validate bounds against the graphs Build makes: the parameter
