@@ -322,12 +322,30 @@ func resume(path string, params graph.Feeds, adam *Adam, seed uint64) (int, erro
 	return pr.Step, nil
 }
 
-// Evaluate returns the mean of a per-image objective over n images, in batches: build makes the
-// graph for a batch size, inputs the feeds for given image indices (the last batch may be smaller).
+// Evaluate returns the mean of a per-image objective over n images (PerImage).
 func Evaluate(ctx context.Context, exec graph.Executor, build func(g *graph.Graph, batch int) (*graph.Node, error),
 	inputs func(idx []int, r *rand.Rand) (graph.Feeds, error), n, batch int, params graph.Feeds, seed uint64) (float64, error) {
-	plans := map[int]*graph.Plan{}
+	v, err := PerImage(ctx, exec, build, inputs, n, batch, params, seed)
+	if err != nil {
+		return 0, err
+	}
 	var sum float64
+	for _, x := range v {
+		sum += x
+	}
+	return sum / float64(n), nil
+}
+
+// PerImage returns a per-image objective for each of n images, in batches of at most batch:
+// build makes the graph for a batch size, inputs the feeds for given image indices with noise
+// drawn from seed and the batch's first index.
+func PerImage(ctx context.Context, exec graph.Executor, build func(g *graph.Graph, batch int) (*graph.Node, error),
+	inputs func(idx []int, r *rand.Rand) (graph.Feeds, error), n, batch int, params graph.Feeds, seed uint64) ([]float64, error) {
+	if batch < 1 {
+		return nil, fmt.Errorf("train: batches of %d images", batch)
+	}
+	plans := map[int]*graph.Plan{}
+	out := make([]float64, 0, n)
 	for lo := 0; lo < n; lo += batch {
 		hi := min(lo+batch, n)
 		p := plans[hi-lo]
@@ -335,10 +353,10 @@ func Evaluate(ctx context.Context, exec graph.Executor, build func(g *graph.Grap
 			g := graph.New()
 			obj, err := build(g, hi-lo)
 			if err != nil {
-				return 0, err
+				return nil, err
 			}
 			if p, err = graph.Compile(g, obj); err != nil {
-				return 0, err
+				return nil, err
 			}
 			plans[hi-lo] = p
 			defer exec.Forget(p)
@@ -349,16 +367,16 @@ func Evaluate(ctx context.Context, exec graph.Executor, build func(g *graph.Grap
 		}
 		feeds, err := inputs(idx, rand.New(rand.NewPCG(seed, uint64(lo))))
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		maps.Copy(feeds, params)
-		out, err := exec.Run(ctx, p, feeds)
+		res, err := exec.Run(ctx, p, feeds)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
-		for _, v := range out[0].Data {
-			sum += float64(v)
+		for _, v := range res[0].Data {
+			out = append(out, float64(v))
 		}
 	}
-	return sum / float64(n), nil
+	return out, nil
 }
