@@ -41,7 +41,11 @@ def elbo(cfg, p, ins):
     d = F.silu(deconv("dec.2", d))
     d = F.silu(deconv("dec.3", d))
     mean = conv("dec.out", d, 1, 1)
-    recon = logistic_loglik(x, mean, p["dec.log_scale"], ins["not_min"], ins["not_max"]).sum(dim=(1, 2, 3))
+    if cfg.get("pixel_scales"):
+        log_scale = torch.clamp(conv("dec.scale", d, 1, 1), min=-7.0, max=2.0)
+    else:
+        log_scale = p["dec.log_scale"]
+    recon = logistic_loglik(x, mean, log_scale, ins["not_min"], ins["not_max"]).sum(dim=(1, 2, 3))
     kl = 0.5 * (mu ** 2 + torch.exp(logvar) - 1 - logvar).sum(dim=1)
     return recon - kl
 

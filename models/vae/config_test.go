@@ -31,7 +31,7 @@ func TestConfigRanges(t *testing.T) {
 // count exactly, and the largest activation of one image, found as the largest node that
 // doubles from batch 1 to batch 2.
 func TestSizes(t *testing.T) {
-	for _, cfg := range []Config{Default(), {Channels: 3, Size: 16, Hidden: 4, Latent: 3}, {Channels: 3, Size: 8, Hidden: 1, Latent: 200}} {
+	for _, cfg := range []Config{Default(), {Channels: 1, Size: 32, Hidden: 8, Latent: 4}, {Channels: 3, Size: 16, Hidden: 4, Latent: 3}, {Channels: 3, Size: 8, Hidden: 1, Latent: 200}} {
 		params, activation := cfg.sizes()
 		n, largest, err := graphtest.BuiltSizes(func(g *graph.Graph, batch int) error {
 			_, err := Build(g, cfg, batch)

@@ -23,10 +23,25 @@ type Config struct {
 	ImageSize int `json:"image_size,omitempty"`
 	Hidden    int `json:"hidden"` // width of the first convolution (then 2x and 4x)
 	Latent    int `json:"latent"` // dimensions of z
+	// PixelScales has the decoder predict a logistic log-scale for every pixel and channel, by a
+	// second 3x3 output convolution beside the means' (kept in [LogScaleMin, LogScaleMax]), instead of one
+	// learned log-scale per channel shared by all pixels and images.
+	PixelScales bool `json:"pixel_scales,omitempty"`
 }
 
-// Default is a small VAE for 28x28 grey images padded to 32.
-func Default() Config { return Config{Channels: 1, Size: 32, ImageSize: 28, Hidden: 32, Latent: 32} }
+// Default is a small VAE for 28x28 grey images padded to 32, with per-pixel decoder scales.
+func Default() Config {
+	return Config{Channels: 1, Size: 32, ImageSize: 28, Hidden: 32, Latent: 32, PixelScales: true}
+}
+
+// Bounds of the per-pixel log-scales (PixelScales). The floor is PixelCNN++'s: a scale of
+// exp(-7), about a ninth of a pixel's bin, is as sharp as a pixel needs. The ceiling keeps the
+// bin's width in standard units, 2/255 exp(-LogScaleMax), where float32 can still take the log
+// of 1 - exp(-width); a logistic of scale exp(2) is flat over the whole pixel range anyway.
+const (
+	LogScaleMin = -7
+	LogScaleMax = 2
+)
 
 // Bounds of a Config: far beyond any model oodgpu trains, small enough that building and
 // scoring one cannot exhaust memory.
@@ -62,7 +77,12 @@ func (c Config) sizes() (params, activation float64) {
 	flat := 4 * h * (s / 8) * (s / 8)
 	conv := func(cin, cout, k float64) float64 { return cout*cin*k*k + cout }
 	encoder := conv(in, h, 3) + conv(h, 2*h, 4) + conv(2*h, 4*h, 4) + conv(4*h, 4*h, 4) + 2*l*(flat+1)
-	decoder := l*flat + flat + conv(4*h, 4*h, 4) + conv(4*h, 2*h, 4) + conv(2*h, h, 4) + conv(h, in, 3) + in
+	decoder := l*flat + flat + conv(4*h, 4*h, 4) + conv(4*h, 2*h, 4) + conv(2*h, h, 4) + conv(h, in, 3)
+	if c.PixelScales {
+		decoder += conv(h, in, 3)
+	} else {
+		decoder += in
+	}
 	return encoder + decoder, max(in*s*s, h*s*s, 2*l)
 }
 
@@ -128,9 +148,17 @@ func Build(g *graph.Graph, cfg Config, batch int) (*Net, error) {
 	logvar := g.SliceAxis(stats, 1, l, 2*l)
 	z := g.Add(mu, g.Mul(g.Exp(g.MulScalar(logvar, 0.5)), eps))
 
-	mean := decoder(g, cfg, z, batch)
+	mean, last := decoder(g, cfg, z, batch)
 
-	logScale := g.Param("dec.log_scale", c, 1, 1)
+	var logScale *graph.Node
+	if cfg.PixelScales {
+		raw := g.Add(g.Conv2D(last, g.Param("dec.scale.weight", c, h, 3, 3), 1, 1), g.Param("dec.scale.bias", c, 1, 1))
+		// min(max(raw, LogScaleMin), LogScaleMax) = max - relu(max - min - relu(raw - min)).
+		floored := g.Relu(g.AddScalar(raw, -LogScaleMin))
+		logScale = g.AddScalar(g.Neg(g.Relu(g.AddScalar(g.Neg(floored), LogScaleMax-LogScaleMin))), LogScaleMax)
+	} else {
+		logScale = g.Param("dec.log_scale", c, 1, 1)
+	}
 	logp := discrete.LogisticLogLik(g, x, mean, logScale, notMin, notMax)
 	recon := g.Sum(logp, 1, 2, 3)
 	kl := g.MulScalar(g.Sum(g.Sub(g.Add(g.Square(mu), g.Exp(logvar)), g.AddScalar(logvar, 1)), 1), 0.5)
@@ -143,8 +171,9 @@ func Build(g *graph.Graph, cfg Config, batch int) (*Net, error) {
 }
 
 // decoder maps latents z [B Latent] to the logistic means of the pixels [B C S S]:
-// S/8 -> S/4 -> S/2 -> S.
-func decoder(g *graph.Graph, cfg Config, z *graph.Node, batch int) *graph.Node {
+// S/8 -> S/4 -> S/2 -> S. It also returns the last hidden layer [B Hidden S S], which the
+// per-pixel scales read.
+func decoder(g *graph.Graph, cfg Config, z *graph.Node, batch int) (mean, last *graph.Node) {
 	c, s, h, l := cfg.Channels, cfg.Size, cfg.Hidden, cfg.Latent
 	flat := 4 * h * (s / 8) * (s / 8)
 	lin := g.Add(g.Matmul(z, g.Param("dec.in.weight", l, flat)), g.Param("dec.in.bias", flat))
@@ -155,7 +184,7 @@ func decoder(g *graph.Graph, cfg Config, z *graph.Node, batch int) *graph.Node {
 		d = g.Silu(g.Add(g.ConvTranspose2D(d, w, 2, 1, 0), g.Param(name+".bias", io[1], 1, 1)))
 	}
 	w := g.Param("dec.out.weight", c, h, 3, 3)
-	return g.Add(g.Conv2D(d, w, 1, 1), g.Param("dec.out.bias", c, 1, 1))
+	return g.Add(g.Conv2D(d, w, 1, 1), g.Param("dec.out.bias", c, 1, 1)), d
 }
 
 // BuildDecoder adds the decoder alone for batch latents, input "z" [B Latent]: the means of
@@ -164,7 +193,7 @@ func BuildDecoder(g *graph.Graph, cfg Config, batch int) (*graph.Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	mean := decoder(g, cfg, g.Input("z", batch, cfg.Latent), batch)
+	mean, _ := decoder(g, cfg, g.Input("z", batch, cfg.Latent), batch)
 	if err := g.Err(); err != nil {
 		return nil, fmt.Errorf("vae: decoder: %w", err)
 	}
@@ -183,7 +212,8 @@ func (c Config) Feeds(pix []float32, batch int, r *rand.Rand) graph.Feeds {
 }
 
 // InitParams draws initial parameters: weights normal with variance 1/fan-in (the decoder's
-// output layer 0.1 of that), biases zero, the logistic log-scale log(0.1).
+// output layers 0.1 of that), biases zero, the logistic log-scales log(0.1) (per channel, or
+// the per-pixel head's bias).
 func InitParams(cfg Config, seed uint64) (graph.Feeds, error) {
 	g := graph.New()
 	if _, err := Build(g, cfg, 1); err != nil {
@@ -191,11 +221,11 @@ func InitParams(cfg Config, seed uint64) (graph.Feeds, error) {
 	}
 	return graph.InitParams(g, rand.New(rand.NewPCG(seed, 0x7ae)), func(name string, shape []int) (std, constant float64) {
 		switch {
-		case name == "dec.log_scale":
+		case name == "dec.log_scale" || name == "dec.scale.bias":
 			return 0, math.Log(0.1)
 		case len(shape) >= 2 && strings.HasSuffix(name, ".weight"):
 			std = 1 / math.Sqrt(float64(fanIn(name, shape)))
-			if name == "dec.out.weight" {
+			if name == "dec.out.weight" || name == "dec.scale.weight" {
 				std *= 0.1
 			}
 			return std, 0
@@ -209,7 +239,7 @@ func fanIn(name string, s graph.Shape) int {
 	switch {
 	case len(s) == 2: // linear [in, out]
 		return s[0]
-	case len(name) > 4 && name[:4] == "dec." && name != "dec.out.weight": // transposed conv [in, out, k, k]
+	case strings.HasPrefix(name, "dec.") && name != "dec.out.weight" && name != "dec.scale.weight": // transposed conv [in, out, k, k]
 		return s[0] * s[2] * s[3] / 4
 	default: // conv [out, in, k, k]
 		return s[1] * s[2] * s[3]

@@ -3,6 +3,7 @@ package vae
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -67,31 +68,36 @@ func TestConfigErrors(t *testing.T) {
 }
 
 // TestPyTorchParity has scripts/vae_parity.py recompute the ELBO and every per-layer squared
-// gradient norm of six images in PyTorch (float64, one backward pass per image).
+// gradient norm of six images in PyTorch (float64, one backward pass per image), with one
+// decoder scale per channel and with per-pixel scales.
 func TestPyTorchParity(t *testing.T) {
-	cfg := Config{Channels: 1, Size: 16, Hidden: 8, Latent: 6}
-	params, err := InitParams(cfg, 3)
-	if err != nil {
-		t.Fatal(err)
+	for _, pixelScales := range []bool{false, true} {
+		cfg := Config{Channels: 1, Size: 16, Hidden: 8, Latent: 6, PixelScales: pixelScales}
+		t.Run(fmt.Sprintf("pixel scales %v", pixelScales), func(t *testing.T) {
+			params, err := InitParams(cfg, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const batch = 6
+			r := rand.New(rand.NewPCG(4, 4))
+			pix := make([]float32, batch*cfg.Dims())
+			for i := range pix {
+				if r.IntN(4) > 0 { // some pixels at 0, as in real grey images
+					pix[i] = float32(r.IntN(256)) / 255
+				}
+			}
+			raw, err := json.Marshal(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			build := func(g *graph.Graph, batch int) (*graph.Node, error) {
+				net, err := Build(g, cfg, batch)
+				if err != nil {
+					return nil, err
+				}
+				return net.ELBO, nil
+			}
+			oracle.Check(t, "../../scripts/vae_parity.py", batch, build, params, cfg.Feeds(pix, batch, r), weights.Meta{Kind: "vae", Config: raw})
+		})
 	}
-	const batch = 6
-	r := rand.New(rand.NewPCG(4, 4))
-	pix := make([]float32, batch*cfg.Dims())
-	for i := range pix {
-		if r.IntN(4) > 0 { // some pixels at 0, as in real grey images
-			pix[i] = float32(r.IntN(256)) / 255
-		}
-	}
-	raw, err := json.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	build := func(g *graph.Graph, batch int) (*graph.Node, error) {
-		net, err := Build(g, cfg, batch)
-		if err != nil {
-			return nil, err
-		}
-		return net.ELBO, nil
-	}
-	oracle.Check(t, "../../scripts/vae_parity.py", batch, build, params, cfg.Feeds(pix, batch, r), weights.Meta{Kind: "vae", Config: raw})
 }
