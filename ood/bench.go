@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -78,7 +79,12 @@ type Cell struct {
 	Train, Test, Method string
 	B                   int
 	Metrics
+	// Interval is the AUROC's 95% bootstrap interval (AUROCInterval); nil when not measured.
+	Interval *Interval
 }
+
+// Interval is a confidence interval [Low, High].
+type Interval struct{ Low, High float64 }
 
 // Table collects cells and renders them in the paper's form: rows are test sets, columns training
 // sets, and each method x B pair is a block of rows.
@@ -130,7 +136,7 @@ func (t *Table) find(train, test, method string, b int) (Cell, bool) {
 	return Cell{}, false
 }
 
-// Markdown writes the AUROC table.
+// Markdown writes the AUROC table, each cell with its 95% interval where it has one.
 func (t *Table) Markdown(w io.Writer) error {
 	trains, tests, blocks := t.keys()
 	var b strings.Builder
@@ -147,9 +153,13 @@ func (t *Table) Markdown(w io.Writer) error {
 		for _, te := range tests {
 			fmt.Fprintf(&b, "| %s | %d | %s |", blk.Method, blk.B, te)
 			for _, tr := range trains {
-				if c, ok := t.find(tr, te, blk.Method, blk.B); ok {
+				c, ok := t.find(tr, te, blk.Method, blk.B)
+				switch {
+				case ok && c.Interval != nil:
+					fmt.Fprintf(&b, " %.3f [%.3f, %.3f] |", c.AUROC, c.Interval.Low, c.Interval.High)
+				case ok:
 					fmt.Fprintf(&b, " %.3f |", c.AUROC)
-				} else {
+				default:
 					b.WriteString(" - |")
 				}
 			}
@@ -198,10 +208,14 @@ func (t *Table) AveragesMarkdown(w io.Writer) error {
 	return err
 }
 
-// csvHeader is the first line of Table.CSV.
-var csvHeader = []string{"train", "test", "method", "B", "auroc", "aupr_in", "aupr_out", "fpr_at_95_tpr"}
+// csvHeader is the first line of Table.CSV; csvHeaderNoInterval, without the AUROC's interval
+// columns, is the older form that ReadTableCSV still reads (the paper's transcribed tables).
+var (
+	csvHeader           = append(slices.Clone(csvHeaderNoInterval), "auroc_lo", "auroc_hi")
+	csvHeaderNoInterval = []string{"train", "test", "method", "B", "auroc", "aupr_in", "aupr_out", "fpr_at_95_tpr"}
+)
 
-// CSV writes every cell with all metrics.
+// CSV writes every cell with all metrics and the AUROC's interval (empty where not measured).
 func (t *Table) CSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvHeader); err != nil {
@@ -214,7 +228,11 @@ func (t *Table) CSV(w io.Writer) error {
 		return strconv.FormatFloat(v, 'f', 4, 64)
 	}
 	for _, c := range t.Cells {
-		if err := cw.Write([]string{c.Train, c.Test, c.Method, strconv.Itoa(c.B), f(c.AUROC), f(c.AUPRIn), f(c.AUPROut), f(c.FPR95TPR)}); err != nil {
+		lo, hi := math.NaN(), math.NaN()
+		if c.Interval != nil {
+			lo, hi = c.Interval.Low, c.Interval.High
+		}
+		if err := cw.Write([]string{c.Train, c.Test, c.Method, strconv.Itoa(c.B), f(c.AUROC), f(c.AUPRIn), f(c.AUPROut), f(c.FPR95TPR), f(lo), f(hi)}); err != nil {
 			return err
 		}
 	}
@@ -222,17 +240,18 @@ func (t *Table) CSV(w io.Writer) error {
 	return cw.Error()
 }
 
-// ReadTableCSV reads cells written by Table.CSV and appends them to t. Every AUROC must be in
-// [0, 1]; the other metrics may be empty (not measured).
+// ReadTableCSV reads cells written by Table.CSV, with or without the interval columns, and
+// appends them to t. Every AUROC must be in [0, 1]; the other metrics may be empty (not
+// measured), and an interval is both bounds in [0, 1], low first, or neither.
 func (t *Table) ReadTableCSV(r io.Reader) error {
 	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = len(csvHeader)
+	cr.FieldsPerRecord = -1
 	head, err := cr.Read()
 	if err != nil {
 		return fmt.Errorf("ood: table CSV: %w", err)
 	}
-	if strings.Join(head, ",") != strings.Join(csvHeader, ",") {
-		return fmt.Errorf("ood: table CSV: header %q, want %q", strings.Join(head, ","), strings.Join(csvHeader, ","))
+	if got := strings.Join(head, ","); got != strings.Join(csvHeader, ",") && got != strings.Join(csvHeaderNoInterval, ",") {
+		return fmt.Errorf("ood: table CSV: header %q, want %q", got, strings.Join(csvHeader, ","))
 	}
 	for line := 2; ; line++ {
 		rec, err := cr.Read()
@@ -242,12 +261,16 @@ func (t *Table) ReadTableCSV(r io.Reader) error {
 		if err != nil {
 			return fmt.Errorf("ood: table CSV: %w", err)
 		}
+		if len(rec) != len(head) {
+			return fmt.Errorf("ood: table CSV line %d: %d fields, want %d", line, len(rec), len(head))
+		}
 		c := Cell{Train: rec[0], Test: rec[1], Method: rec[2]}
 		if c.B, err = strconv.Atoi(rec[3]); err != nil || c.B < 1 {
 			return fmt.Errorf("ood: table CSV line %d: B %q", line, rec[3])
 		}
-		vals := []*float64{&c.AUROC, &c.AUPRIn, &c.AUPROut, &c.FPR95TPR}
-		for i, v := range vals {
+		var lo, hi float64
+		vals := []*float64{&c.AUROC, &c.AUPRIn, &c.AUPROut, &c.FPR95TPR, &lo, &hi}
+		for i, v := range vals[:len(head)-4] {
 			if i > 0 && rec[4+i] == "" {
 				*v = math.NaN() // only the AUROC is required
 				continue
@@ -257,6 +280,14 @@ func (t *Table) ReadTableCSV(r io.Reader) error {
 				return fmt.Errorf("ood: table CSV line %d: %s %q is not in [0, 1]", line, csvHeader[4+i], rec[4+i])
 			}
 			*v = x
+		}
+		if len(head) == len(csvHeader) {
+			switch loSet, hiSet := !math.IsNaN(lo), !math.IsNaN(hi); {
+			case loSet && hiSet && lo <= hi:
+				c.Interval = &Interval{Low: lo, High: hi}
+			case loSet || hiSet:
+				return fmt.Errorf("ood: table CSV line %d: AUROC interval [%s, %s]: want both bounds, low first, or neither", line, rec[8], rec[9])
+			}
 		}
 		t.Cells = append(t.Cells, c)
 	}

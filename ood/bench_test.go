@@ -50,7 +50,8 @@ func TestTableRendering(t *testing.T) {
 // back and merges a second table into the paper's form.
 func TestTableCSVRoundTrip(t *testing.T) {
 	a := &Table{Cells: []Cell{
-		{Train: "fashionmnist:train", Test: "mnist:test", Method: MethodGradient, B: 1, Metrics: Metrics{AUROC: 0.8959, AUPRIn: 0.9, AUPROut: 0.88, FPR95TPR: 0.426}},
+		{Train: "fashionmnist:train", Test: "mnist:test", Method: MethodGradient, B: 1, Metrics: Metrics{AUROC: 0.8959, AUPRIn: 0.9, AUPROut: 0.88, FPR95TPR: 0.426},
+			Interval: &Interval{Low: 0.8824, High: 0.9091}},
 		{Train: "ddpm (t = 8), fashionmnist:train", Test: "omniglot", Method: MethodTypicality, B: 5, Metrics: Metrics{AUROC: 1}},
 		{Train: "paper: GTSRB", Test: "CIFAR-10", Method: MethodGradient, B: 1, Metrics: Metrics{AUROC: 0.9126, AUPRIn: math.NaN(), AUPROut: math.NaN(), FPR95TPR: math.NaN()}},
 	}}
@@ -63,6 +64,7 @@ func TestTableCSVRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(b.Cells) != 3 || b.Cells[1].Train != a.Cells[1].Train || b.Cells[0].AUROC != 0.8959 || b.Cells[0].FPR95TPR != 0.426 ||
+		b.Cells[0].Interval == nil || *b.Cells[0].Interval != (Interval{Low: 0.8824, High: 0.9091}) || b.Cells[1].Interval != nil ||
 		b.Cells[2].AUROC != 0.9126 || !math.IsNaN(b.Cells[2].AUPRIn) || !math.IsNaN(b.Cells[2].FPR95TPR) {
 		t.Fatalf("read back %+v", b.Cells)
 	}
@@ -70,12 +72,21 @@ func TestTableCSVRoundTrip(t *testing.T) {
 	if err := b.Markdown(&md); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(md.String(), "| fashionmnist:train | ddpm (t = 8), fashionmnist:train |") {
+	if !strings.Contains(md.String(), "| fashionmnist:train | ddpm (t = 8), fashionmnist:train |") ||
+		!strings.Contains(md.String(), "| gradient (ours) | 1 | mnist:test | 0.896 [0.882, 0.909] |") {
 		t.Errorf("merged table:\n%s", md.String())
 	}
-	for _, bad := range []string{"", "train,test\n", strings.Join(csvHeader, ",") + "\nx,y,z,0,0.5,0.5,0.5,0.5\n",
-		strings.Join(csvHeader, ",") + "\nx,y,z,1,NaN,0.5,0.5,0.5\n", strings.Join(csvHeader, ",") + "\nx,y,z,1,1.5,0.5,0.5,0.5\n",
-		strings.Join(csvHeader, ",") + "\nx,y,z,1,,0.5,0.5,0.5\n"} {
+	// The older form without the interval columns, as the paper's transcribed tables are.
+	var old Table
+	if err := old.ReadTableCSV(strings.NewReader(strings.Join(csvHeaderNoInterval, ",") + "\nx,y,z,1,0.5,,,\n")); err != nil ||
+		len(old.Cells) != 1 || old.Cells[0].AUROC != 0.5 || old.Cells[0].Interval != nil {
+		t.Errorf("older CSV form: %v, %+v", err, old.Cells)
+	}
+	short, long := strings.Join(csvHeaderNoInterval, ",")+"\n", strings.Join(csvHeader, ",")+"\n"
+	for _, bad := range []string{"", "train,test\n", short + "x,y,z,0,0.5,0.5,0.5,0.5\n",
+		short + "x,y,z,1,NaN,0.5,0.5,0.5\n", short + "x,y,z,1,1.5,0.5,0.5,0.5\n", short + "x,y,z,1,,0.5,0.5,0.5\n",
+		short + "x,y,z,1,0.5,0.5,0.5,0.5,0.4,0.6\n", long + "x,y,z,1,0.5,0.5,0.5,0.5\n", long + "x,y,z,1,0.5,0.5,0.5,0.5,0.4,\n",
+		long + "x,y,z,1,0.5,0.5,0.5,0.5,0.6,0.4\n", long + "x,y,z,1,0.5,0.5,0.5,0.5,0.4,1.2\n"} {
 		var tab Table
 		if err := tab.ReadTableCSV(strings.NewReader(bad)); err == nil {
 			t.Errorf("%q was accepted", bad)
@@ -86,7 +97,8 @@ func TestTableCSVRoundTrip(t *testing.T) {
 // FuzzReadTableCSV feeds arbitrary bytes to the table reader: errors, never panics, and what it
 // accepts it writes back unchanged.
 func FuzzReadTableCSV(f *testing.F) {
-	f.Add([]byte(strings.Join(csvHeader, ",") + "\nfashionmnist:train,mnist:test,NLL,1,0.1290,0.3,0.4,0.9\n"))
+	f.Add([]byte(strings.Join(csvHeaderNoInterval, ",") + "\nfashionmnist:train,mnist:test,NLL,1,0.1290,0.3,0.4,0.9\n"))
+	f.Add([]byte(strings.Join(csvHeader, ",") + "\nfashionmnist:train,mnist:test,NLL,1,0.1290,0.3,0.4,0.9,0.1,0.15\n"))
 	f.Add([]byte("train,test\n\"a"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var tab Table

@@ -32,6 +32,7 @@ func newBenchCmd() *cobra.Command {
 		seed                    uint64
 		mdPath, csvPath, figDir string
 		perfN, ddpmStep, draws  int
+		bootstrap               int
 		detector                string
 		nu                      float64
 	)
@@ -137,6 +138,9 @@ func newBenchCmd() *cobra.Command {
 			case models.PixelCNN:
 				train = "pixelcnn, " + train
 			}
+			if detector == ood.ModelOCSVM {
+				train += " (one-class SVM)"
+			}
 			// Each image's input complexity, by each compressor, for the S-scores.
 			complexities := map[string][][]float64{}
 			for method, c := range map[string]complexity.Compressor{ood.MethodSPNG: complexity.PNG, ood.MethodSBrotli: complexity.Brotli} {
@@ -197,7 +201,15 @@ func newBenchCmd() *cobra.Command {
 						if err != nil {
 							return fmt.Errorf("bench: %s, %s, B=%d: %w", names[i], method, b, err)
 						}
-						tab.Cells = append(tab.Cells, ood.Cell{Train: train, Test: names[i], Method: method, B: b, Metrics: met})
+						cell := ood.Cell{Train: train, Test: names[i], Method: method, B: b, Metrics: met}
+						if bootstrap > 0 {
+							lo, hi, err := ood.AUROCInterval(inScores[method], outScores[method], 0.95, bootstrap, seed)
+							if err != nil {
+								return fmt.Errorf("bench: %s, %s, B=%d: %w", names[i], method, b, err)
+							}
+							cell.Interval = &ood.Interval{Low: lo, High: hi}
+						}
+						tab.Cells = append(tab.Cells, cell)
 						if method == ood.MethodGradient || method == ood.MethodNLL {
 							rocs[b] = append(rocs[b], rocCurve{label: fmt.Sprintf("%s, %s", names[i], method),
 								in: inScores[method], out: outScores[method]})
@@ -208,6 +220,9 @@ func newBenchCmd() *cobra.Command {
 			report := func(w io.Writer) error {
 				fmt.Fprintf(w, "AUROC, trained on %s; %d fit images of %s, %d images per test set, seed %d, %s.\n\n",
 					train, fitN, in, n, seed, exec.Name())
+				if bootstrap > 0 {
+					fmt.Fprintf(w, "In brackets: the 95%% percentile bootstrap interval of each AUROC (%d resamples of both sets).\n\n", bootstrap)
+				}
 				if draws > 1 {
 					fmt.Fprintf(w, "Each image's gradient features and NLL are the mean over %d dequantization draws.\n\n", draws)
 				}
@@ -270,6 +285,7 @@ func newBenchCmd() *cobra.Command {
 	fl.StringVar(&batches, "batch", "1,5", "batch sizes B")
 	fl.Uint64Var(&seed, "seed", 1, "seed of the splits and the dequantization")
 	fl.IntVar(&draws, "draws", 1, "dequantization draws per image: each image's features and NLL are the mean over this many noise draws")
+	fl.IntVar(&bootstrap, "bootstrap", 1000, "bootstrap resamples for each AUROC's 95% interval (0: no intervals)")
 	fl.StringVar(&mdPath, "md", "", "write the Markdown report to this file instead of standard output")
 	fl.StringVar(&csvPath, "csv", "", "write every metric as CSV to this file")
 	fl.StringVar(&figDir, "figures", "", "write ROC curves and NLL histograms (PNG) into this folder")

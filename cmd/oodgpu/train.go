@@ -226,7 +226,7 @@ func newTrainCmd() *cobra.Command {
 	fl.Float64Var(&opt.LR, "lr", opt.LR, "Adam learning rate")
 	fl.IntVar(&opt.Warmup, "warmup", opt.Warmup, "learning-rate warm-up steps")
 	fl.BoolVar(&opt.Cosine, "cosine", false, "decay the learning rate to zero along a half cosine after warm-up")
-	fl.StringVar(&initFrom, "init-from", "", "start from this Glow weight file (its architecture) instead of a fresh initialization")
+	fl.StringVar(&initFrom, "init-from", "", "start from this weight file (its model kind and architecture) instead of a fresh initialization")
 	fl.Float64Var(&opt.ClipNorm, "clip", opt.ClipNorm, "clip the global gradient norm (0: off)")
 	fl.Uint64Var(&opt.Seed, "seed", opt.Seed, "seed of initialization, batch order and dequantization")
 	fl.IntVar(&initBatch, "init-batch", 256, "images for the data-dependent ActNorm initialization")
