@@ -1,14 +1,12 @@
 package ddpm
 
 import (
-	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/oodgpu/oodgpu/graph"
 	"github.com/oodgpu/oodgpu/models/oracle"
-	"github.com/oodgpu/oodgpu/models/weights"
 )
 
 func TestAlphaBar(t *testing.T) {
@@ -75,10 +73,6 @@ func TestPyTorchParity(t *testing.T) {
 	for i := range pix {
 		pix[i] = float32(r.IntN(256)) / 255
 	}
-	raw, err := json.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	build := func(g *graph.Graph, batch int) (*graph.Node, error) {
 		net, err := Build(g, cfg, batch)
 		if err != nil {
@@ -86,5 +80,5 @@ func TestPyTorchParity(t *testing.T) {
 		}
 		return net.LogLik, nil
 	}
-	oracle.Check(t, "../../scripts/ddpm_parity.py", len(steps), build, params, cfg.Feeds(pix, steps, r), weights.Meta{Kind: "ddpm", Config: raw})
+	oracle.Check(t, "../../scripts/ddpm_parity.py", len(steps), build, params, cfg.Feeds(pix, steps, r), "ddpm", cfg)
 }

@@ -38,11 +38,17 @@ func Python(t testing.TB) string {
 // and its per-sample squared gradient norms, and has script recompute them in PyTorch from
 // weights.safetensors (params and meta), inputs.safetensors (inputs, and the outputs "objective",
 // "features_b1", each also with suffix _f64 from the float64 run of the same plan) and
-// parity.json (the feature column order). The script's output is logged; t fails if it exits
-// non-zero.
+// parity.json (the feature column order). The model's kind and cfg (as JSON) go into the weight
+// file's metadata, where the script reads its configuration. The script's output is logged; t
+// fails if it exits non-zero.
 func Check(t *testing.T, script string, batch int, build func(g *graph.Graph, batch int) (*graph.Node, error),
-	params, inputs graph.Feeds, meta weights.Meta) {
+	params, inputs graph.Feeds, kind string, cfg any) {
 	t.Helper()
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := weights.Meta{Kind: kind, Config: raw}
 	py := Python(t)
 	g := graph.New()
 	obj, err := build(g, batch)

@@ -2,7 +2,6 @@ package pixelcnn
 
 import (
 	"context"
-	"encoding/json"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -13,7 +12,6 @@ import (
 	"github.com/oodgpu/oodgpu/graph/graphtest"
 	"github.com/oodgpu/oodgpu/models/configtest"
 	"github.com/oodgpu/oodgpu/models/oracle"
-	"github.com/oodgpu/oodgpu/models/weights"
 )
 
 // small is a two-level network on 8x8 images, quick to run in float64.
@@ -278,10 +276,6 @@ func TestPyTorchParity(t *testing.T) {
 			pix[i] = float32(r.IntN(256)) / 255
 		}
 	}
-	raw, err := json.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	build := func(g *graph.Graph, batch int) (*graph.Node, error) {
 		net, err := Build(g, cfg, batch)
 		if err != nil {
@@ -289,7 +283,7 @@ func TestPyTorchParity(t *testing.T) {
 		}
 		return net.LogLik, nil
 	}
-	oracle.Check(t, "../../scripts/pixelcnn_parity.py", batch, build, params, cfg.Feeds(pix, batch), weights.Meta{Kind: "pixelcnn", Config: raw})
+	oracle.Check(t, "../../scripts/pixelcnn_parity.py", batch, build, params, cfg.Feeds(pix, batch), "pixelcnn", cfg)
 }
 
 // TestGradient checks the gradient of the log-likelihood against central finite differences in

@@ -2,7 +2,6 @@ package vae
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -12,7 +11,6 @@ import (
 	"github.com/oodgpu/oodgpu/graph"
 	"github.com/oodgpu/oodgpu/graph/cpu"
 	"github.com/oodgpu/oodgpu/models/oracle"
-	"github.com/oodgpu/oodgpu/models/weights"
 )
 
 // TestELBOTerms checks the KL term against its closed form computed here and that the ELBO is
@@ -86,10 +84,6 @@ func TestPyTorchParity(t *testing.T) {
 					pix[i] = float32(r.IntN(256)) / 255
 				}
 			}
-			raw, err := json.Marshal(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
 			build := func(g *graph.Graph, batch int) (*graph.Node, error) {
 				net, err := Build(g, cfg, batch)
 				if err != nil {
@@ -97,7 +91,7 @@ func TestPyTorchParity(t *testing.T) {
 				}
 				return net.ELBO, nil
 			}
-			oracle.Check(t, "../../scripts/vae_parity.py", batch, build, params, cfg.Feeds(pix, batch, r), weights.Meta{Kind: "vae", Config: raw})
+			oracle.Check(t, "../../scripts/vae_parity.py", batch, build, params, cfg.Feeds(pix, batch, r), "vae", cfg)
 		})
 	}
 }
