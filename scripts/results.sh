@@ -2,11 +2,18 @@
 # results.sh: reproduces every AUROC table and sample grid of docs/RESULTS.md with the models in
 # models/zoo. It runs one `oodgpu bench` per model (and per DDPM step t), writes their CSVs to
 # docs/results-*.csv, merges them with `oodgpu table` into docs/tables/*.md (the paper's Table 1,
-# 2, 3 and 7 forms, each with its averages), and draws the sample grids into docs/figures.
+# 2, 3, 6 and 7 forms, each with its averages), and draws the sample grids into docs/figures.
+# The parts beyond the benches write their reports to docs/results-*.txt: table6's WAIC ensemble
+# (scripts/waic.sh, five default-size Glows trained into $WORK/waic), shipped (the embedded
+# detector as `oodgpu score` runs it, scripts/shipped.sh) and seeds (the default detector's
+# spread over three training seeds, scripts/seeds.sh, trained into $WORK/seeds).
 #
-#   OODGPU_DATA=path/to/shared/data scripts/results.sh   # everything (about two hours on 2 CPU cores)
-#   scripts/results.sh grey colour tables                 # only these parts (also: samples)
-#   DEVICE=gpu scripts/results.sh                         # on a WebGPU adapter
+#   OODGPU_DATA=path/to/shared/data scripts/results.sh   # everything (about seven hours on 2 CPU cores)
+#   scripts/results.sh grey colour tables                 # only these parts (also: samples, table6, shipped, seeds)
+#   DEVICE=gpu scripts/results.sh                         # the benches on a WebGPU adapter
+#
+# WORK (default: a folder under the system's temporary directory) keeps the trained ensemble and
+# seed replicas, so that a second run scores them without training them again.
 #
 # Seed 1 throughout. The colour data sets are read from $OODGPU_DATA; GTSRB passes through the
 # JPEG q75 round trip by default (see the data package), CIFAR-10 is used as stored.
@@ -14,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 device=${DEVICE:-cpu}
-parts=" ${*:-grey colour tables samples} "
+parts=" ${*:-grey colour table6 tables samples shipped seeds} "
 want() { [[ $parts == *" $1 "* ]]; }
 zoo=models/zoo
 mkdir -p docs/tables docs/figures
@@ -42,7 +49,7 @@ bench_ddpm() {
 
 grey_ood=omniglot,omniglot:inverted,noise:uniform
 
-if want grey || want colour; then
+if want grey || want colour || want table6 || want shipped || want seeds; then
   : "${OODGPU_DATA:?set OODGPU_DATA to the directory of the shared data sets (Omniglot, CIFAR-10, GTSRB)}"
 fi
 if want grey; then
@@ -67,6 +74,26 @@ if want colour; then
   done
 fi
 
+if want table6; then
+  # The paper's Table 6 (FashionMNIST; against MNIST and Omniglot): the one-class SVM on the
+  # default Glow's features, PixelCNN++ with both detectors (500 fit images and 500 against 500:
+  # its features run at about 12 images/s on 2 cores), and WAIC over five Glows.
+  bench docs/results-fashionmnist-ocsvm.csv --detector ocsvm
+  pixelcnn=(--model "$zoo/pixelcnn-fashionmnist.safetensors" --batch 1 --fit-n 500 --n 500 --ood "mnist:test,omniglot")
+  bench docs/results-pixelcnn-fashionmnist.csv "${pixelcnn[@]}"
+  bench docs/results-pixelcnn-fashionmnist-ocsvm.csv "${pixelcnn[@]}" --detector ocsvm
+  echo "results: WAIC ensemble -> docs/results-waic.txt" >&2
+  WAIC_STEPS=8 WAIC_HIDDEN=128 WAIC_EPOCHS=1 scripts/waic.sh "${WORK:-${TMPDIR:-/tmp}/oodgpu-results}/waic" >docs/results-waic.txt
+fi
+if want shipped; then
+  echo "results: the shipped detector -> docs/results-shipped.txt" >&2
+  scripts/shipped.sh >docs/results-shipped.txt
+fi
+if want seeds; then
+  echo "results: three training seeds -> docs/results-seeds.txt" >&2
+  scripts/seeds.sh "${WORK:-${TMPDIR:-/tmp}/oodgpu-results}/seeds" >docs/results-seeds.txt
+fi
+
 table() { # table MD CSV...
   local md=$1
   shift
@@ -82,6 +109,8 @@ if want tables; then
   table docs/tables/table2-ddpm.md docs/results-ddpm-t1-{cifar10,gtsrb}.csv
   table docs/tables/table3-ddpm-t.md docs/results-ddpm-t{1,8,64}-cifar10.csv docs/results-ddpm-t{1,8,64}-gtsrb.csv
   table docs/tables/table7-vae.md docs/results-vae-{cifar10,gtsrb}.csv
+  table docs/tables/table6.md docs/results-fashionmnist.csv docs/results-fashionmnist-ocsvm.csv \
+    docs/results-pixelcnn-fashionmnist.csv docs/results-pixelcnn-fashionmnist-ocsvm.csv
   # The paper's Tables 1, 2 and 7 as transcribed into docs/paper: whole (their averages over all 20
   # pairs), and only the two pairs run here (CIFAR-10 against GTSRB and back).
   for t in table1-glow table2-diffusion table7-vae; do
@@ -93,8 +122,9 @@ fi
 
 if want samples; then
   # Sample grids (the paper's Figures 18 to 20): 64 per model, seed 1, Glow at temperature 0.7
-  # (each DDPM grid takes about 15 minutes of 1000-step ancestral sampling on 2 CPU cores).
-  for m in glow-fashionmnist glow-mnist vae-fashionmnist ddpm-fashionmnist \
+  # (each DDPM grid takes about 15 minutes of 1000-step ancestral sampling on 2 CPU cores, the
+  # PixelCNN++ one about as long: a forward pass per pixel).
+  for m in glow-fashionmnist glow-mnist vae-fashionmnist ddpm-fashionmnist pixelcnn-fashionmnist \
     glow-cifar10 glow-gtsrb vae-cifar10 vae-gtsrb ddpm-cifar10 ddpm-gtsrb; do
     echo "results: samples of $m" >&2
     "$bin" sample --device "$device" --model $zoo/$m.safetensors --n 64 --out docs/figures/samples-$m.png
