@@ -23,9 +23,9 @@ type Config struct {
 	ImageSize int `json:"image_size,omitempty"`
 	Hidden    int `json:"hidden"` // width of the first convolution (then 2x and 4x)
 	Latent    int `json:"latent"` // dimensions of z
-	// PixelScales has the decoder predict a logistic log-scale for every pixel and channel, by a
-	// second 3x3 output convolution beside the means' (kept in [LogScaleMin, LogScaleMax]), instead of one
-	// learned log-scale per channel shared by all pixels and images.
+	// PixelScales has the decoder predict a logistic log-scale for every pixel and channel, by
+	// a second 3x3 output convolution beside the means' (kept in [LogScaleMin, LogScaleMax]),
+	// instead of one learned log-scale per channel shared by all pixels and images.
 	PixelScales bool `json:"pixel_scales,omitempty"`
 }
 
