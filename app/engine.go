@@ -50,7 +50,7 @@ type ModelInfo struct {
 	ID string `json:"id"`
 	// Path is where the weight file is served.
 	Path string `json:"path"`
-	// Kind is the model family ("glow", "vae", "ddpm").
+	// Kind is the model family ("glow", "vae", "ddpm", "pixelcnn").
 	Kind string `json:"kind"`
 	// TrainedOn is the data set spec the model was trained on, FitData the images its
 	// detector for B = 1 was fitted on; Threshold is that detector's threshold, the score above

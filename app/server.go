@@ -412,7 +412,7 @@ func zooFiles(dir string) ([]string, error) {
 	return files, nil
 }
 
-// kindOrder lists Glow models first, then VAEs, then DDPMs.
+// kindOrder lists Glow models first, then VAEs, then the others (DDPM, PixelCNN++) in zoo order.
 func kindOrder(kind string) int {
 	switch kind {
 	case "glow":
