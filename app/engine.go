@@ -202,9 +202,11 @@ func (x *executor) workerFailed(err error) {
 
 // warmup is the background run that readies a model on the executor before the user's first
 // image, which waits for it: app.wasm started in the worker, WebGPU opened there, the model
-// downloaded and decoded there, and on WebGPU a blank image scored, which compiles the pipelines
-// and uploads the weights (on the CPU a blank image would warm nothing more: the CPU executor
-// compiles nothing, and each score builds its graph anew).
+// downloaded and decoded there, and a blank image scored there (warmUp), which on WebGPU
+// compiles the pipelines and uploads the weights and on every backend runs the code of a score
+// once; the page decodes that result and renders its row without mounting it, so that its own
+// code for a result is warm too. On the page's thread (the worker failed) only WebGPU warms up:
+// a CPU score there would freeze the page.
 type warmup struct {
 	done   chan struct{} // closed when it ended
 	millis float64
@@ -384,6 +386,8 @@ func (x *executor) warmUp(info ModelInfo) *warmup {
 				w.err = fmt.Errorf("%w: %s", errModel, r.Err)
 			case r.Fail != "":
 				w.err = fmt.Errorf("the worker could not warm the model up: %s", r.Err)
+			default:
+				rehearse(info, r)
 			}
 		case x.onGPU():
 			m, err := pageModel(info)
@@ -391,7 +395,11 @@ func (x *executor) warmUp(info ModelInfo) *warmup {
 				w.err = fmt.Errorf("%w: %v", errModel, err)
 				break
 			}
-			w.err = warmUp(m, x.exec)
+			if r := warmUp(m, x.exec); r.Fail != "" {
+				w.err = fmt.Errorf("warming the model up: %s", r.Err)
+			} else {
+				rehearse(info, r)
+			}
 		}
 		w.millis = now() - start
 	}()

@@ -599,8 +599,26 @@ func scoreJob(j job) imageResult {
 		r.err = "Scoring failed"
 		return r
 	}
-	r.thumb, r.row, r.chart, r.targets, r.largest, r.state = w.Thumb, w.Row, w.Chart, w.Targets, w.Largest, scored
+	r.fill(w)
 	return r
+}
+
+// fill takes a scored image's work result into r.
+func (r *imageResult) fill(w workResult) {
+	r.thumb, r.row, r.chart, r.targets, r.largest, r.state = w.Thumb, w.Row, w.Chart, w.Targets, w.Largest, scored
+}
+
+// rehearse renders the rows of an image waiting, being scored and scored with the warm-up's
+// result w, of the model info describes, and drops them: the page's code for a row runs once
+// before the user's first image.
+func rehearse(info ModelInfo, w workResult) {
+	for _, state := range []string{waiting, scoring, scored} {
+		r := imageResult{name: "warm-up", model: info, state: state, where: w.Where}
+		if state == scored {
+			r.fill(w)
+		}
+		(&resultRow{Result: &r}).Render()
+	}
 }
 
 // imageProblem says in a few words why b could not be decoded.

@@ -127,11 +127,8 @@ func (s *workerServer) answer(msg goapp.Value) workResult {
 		return r
 	}
 	if op == opWarm {
-		if s.gpu {
-			if err := warmUp(m, s.exec); err != nil {
-				r.failed(failRun, err)
-			}
-		}
+		r = warmUp(m, s.exec)
+		r.Where = ranInWorker
 		return r
 	}
 	file := msg.Get("file")
