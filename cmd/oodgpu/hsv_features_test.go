@@ -83,7 +83,7 @@ func TestHSVFeatures(t *testing.T) {
 
 // TestHSVFeaturesData runs the check on CIFAR-10 images of the shared data, when it is there.
 func TestHSVFeaturesData(t *testing.T) {
-	dir := datatest.Dir(t, "cifar10_train_lossless_4000")
+	dir := datatest.Subset(t, 2, "cifar10_train_lossless_4000")
 	out := run(t, "hsv", "--features", "--device", "cpu", "--data-dir", dir, "--model", zooCIFAR10, "cifar10:lossless[:2]")
 	for i := range 2 {
 		r := parseHSVRow(t, out, fmt.Sprintf("cifar10:lossless[:2]#%d", i))

@@ -1,12 +1,19 @@
 package datatest
 
 import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/oodgpu/oodgpu/data"
 )
 
 // recorder is a testing.TB that records a skip or a failure instead of reporting it; like the
@@ -128,5 +135,65 @@ func TestFinders(t *testing.T) {
 				t.Errorf("returned %q, want %q", got, dir)
 			}
 		})
+	}
+}
+
+// writeRaw writes a raw u8 set name of n images of 2x2x3 pixels pix, with labels, into dir.
+func writeRaw(t *testing.T, dir, name string, n int, pix, labels []byte) {
+	t.Helper()
+	gz := func(file string, b []byte) string {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write(b)
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, file), buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		return hex.EncodeToString(sum[:])
+	}
+	m := data.RawMeta{Name: name, File: name + ".u8.gz", N: n, H: 2, W: 2, C: 3, DecompressedBytes: len(pix),
+		LabelsPresent: true, LabelsFile: name + ".labels.uint8.gz"}
+	m.SHA256, m.LabelsSHA256 = gz(m.File, pix), gz(m.LabelsFile, labels)
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSubset: the first images and labels of a raw set, with checksums the data package
+// accepts, and a failure when the set has fewer images than asked for.
+func TestSubset(t *testing.T) {
+	src := t.TempDir()
+	pix := make([]byte, 5*2*2*3)
+	for i := range pix {
+		pix[i] = byte(7 * i)
+	}
+	labels := []byte{4, 3, 2, 1, 0}
+	writeRaw(t, src, "set_a", 5, pix, labels)
+	t.Setenv(env, src)
+
+	s, err := data.LoadRaw(Subset(t, 2, "set_a"), "set_a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.N != 2 || !bytes.Equal(s.Pix, pix[:2*12]) || !bytes.Equal(s.Labels, labels[:2]) {
+		t.Errorf("subset of %d images, pixels %v, labels %v; want 2, %v, %v", s.N, s.Pix, s.Labels, pix[:24], labels[:2])
+	}
+
+	r := &recorder{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Subset(r, 6, "set_a")
+	}()
+	<-done
+	if !r.failed || !strings.Contains(r.msg, "the set has 5 images") {
+		t.Errorf("6 images of a set of 5: failed %v, %q; want a failure saying the set has 5", r.failed, r.msg)
 	}
 }
