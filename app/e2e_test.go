@@ -255,6 +255,7 @@ func scoreInBrowser(t *testing.T, ctx context.Context, url string, files ...stri
 		t.Fatalf("the model's warm-up did not end: %v", err)
 	}
 	warmAtUpload := evalString(t, ctx, `document.querySelector("#backend").dataset.warmup`)
+	trace := startPageTrace(t, ctx)
 	upload, err := chromedp.Run(ctx, chromedp.Evaluate[float64](startGapTimer))
 	if err != nil {
 		t.Fatal(err)
@@ -271,6 +272,9 @@ func scoreInBrowser(t *testing.T, ctx context.Context, url string, files ...stri
 	resp, err := chromedp.Run(ctx, chromedp.Evaluate[pageResponsiveness](stopGapTimer))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if trace != nil {
+		trace.stop(t, ctx)
 	}
 	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](readRows))
 	if err != nil {
