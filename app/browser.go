@@ -52,6 +52,20 @@ func nextFrame() {
 	<-drawn
 }
 
+// blankFile is the warm-up's image file for the model info describes (blankPNG) as an
+// ArrayBuffer, read from a Blob as a dropped file is read (readStream), so that the warm-up runs
+// that code too.
+func blankFile(info ModelInfo) (goapp.Value, error) {
+	b, err := blankPNG(data.Shape{H: info.Height, W: info.Width, C: info.Channels})
+	if err != nil {
+		return nil, err
+	}
+	arr := goapp.Window().Get("Uint8Array").New(len(b))
+	goapp.CopyBytesToJS(arr, b)
+	blob := goapp.Window().Get("Blob").New([]any{arr})
+	return readStream(blob.Call("stream"), data.MaxImageFileBytes)
+}
+
 // bytesOf copies a JavaScript ArrayBuffer of n bytes into Go.
 func bytesOf(buf goapp.Value, n int) []byte {
 	b := make([]byte, n)

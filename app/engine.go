@@ -378,7 +378,12 @@ func (x *executor) warmUp(info ModelInfo) *warmup {
 		x.openWorker()
 		switch {
 		case x.worker != nil:
-			r, err := x.worker.call(opWarm, info, "", goapp.Undefined())
+			file, err := blankFile(info)
+			if err != nil {
+				w.err = err
+				break
+			}
+			r, err := x.worker.call(opWarm, info, "warm-up", file)
 			switch {
 			case err != nil:
 				x.workerFailed(err)
@@ -395,7 +400,12 @@ func (x *executor) warmUp(info ModelInfo) *warmup {
 				w.err = fmt.Errorf("%w: %v", errModel, err)
 				break
 			}
-			if r := warmUp(m, x.exec); r.Fail != "" {
+			file, err := blankPNG(m.ImageShape())
+			if err != nil {
+				w.err = err
+				break
+			}
+			if r := warmUp(m, x.exec, file, 1); r.Fail != "" {
 				w.err = fmt.Errorf("warming the model up: %s", r.Err)
 			} else {
 				rehearse(info, r)

@@ -18,7 +18,7 @@ import (
 // Operations of a work request: what the pages ask of where the models run.
 const (
 	opOpen  = "open"  // open WebGPU in the worker (its CPU executor needs no opening)
-	opWarm  = "warm"  // download and decode the model and score a blank image (warmUp)
+	opWarm  = "warm"  // download and decode the model and score the blank image sent (warmUp)
 	opScore = "score" // score the image as `oodgpu score` does (B = 1, seed Seed)
 	opHSV   = "hsv"   // the RGB to HSV check of the representation page
 )
@@ -119,14 +119,8 @@ func runWork(m *scorer.Model, exec graph.Executor, op, name string, file []byte)
 	return r
 }
 
-// warmUp scores one blank (all-zero) image of m's shape with exec as runWork scores a user's
-// image, from its PNG file to its chart, and returns the result: on WebGPU this compiles the
-// pipelines and uploads the weights before the user's first image; everywhere it runs the code
-// of that path once, which WebAssembly engines compile lazily and optimise on first use (in
-// Chromium on a 2-core machine, a cold first image kept the page's thread from its event loop for
-// 110 to 230 ms while the worker's code was compiled, against 80 to 100 ms warm).
-func warmUp(m *scorer.Model, exec graph.Executor) workResult {
-	s := m.ImageShape()
+// blankPNG is the warm-up's image: a PNG file of a blank (all-zero) image of shape s.
+func blankPNG(s data.Shape) ([]byte, error) {
 	pix := make([]uint8, s.Size())
 	var img image.Image = greyImage(pix, s.W, s.H)
 	if s.C == 3 {
@@ -134,11 +128,24 @@ func warmUp(m *scorer.Model, exec graph.Executor) workResult {
 	}
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
-		var r workResult
-		r.failed(failRun, fmt.Errorf("encoding the blank warm-up image: %w", err))
-		return r
+		return nil, fmt.Errorf("encoding the blank warm-up image: %w", err)
 	}
-	return runWork(m, exec, opScore, "warm-up", buf.Bytes())
+	return buf.Bytes(), nil
+}
+
+// warmUp scores file (blankPNG) with m and exec runs times, as runWork scores a user's image,
+// from its file to its chart, and returns the last result. On WebGPU the first run compiles the
+// pipelines and uploads the weights before the user's first image. Everywhere, the runs execute
+// that path's code, which WebAssembly engines compile lazily and optimise once it has run long
+// enough: in Chromium on 2 cores, a first image scored cold kept the page's thread from its event
+// loop for 180 to 230 ms, and after one blank score V8 still spent about a second optimising the
+// worker's code while the user's first two images were scored (half that after three).
+func warmUp(m *scorer.Model, exec graph.Executor, file []byte, runs int) workResult {
+	var r workResult
+	for i := 0; i < runs && r.Fail == ""; i++ {
+		r = runWork(m, exec, opScore, "warm-up", file)
+	}
+	return r
 }
 
 // encode is r gob-encoded, as the worker sends it.
