@@ -202,9 +202,10 @@ func (x *executor) workerFailed(err error) {
 
 // warmup is the background run that readies a model on the executor before the user's first
 // image, which waits for it: app.wasm started in the worker, WebGPU opened there, the model
-// downloaded and decoded there, and a blank image scored there (warmUp), which on WebGPU
-// compiles the pipelines and uploads the weights and on every backend runs the code of a score
-// once; the page decodes that result and renders its row without mounting it, so that its own
+// downloaded and decoded there, and a blank image (blankFile, read as a dropped file is) scored
+// there (warmUp): once on WebGPU, which compiles the pipelines and uploads the weights,
+// cpuWarmUps times on the CPU, so that the code of a score is compiled and optimised before the
+// user's first image. The page renders that result's rows without mounting them, so that its own
 // code for a result is warm too. On the page's thread (the worker failed) only WebGPU warms up:
 // a CPU score there would freeze the page.
 type warmup struct {

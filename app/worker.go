@@ -132,18 +132,17 @@ func (s *workerServer) answer(msg goapp.Value) workResult {
 		r.failed(failModel, err)
 		return r
 	}
+	file := msg.Get("file")
+	b := bytesOf(file, file.Get("byteLength").Int())
 	if op == opWarm {
 		runs := cpuWarmUps
 		if s.gpu {
 			runs = 1 // the pipelines are compiled: more runs would hold the user up for seconds
 		}
-		file := msg.Get("file")
-		r = warmUp(m, s.exec, bytesOf(file, file.Get("byteLength").Int()), runs)
-		r.Where = ranInWorker
-		return r
+		r = warmUp(m, s.exec, b, runs)
+	} else {
+		r = runWork(m, s.exec, op, msg.Get("name").String(), b)
 	}
-	file := msg.Get("file")
-	r = runWork(m, s.exec, op, msg.Get("name").String(), bytesOf(file, file.Get("byteLength").Int()))
 	r.Where = ranInWorker
 	return r
 }
