@@ -22,12 +22,9 @@ dir=${1:?usage: scripts/seeds.sh DIR [REPLICA...]}
 shift
 replicas=("$@")
 [ ${#replicas[@]} -gt 0 ] || replicas=(1 2 3)
-mkdir -p "$dir"
-dir=$(cd "$dir" && pwd)
-OODGPU_DATA=$(cd "$OODGPU_DATA" && pwd)
-export OODGPU_DATA
-bin=$dir/oodgpu
-go build -o "$bin" ./cmd/oodgpu
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+cli_in "$dir"
 cd "$dir"
 for k in "${replicas[@]}"; do
   first=$((2 * k - 1)) second=$((2 * k))

@@ -11,10 +11,9 @@ cd "$(dirname "$0")/.."
 : "${OODGPU_DATA:?set OODGPU_DATA to the directory of the shared data sets (Omniglot, CIFAR-10, GTSRB)}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-bin=$work/oodgpu
-go build -o "$bin" ./cmd/oodgpu
-OODGPU_DATA=$(cd "$OODGPU_DATA" && pwd)
-export OODGPU_DATA
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+cli_in "$work"
 cd "$work"
 score() { "$bin" score --device cpu --seed 1 --format csv "$1" >"$2.csv"; }
 score 'fashionmnist:test[:1000]' in

@@ -18,12 +18,9 @@ cd "$(dirname "$0")/.."
 : "${OODGPU_DATA:?set OODGPU_DATA to the directory of the shared data sets (Omniglot)}"
 dir=${1:?usage: scripts/waic.sh DIR}
 members=${WAIC_MEMBERS:-5} levels=${WAIC_LEVELS:-3} steps=${WAIC_STEPS:-4} hidden=${WAIC_HIDDEN:-64} epochs=${WAIC_EPOCHS:-1}
-mkdir -p "$dir"
-dir=$(cd "$dir" && pwd)
-OODGPU_DATA=$(cd "$OODGPU_DATA" && pwd)
-export OODGPU_DATA
-bin=$dir/oodgpu
-go build -o "$bin" ./cmd/oodgpu
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+cli_in "$dir"
 models=()
 for seed in $(seq 1 "$members"); do
   out=$dir/glow-l${levels}-k${steps}-w${hidden}-e${epochs}-seed$seed.safetensors
