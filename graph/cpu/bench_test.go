@@ -134,6 +134,43 @@ func BenchmarkConv2DForwardBackward(b *testing.B) {
 	}
 }
 
+// BenchmarkConvShapes times the forward pass, data gradient and weight gradient of each
+// convolution shape in a step of the default Glow (batch 64; per level: the coupling network's
+// first 3x3, its 1x1 and its last 3x3), as the executor runs them: shifted where
+// convShape.shifted says so, else im2col and GEMM.
+func BenchmarkConvShapes(b *testing.B) {
+	const n = 64
+	for _, s := range []struct{ ci, co, k, hw int }{
+		{2, 128, 3, 16}, {128, 128, 1, 16}, {128, 4, 3, 16},
+		{4, 128, 3, 8}, {128, 128, 1, 8}, {128, 8, 3, 8},
+		{8, 128, 3, 4}, {128, 128, 1, 4}, {128, 16, 3, 4},
+	} {
+		c := newConvShape(graph.Shape{n, s.ci, s.hw, s.hw}, graph.Shape{s.co, s.ci, s.k, s.k}, graph.ConvGeom{Stride: 1, Pad: s.k / 2})
+		r := rand.New(rand.NewPCG(1, 2))
+		x := randomTensor(r, n, s.ci, s.hw, s.hw).Data
+		w := randomTensor(r, s.co, s.ci, s.k, s.k).Data
+		gy := randomTensor(r, n, s.co, s.hw, s.hw).Data
+		y, gx, dw := make([]float32, len(gy)), make([]float32, len(x)), make([]float32, len(w))
+		flops := 2 * float64(n*s.ci*s.co*s.k*s.k*s.hw*s.hw)
+		name := fmt.Sprintf("%dx%d_%d-%d_%dx%d", s.hw, s.hw, s.ci, s.co, s.k, s.k)
+		for _, pass := range []struct {
+			name string
+			run  func()
+		}{
+			{"forward", func() { convForward(c, x, w, y) }},
+			{"data", func() { convBackwardData(c, gy, w, gx) }},
+			{"weight", func() { convWeightGrad(c, x, gy, n, dw) }},
+		} {
+			b.Run(name+"/"+pass.name, func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					pass.run()
+				}
+				reportFLOPs(b, flops)
+			})
+		}
+	}
+}
+
 func reportFLOPs(b *testing.B, perOp float64) {
 	b.ReportMetric(perOp*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/oodgpu/oodgpu/graph"
+	"github.com/oodgpu/oodgpu/graph/cpu/shiftconv"
 	"github.com/oodgpu/oodgpu/graph/cpu/vec"
 )
 
@@ -29,12 +30,16 @@ func newConvShape(x, w graph.Shape, geom graph.ConvGeom) convShape {
 
 // im2col lays out one image's receptive fields: col[(c*KH+i)*KW+j][oy*OW+ox].
 func im2col[T float](c convShape, x, col []T) {
-	if c.Stride == 1 && c.oh == c.h && c.ow == c.w {
+	if c.same() {
 		im2colSame(c, x, col)
 		return
 	}
 	im2colRows(c, x, col)
 }
+
+// same reports whether the convolution has stride 1 and an output of its input's size (Glow's
+// 3x3 convolutions, padding 1).
+func (c convShape) same() bool { return c.Stride == 1 && c.oh == c.h && c.ow == c.w }
 
 // im2colRows is im2col for any geometry, one output row at a time.
 func im2colRows[T float](c convShape, x, col []T) {
@@ -149,6 +154,12 @@ func col2im[T float](c convShape, col, x []T) {
 
 // convForward computes y = conv(x, w), one image per task.
 func convForward[T float](c convShape, x, w, y []T) {
+	if c.shifted() && (c.co <= shiftedMaxChannels || c.p() < shiftedMinPositions) {
+		if x32, ok := any(x).([]float32); ok {
+			convForwardShifted(c, x32, any(w).([]float32), any(y).([]float32))
+			return
+		}
+	}
 	in, out := c.ci*c.h*c.w, c.co*c.p()
 	parallelFor(c.n, 1, func(lo, hi int) {
 		col, release := scratchBuf[T](c.scratch())
@@ -220,6 +231,12 @@ func flipKernel[T float](c convShape, w []T) []T {
 // weightGradImages accumulates the weight gradient of images [lo, hi) into dw [Co, K]
 // (dw += sum_b gy_b @ col_b^T); col is scratch or nil for direct convolutions.
 func weightGradImages[T float](c convShape, x, gy []T, lo, hi int, dw, col []T) {
+	if c.shifted() || c.direct() && shiftconv.Accelerated() {
+		if dw32, ok := any(dw).([]float32); ok {
+			weightGradShifted(c, any(x).([]float32), any(gy).([]float32), lo, hi, dw32)
+			return
+		}
+	}
 	in, out := c.ci*c.h*c.w, c.co*c.p()
 	for b := lo; b < hi; b++ {
 		xb := x[b*in : (b+1)*in]

@@ -1,0 +1,122 @@
+// Package shiftconv holds the micro-kernels of the CPU executor's shifted convolutions: a
+// same-size, stride-1 convolution whose input planes are laid out with zero borders, so that
+// kernel offset (c, i, j) reads one contiguous run of the padded input (graph/cpu's shifted.go
+// lays them out). A kernel works on four output channels at a time:
+//   - Forward: 32 output positions of four channels, sum over the runs of weight times run;
+//   - Dot: the dot products of four output channels' gradients with four runs, kept as 16
+//     per-lane partial sums each, so that the sums of many images are reduced once.
+//
+// On amd64 with AVX-512 they run in assembly (kernels_amd64.s); everywhere else in the pure-Go
+// loops below, which are also the reference the assembly is tested against. The assembly
+// fuses multiplies and adds, so the two agree to rounding, not bit for bit.
+package shiftconv
+
+// Outputs is the number of output channels a kernel call covers, Positions the number of output
+// positions a Forward call writes and Lanes the number of partial sums Dot keeps per entry.
+const (
+	Outputs   = 4
+	Positions = 32
+	Lanes     = 16
+)
+
+// Runs are the starts of the runs a kernel reads, one per kernel offset, in elements of the
+// padded input, with the largest of them.
+type Runs struct {
+	start []int
+	max   int
+}
+
+// NewRuns returns the runs starting at start (each at least 0).
+func NewRuns(start []int) Runs {
+	r := Runs{start: start}
+	for _, s := range start {
+		if s < 0 {
+			panic("shiftconv: negative run start")
+		}
+		r.max = max(r.max, s)
+	}
+	return r
+}
+
+// Start is the start of run r.
+func (r Runs) Start(i int) int { return r.start[i] }
+
+// Len is the number of runs.
+func (r Runs) Len() int { return len(r.start) }
+
+// Slice returns runs [lo, hi).
+func (r Runs) Slice(lo, hi int) Runs {
+	s := Runs{start: r.start[lo:hi]}
+	for _, v := range s.start {
+		s.max = max(s.max, v)
+	}
+	return s
+}
+
+// Forward sets y[o*ldy+q] = sum over runs r of w[4r+o] * src[start_r+q], for o < 4 and q < 32:
+// w holds the weights of the four output channels run by run. src must reach 32 elements past
+// the last run's start.
+func Forward(w []float32, runs Runs, src, y []float32, ldy int) {
+	k := runs.Len()
+	if k > 0 {
+		_ = src[runs.max+Positions-1]
+	}
+	_ = w[:Outputs*k]
+	_ = y[(Outputs-1)*ldy+Positions-1]
+	if hasAVX512 && k > 0 {
+		forward4x32(k, &w[0], &src[0], &runs.start[0], &y[0], ldy)
+		return
+	}
+	forwardGo(w, runs.start, src, y, ldy)
+}
+
+func forwardGo(w []float32, start []int, src, y []float32, ldy int) {
+	for o := range Outputs {
+		row := y[o*ldy : o*ldy+Positions]
+		clear(row)
+		for r, s := range start {
+			wv, run := w[Outputs*r+o], src[s:s+Positions]
+			for q, v := range run {
+				row[q] += wv * v
+			}
+		}
+	}
+}
+
+// Dot adds to part[(4r'+o)*16+l], for the four runs r' < 4 and output channels o < 4, the sum
+// over chunks c < chunks of g[o*ldg+16c+l] * src[start_r'+16c+l]: lane l of the dot product of
+// channel o of the gradient with run r'. runs must hold four runs; src must reach 16*chunks
+// elements past the last start, g 16*chunks past the start of its fourth row.
+func Dot(chunks int, g []float32, ldg int, runs Runs, src, part []float32) {
+	if runs.Len() != Outputs {
+		panic("shiftconv: Dot takes four runs")
+	}
+	if chunks <= 0 {
+		return
+	}
+	_ = src[runs.max+Lanes*chunks-1]
+	_ = g[(Outputs-1)*ldg+Lanes*chunks-1]
+	_ = part[Outputs*Outputs*Lanes-1]
+	if hasAVX512 {
+		dot4x4(chunks, &g[0], ldg, &src[0], &runs.start[0], &part[0])
+		return
+	}
+	dotGo(chunks, g, ldg, runs.start, src, part)
+}
+
+func dotGo(chunks int, g []float32, ldg int, start []int, src, part []float32) {
+	for r, s := range start {
+		for o := range Outputs {
+			acc := part[(Outputs*r+o)*Lanes:][:Lanes]
+			for c := range chunks {
+				gv, sv := g[o*ldg+Lanes*c:][:Lanes], src[s+Lanes*c:][:Lanes]
+				for l := range acc {
+					acc[l] += gv[l] * sv[l]
+				}
+			}
+		}
+	}
+}
+
+// Accelerated says whether the kernels run in assembly on this CPU.
+func Accelerated() bool { return hasAVX512 }
