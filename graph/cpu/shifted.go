@@ -1,6 +1,10 @@
 package cpu
 
-import "github.com/oodgpu/oodgpu/graph/cpu/shiftconv"
+import (
+	"sync"
+
+	"github.com/oodgpu/oodgpu/graph/cpu/shiftconv"
+)
 
 // Shifted convolutions: a same-size, stride-1 convolution (Glow's 3x3, padding 1) with few
 // output or few input channels, run without an im2col matrix. Each input plane is copied once,
@@ -36,6 +40,23 @@ type shiftedGeom struct {
 	run          int // output positions at the pitch: H rows
 	blocks       int // blocks of shiftconv.Outputs output channels
 	runs         shiftconv.Runs
+	// runBlocks are the runs four at a time (the weight gradient's blocks); the last block's
+	// missing runs start at 0, and their sums are dropped.
+	runBlocks []shiftconv.Runs
+}
+
+// shiftedGeoms caches the geometry of each convolution shape, which weightGradShifted needs
+// once per group of images.
+var shiftedGeoms sync.Map // convShape -> shiftedGeom
+
+// shiftedGeomOf returns the geometry of c, computed once per shape.
+func shiftedGeomOf(c convShape) shiftedGeom {
+	if g, ok := shiftedGeoms.Load(c); ok {
+		return g.(shiftedGeom)
+	}
+	g := newShiftedGeom(c)
+	shiftedGeoms.Store(c, g)
+	return g
 }
 
 func newShiftedGeom(c convShape) shiftedGeom {
@@ -49,6 +70,12 @@ func newShiftedGeom(c convShape) shiftedGeom {
 		start[r] = ch*g.plane + i*g.pitch + j
 	}
 	g.runs = shiftconv.NewRuns(start)
+	const outs = shiftconv.Outputs
+	blocked := make([]int, roundUp(len(start), outs))
+	copy(blocked, start)
+	for rb := range len(blocked) / outs {
+		g.runBlocks = append(g.runBlocks, shiftconv.NewRuns(blocked[rb*outs:(rb+1)*outs]))
+	}
 	return g
 }
 
@@ -70,7 +97,7 @@ func roundUp(n, m int) int { return (n + m - 1) / m * m }
 // convForwardShifted computes y = conv(x, w) for a shifted convolution, one image per task.
 func convForwardShifted(c convShape, x, w, y []float32) {
 	const outs, width = shiftconv.Outputs, shiftconv.Positions
-	g := newShiftedGeom(c)
+	g := shiftedGeomOf(c)
 	in, out, k := c.ci*c.h*c.w, c.co*c.p(), c.k()
 	// The weights block by block, run by run: wb[(b*K+r)*4+o] = w[(4b+o)*K+r], zero past Co.
 	wb := make([]float32, g.blocks*k*outs)
@@ -106,33 +133,18 @@ func convForwardShifted(c convShape, x, w, y []float32) {
 
 // weightGradShifted adds the weight gradients of images [lo, hi) to dw [Co, K] for a shifted
 // convolution: entry (o, r) gains the dot product of gy's channel o, laid out at the pitch with
-// zeros in the spare columns, with the run of kernel offset r. shiftconv.Dot keeps per-lane
-// partial sums over all the images, reduced once at the end.
+// zeros in the spare columns, with the run of kernel offset r, a block of four output channels
+// by four runs at a time.
 func weightGradShifted(c convShape, x, gy []float32, lo, hi int, dw []float32) {
 	const outs, lanes = shiftconv.Outputs, shiftconv.Lanes
-	g := newShiftedGeom(c)
+	g := shiftedGeomOf(c)
 	in, out, k, p := c.ci*c.h*c.w, c.co*c.p(), c.k(), c.p()
 	tiled := roundUp(g.run, lanes)
-	rowBlocks := (k + outs - 1) / outs
-	// Blocks of four runs; the last one's missing runs read the first run, and their sums are
-	// dropped.
-	runs := make([]shiftconv.Runs, rowBlocks)
-	start := make([]int, rowBlocks*outs)
-	for r := range start {
-		if r < k {
-			start[r] = g.runs.Start(r)
-		}
-	}
-	for rb := range runs {
-		runs[rb] = shiftconv.NewRuns(start[rb*outs : (rb+1)*outs])
-	}
-	block := outs * outs * lanes
-	buf, release := scratchBuf[float32](c.ci*g.plane + tiled + g.blocks*outs*tiled + g.blocks*rowBlocks*block)
+	buf, release := scratchBuf[float32](c.ci*g.plane + tiled + g.blocks*outs*tiled)
 	defer release()
 	clear(buf)
-	pad := buf[:c.ci*g.plane+tiled]
-	grad := buf[len(pad) : len(pad)+g.blocks*outs*tiled]
-	part := buf[len(pad)+len(grad):]
+	pad, grad := buf[:c.ci*g.plane+tiled], buf[c.ci*g.plane+tiled:]
+	var edge [outs * outs]float32
 	for img := lo; img < hi; img++ {
 		xb, gyb := x[img*in:(img+1)*in], gy[img*out:(img+1)*out]
 		src, gr := pad, grad
@@ -149,21 +161,20 @@ func weightGradShifted(c convShape, x, gy []float32, lo, hi int, dw []float32) {
 		}
 		for b := range g.blocks {
 			gb := gr[b*outs*tiled:]
-			for rb := range rowBlocks {
-				shiftconv.Dot(tiled/lanes, gb, tiled, runs[rb], src, part[(b*rowBlocks+rb)*block:])
+			for rb, runs := range g.runBlocks {
+				if (b+1)*outs <= c.co && (rb+1)*outs <= k {
+					shiftconv.Dot(tiled/lanes, gb, tiled, runs, src, dw[b*outs*k+rb*outs:], k)
+					continue
+				}
+				// A block past the last output channel or run: its entries that exist.
+				clear(edge[:])
+				shiftconv.Dot(tiled/lanes, gb, tiled, runs, src, edge[:], outs)
+				for o := b * outs; o < min((b+1)*outs, c.co); o++ {
+					for r := rb * outs; r < min((rb+1)*outs, k); r++ {
+						dw[o*k+r] += edge[(o-b*outs)*outs+r-rb*outs]
+					}
+				}
 			}
-		}
-	}
-	for o := range c.co {
-		b, ob := o/outs, o%outs
-		for r := range k {
-			rb, rr := r/outs, r%outs
-			lanesOf := part[(b*rowBlocks+rb)*block+(rr*outs+ob)*lanes:][:lanes]
-			var s float32
-			for _, v := range lanesOf {
-				s += v
-			}
-			dw[o*k+r] += s
 		}
 	}
 }

@@ -73,20 +73,20 @@ store:
 	VZEROUPPER
 	RET
 
-// func dot4x4(chunks int, grad *float32, ldg int, src *float32, start *int, part *float32)
+// func dot4x4(chunks int, grad *float32, ldg int, src *float32, start *int, dw *float32, ldw int)
 //
-// part[(4r+o)*16+l] += sum_c g[o*ldg+16c+l] * src[start[r]+16c+l], r, o < 4, l < 16.
+// dw[o*ldw+r] += sum_q grad[o*ldg+q] * src[start[r]+q], r, o < 4, q < 16*chunks.
 //
 // Registers:
 //   CX          chunks left
-//   AX, DX, DI, R8   rows 0-3 of g
+//   AX, DX, DI, R8   rows 0-3 of grad
 //   R9..R12     runs 0-3 in src
 //   R13         the chunk's offset in bytes
-//   BX          part
-//   Z0..Z15     partial sums: entry (r, o) is Z(4r+o)
+//   BX, R10     dw and ldw in bytes, when adding (after the loop)
+//   Z0..Z15     lane-wise partial sums: entry (r, o) is Z(4r+o)
 //   Z16..Z19    the chunk of runs 0-3
-//   Z20..Z23    the chunk of rows 0-3 of g
-TEXT ·dot4x4(SB), NOSPLIT, $0-48
+//   Z20..Z23    the chunk of rows 0-3 of grad
+TEXT ·dot4x4(SB), NOSPLIT, $0-56
 	MOVQ chunks+0(FP), CX
 	MOVQ grad+8(FP), AX
 	MOVQ ldg+16(FP), R13
@@ -104,24 +104,23 @@ TEXT ·dot4x4(SB), NOSPLIT, $0-48
 	LEAQ (SI)(R11*4), R11
 	MOVQ 24(BX), R12
 	LEAQ (SI)(R12*4), R12
-	MOVQ part+40(FP), BX
 
-	VMOVUPS 0(BX), Z0
-	VMOVUPS 64(BX), Z1
-	VMOVUPS 128(BX), Z2
-	VMOVUPS 192(BX), Z3
-	VMOVUPS 256(BX), Z4
-	VMOVUPS 320(BX), Z5
-	VMOVUPS 384(BX), Z6
-	VMOVUPS 448(BX), Z7
-	VMOVUPS 512(BX), Z8
-	VMOVUPS 576(BX), Z9
-	VMOVUPS 640(BX), Z10
-	VMOVUPS 704(BX), Z11
-	VMOVUPS 768(BX), Z12
-	VMOVUPS 832(BX), Z13
-	VMOVUPS 896(BX), Z14
-	VMOVUPS 960(BX), Z15
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
 
 	XORQ R13, R13
 
@@ -154,21 +153,78 @@ loop:
 	DECQ        CX
 	JNZ         loop
 
-	VMOVUPS Z0, 0(BX)
-	VMOVUPS Z1, 64(BX)
-	VMOVUPS Z2, 128(BX)
-	VMOVUPS Z3, 192(BX)
-	VMOVUPS Z4, 256(BX)
-	VMOVUPS Z5, 320(BX)
-	VMOVUPS Z6, 384(BX)
-	VMOVUPS Z7, 448(BX)
-	VMOVUPS Z8, 512(BX)
-	VMOVUPS Z9, 576(BX)
-	VMOVUPS Z10, 640(BX)
-	VMOVUPS Z11, 704(BX)
-	VMOVUPS Z12, 768(BX)
-	VMOVUPS Z13, 832(BX)
-	VMOVUPS Z14, 896(BX)
-	VMOVUPS Z15, 960(BX)
+	// Sum each register's 16 lanes. Pairs of registers first trade halves (256 bits), then
+	// pairs of those quarters (128 bits), then lanes within the quarters, so that quarter c of
+	// the result holds entries (r, c) for r = 0..3: row c of dw's 4x4 block.
+	// Halves: W(i) = (Z(2i) + its upper half) | (Z(2i+1) + its upper half), into Z16..Z23.
+	VSHUFF32X4 $0x44, Z1, Z0, Z24
+	VSHUFF32X4 $0xEE, Z1, Z0, Z25
+	VADDPS     Z25, Z24, Z16
+	VSHUFF32X4 $0x44, Z3, Z2, Z24
+	VSHUFF32X4 $0xEE, Z3, Z2, Z25
+	VADDPS     Z25, Z24, Z17
+	VSHUFF32X4 $0x44, Z5, Z4, Z24
+	VSHUFF32X4 $0xEE, Z5, Z4, Z25
+	VADDPS     Z25, Z24, Z18
+	VSHUFF32X4 $0x44, Z7, Z6, Z24
+	VSHUFF32X4 $0xEE, Z7, Z6, Z25
+	VADDPS     Z25, Z24, Z19
+	VSHUFF32X4 $0x44, Z9, Z8, Z24
+	VSHUFF32X4 $0xEE, Z9, Z8, Z25
+	VADDPS     Z25, Z24, Z20
+	VSHUFF32X4 $0x44, Z11, Z10, Z24
+	VSHUFF32X4 $0xEE, Z11, Z10, Z25
+	VADDPS     Z25, Z24, Z21
+	VSHUFF32X4 $0x44, Z13, Z12, Z24
+	VSHUFF32X4 $0xEE, Z13, Z12, Z25
+	VADDPS     Z25, Z24, Z22
+	VSHUFF32X4 $0x44, Z15, Z14, Z24
+	VSHUFF32X4 $0xEE, Z15, Z14, Z25
+	VADDPS     Z25, Z24, Z23
+
+	// Quarters: X(j) holds in quarter c four partial sums of Z(4j+c), into Z0..Z3.
+	VSHUFF32X4 $0x88, Z17, Z16, Z24
+	VSHUFF32X4 $0xDD, Z17, Z16, Z25
+	VADDPS     Z25, Z24, Z0
+	VSHUFF32X4 $0x88, Z19, Z18, Z24
+	VSHUFF32X4 $0xDD, Z19, Z18, Z25
+	VADDPS     Z25, Z24, Z1
+	VSHUFF32X4 $0x88, Z21, Z20, Z24
+	VSHUFF32X4 $0xDD, Z21, Z20, Z25
+	VADDPS     Z25, Z24, Z2
+	VSHUFF32X4 $0x88, Z23, Z22, Z24
+	VSHUFF32X4 $0xDD, Z23, Z22, Z25
+	VADDPS     Z25, Z24, Z3
+
+	// Lanes: quarter c, lane m of Z4 becomes the sum of Z(4m+c), entry (m, c).
+	VUNPCKLPS Z1, Z0, Z24
+	VUNPCKHPS Z1, Z0, Z25
+	VADDPS    Z25, Z24, Z5
+	VUNPCKLPS Z3, Z2, Z24
+	VUNPCKHPS Z3, Z2, Z25
+	VADDPS    Z25, Z24, Z6
+	VUNPCKLPD Z6, Z5, Z24
+	VUNPCKHPD Z6, Z5, Z25
+	VADDPS    Z25, Z24, Z4
+
+	// Add quarter o to row o of dw.
+	MOVQ          dw+40(FP), BX
+	MOVQ          ldw+48(FP), R10
+	SHLQ          $2, R10
+	VEXTRACTF32X4 $0, Z4, X0
+	VADDPS        (BX), X0, X0
+	VMOVUPS       X0, (BX)
+	ADDQ          R10, BX
+	VEXTRACTF32X4 $1, Z4, X0
+	VADDPS        (BX), X0, X0
+	VMOVUPS       X0, (BX)
+	ADDQ          R10, BX
+	VEXTRACTF32X4 $2, Z4, X0
+	VADDPS        (BX), X0, X0
+	VMOVUPS       X0, (BX)
+	ADDQ          R10, BX
+	VEXTRACTF32X4 $3, Z4, X0
+	VADDPS        (BX), X0, X0
+	VMOVUPS       X0, (BX)
 	VZEROUPPER
 	RET

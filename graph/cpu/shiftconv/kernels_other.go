@@ -6,5 +6,5 @@ package shiftconv
 // names are never called.
 var hasAVX512 = false
 
-func forward4x32(k int, w, src *float32, start *int, y *float32, ldy int)                {}
-func dot4x4(chunks int, grad *float32, ldg int, src *float32, start *int, part *float32) {}
+func forward4x32(k int, w, src *float32, start *int, y *float32, ldy int)                       {}
+func dot4x4(chunks int, grad *float32, ldg int, src *float32, start *int, dw *float32, ldw int) {}

@@ -3,8 +3,8 @@
 // kernel offset (c, i, j) reads one contiguous run of the padded input (graph/cpu's shifted.go
 // lays them out). A kernel works on four output channels at a time:
 //   - Forward: 32 output positions of four channels, sum over the runs of weight times run;
-//   - Dot: the dot products of four output channels' gradients with four runs, kept as 16
-//     per-lane partial sums each, so that the sums of many images are reduced once.
+//   - Dot: the dot products of four output channels' gradients with four runs, added to a 4x4
+//     block of the weight gradient.
 //
 // On amd64 with AVX-512 they run in assembly (kernels_amd64.s); everywhere else in the pure-Go
 // loops below, which are also the reference the assembly is tested against. The assembly
@@ -12,7 +12,7 @@
 package shiftconv
 
 // Outputs is the number of output channels a kernel call covers, Positions the number of output
-// positions a Forward call writes and Lanes the number of partial sums Dot keeps per entry.
+// positions a Forward call writes and Lanes the number of positions Dot takes at a time.
 const (
 	Outputs   = 4
 	Positions = 32
@@ -83,11 +83,11 @@ func forwardGo(w []float32, start []int, src, y []float32, ldy int) {
 	}
 }
 
-// Dot adds to part[(4r'+o)*16+l], for the four runs r' < 4 and output channels o < 4, the sum
-// over chunks c < chunks of g[o*ldg+16c+l] * src[start_r'+16c+l]: lane l of the dot product of
-// channel o of the gradient with run r'. runs must hold four runs; src must reach 16*chunks
-// elements past the last start, g 16*chunks past the start of its fourth row.
-func Dot(chunks int, g []float32, ldg int, runs Runs, src, part []float32) {
+// Dot adds to dw[o*ldw+r], for the four output channels o < 4 and runs r < 4, the dot product
+// of channel o of the gradient, g[o*ldg : o*ldg+16*chunks], with run r, src[start_r :
+// start_r+16*chunks]. runs must hold four runs; src must reach 16*chunks elements past the last
+// start, g 16*chunks past the start of its fourth row.
+func Dot(chunks int, g []float32, ldg int, runs Runs, src, dw []float32, ldw int) {
 	if runs.Len() != Outputs {
 		panic("shiftconv: Dot takes four runs")
 	}
@@ -96,24 +96,24 @@ func Dot(chunks int, g []float32, ldg int, runs Runs, src, part []float32) {
 	}
 	_ = src[runs.max+Lanes*chunks-1]
 	_ = g[(Outputs-1)*ldg+Lanes*chunks-1]
-	_ = part[Outputs*Outputs*Lanes-1]
+	_ = dw[(Outputs-1)*ldw+Outputs-1]
 	if hasAVX512 {
-		dot4x4(chunks, &g[0], ldg, &src[0], &runs.start[0], &part[0])
+		dot4x4(chunks, &g[0], ldg, &src[0], &runs.start[0], &dw[0], ldw)
 		return
 	}
-	dotGo(chunks, g, ldg, runs.start, src, part)
+	dotGo(chunks, g, ldg, runs.start, src, dw, ldw)
 }
 
-func dotGo(chunks int, g []float32, ldg int, start []int, src, part []float32) {
-	for r, s := range start {
-		for o := range Outputs {
-			acc := part[(Outputs*r+o)*Lanes:][:Lanes]
-			for c := range chunks {
-				gv, sv := g[o*ldg+Lanes*c:][:Lanes], src[s+Lanes*c:][:Lanes]
-				for l := range acc {
-					acc[l] += gv[l] * sv[l]
-				}
+func dotGo(chunks int, g []float32, ldg int, start []int, src, dw []float32, ldw int) {
+	n := Lanes * chunks
+	for o := range Outputs {
+		gv := g[o*ldg : o*ldg+n]
+		for r, s := range start {
+			var acc float32
+			for q, v := range src[s : s+n] {
+				acc += gv[q] * v
 			}
+			dw[o*ldw+r] += acc
 		}
 	}
 }

@@ -78,24 +78,29 @@ func TestForwardMatchesReference(t *testing.T) {
 func TestDotMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(2, 2))
 	for _, chunks := range []int{1, 2, 5, 18} {
-		const span, ldg = 200, 300
+		const span, ldg, ldw = 200, 300, 7
 		g, src := randoms(r, (Outputs-1)*ldg+Lanes*chunks), randoms(r, span+Lanes*chunks)
 		runs := randomRuns(r, Outputs, span)
 		withKernels(t, func(asm bool) {
-			part := randoms(r, Outputs*Outputs*Lanes)
-			start := append([]float32(nil), part...)
-			Dot(chunks, g, ldg, runs, src, part)
-			for e := range part {
-				rr, o, l := e/(Outputs*Lanes), e/Lanes%Outputs, e%Lanes
-				want, mag := float64(start[e]), math.Abs(float64(start[e]))
-				for c := range chunks {
-					term := float64(g[o*ldg+Lanes*c+l]) * float64(src[runs.start[rr]+Lanes*c+l])
+			dw := randoms(r, (Outputs-1)*ldw+Outputs+2)
+			before := append([]float32(nil), dw...)
+			Dot(chunks, g, ldg, runs, src, dw, ldw)
+			for i := range dw {
+				o, rr := i/ldw, i%ldw
+				if o >= Outputs || rr >= Outputs {
+					if dw[i] != before[i] {
+						t.Fatalf("chunks = %d, asm %v: dw[%d] outside the block changed", chunks, asm, i)
+					}
+					continue
+				}
+				want, mag := float64(before[i]), math.Abs(float64(before[i]))
+				for q := range Lanes * chunks {
+					term := float64(g[o*ldg+q]) * float64(src[runs.start[rr]+q])
 					want += term
 					mag += math.Abs(term)
 				}
-				if !close(float64(part[e]), want, mag, chunks) {
-					t.Fatalf("chunks = %d, asm %v: part[%d] (run %d, output %d, lane %d) = %g, want %g",
-						chunks, asm, e, rr, o, l, part[e], want)
+				if !close(float64(dw[i]), want, mag, Lanes*chunks) {
+					t.Fatalf("chunks = %d, asm %v: dw[%d][%d] = %g, want %g", chunks, asm, o, rr, dw[i], want)
 				}
 			}
 		})
@@ -108,7 +113,7 @@ func BenchmarkKernels(b *testing.B) {
 	r := rand.New(rand.NewPCG(3, 3))
 	const k, chunks, span = 1152, 18, 128 * 324
 	w, src, runs := randoms(r, Outputs*k), randoms(r, span+Positions+Lanes*chunks), randomRuns(r, k, span)
-	y, g, part := make([]float32, Outputs*Positions), randoms(r, Outputs*Lanes*chunks), make([]float32, Outputs*Outputs*Lanes)
+	y, g, dw := make([]float32, Outputs*Positions), randoms(r, Outputs*Lanes*chunks), make([]float32, Outputs*Outputs)
 	for _, asm := range []bool{false, true} {
 		if asm && !hasAVX512 {
 			continue
@@ -127,7 +132,7 @@ func BenchmarkKernels(b *testing.B) {
 			hasAVX512 = asm
 			four := runs.Slice(0, Outputs)
 			for i := 0; i < b.N; i++ {
-				Dot(chunks, g, Lanes*chunks, four, src, part)
+				Dot(chunks, g, Lanes*chunks, four, src, dw, Outputs)
 			}
 			b.ReportMetric(2*Outputs*Outputs*Lanes*chunks*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
