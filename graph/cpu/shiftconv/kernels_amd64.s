@@ -228,3 +228,170 @@ loop:
 	VMOVUPS       X0, (BX)
 	VZEROUPPER
 	RET
+
+// func forward4x16AVX2(k int, w, src *float32, start *int, y *float32, ldy int)
+//
+// forward4x32 for 16 positions in AVX2 and FMA: y[o*ldy+q] = sum_r w[4r+o] * src[start[r]+q],
+// o < 4, q < 16.
+//
+// Registers:
+//   CX, AX, SI, BX, R9, DX, R8   as in forward4x32
+//   Y0..Y7    accumulators: output o is Y(2o) (positions 0-7) and Y(2o+1) (8-15)
+//   Y8, Y9    the run's 16 values
+//   Y10..Y13  the four weights of the run, broadcast
+TEXT ·forward4x16AVX2(SB), NOSPLIT, $0-48
+	MOVQ k+0(FP), CX
+	MOVQ w+8(FP), AX
+	MOVQ src+16(FP), SI
+	MOVQ start+24(FP), BX
+	MOVQ y+32(FP), DX
+	MOVQ ldy+40(FP), R8
+	SHLQ $2, R8
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+	TESTQ CX, CX
+	JLE   store2
+
+loop2:
+	MOVQ         (BX), R9
+	VMOVUPS      (SI)(R9*4), Y8
+	VMOVUPS      32(SI)(R9*4), Y9
+	VBROADCASTSS 0(AX), Y10
+	VBROADCASTSS 4(AX), Y11
+	VBROADCASTSS 8(AX), Y12
+	VBROADCASTSS 12(AX), Y13
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VFMADD231PS  Y8, Y11, Y2
+	VFMADD231PS  Y9, Y11, Y3
+	VFMADD231PS  Y8, Y12, Y4
+	VFMADD231PS  Y9, Y12, Y5
+	VFMADD231PS  Y8, Y13, Y6
+	VFMADD231PS  Y9, Y13, Y7
+	ADDQ         $16, AX
+	ADDQ         $8, BX
+	DECQ         CX
+	JNZ          loop2
+
+store2:
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y2, (DX)
+	VMOVUPS Y3, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y5, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y6, (DX)
+	VMOVUPS Y7, 32(DX)
+	VZEROUPPER
+	RET
+
+// DOTZERO clears the eight accumulators of a pass of dot4x4AVX2 and sets R13 to its first
+// position.
+#define DOTZERO \
+	VXORPS Y0, Y0, Y0 \
+	VXORPS Y1, Y1, Y1 \
+	VXORPS Y2, Y2, Y2 \
+	VXORPS Y3, Y3, Y3 \
+	VXORPS Y4, Y4, Y4 \
+	VXORPS Y5, Y5, Y5 \
+	VXORPS Y6, Y6, Y6 \
+	VXORPS Y7, Y7, Y7 \
+	XORQ   R13, R13
+
+// DOTSTEP multiplies 8 positions of the four runs (R9..R12) by those of two rows of grad (ga,
+// gb): Y(r) accumulates run r against row a, Y(4+r) against row b.
+#define DOTSTEP(ga, gb) \
+	VMOVUPS     (R9)(R13*1), Y8 \
+	VMOVUPS     (R10)(R13*1), Y9 \
+	VMOVUPS     (R11)(R13*1), Y10 \
+	VMOVUPS     (R12)(R13*1), Y11 \
+	VMOVUPS     (ga)(R13*1), Y12 \
+	VMOVUPS     (gb)(R13*1), Y13 \
+	VFMADD231PS Y8, Y12, Y0 \
+	VFMADD231PS Y9, Y12, Y1 \
+	VFMADD231PS Y10, Y12, Y2 \
+	VFMADD231PS Y11, Y12, Y3 \
+	VFMADD231PS Y8, Y13, Y4 \
+	VFMADD231PS Y9, Y13, Y5 \
+	VFMADD231PS Y10, Y13, Y6 \
+	VFMADD231PS Y11, Y13, Y7 \
+	ADDQ        $32, R13
+
+// DOTADD sums the lanes of a pass's accumulators and adds them to two rows of dw (BX, then
+// BX+R8), moving BX two rows on: row a gets Y0..Y3 (runs 0-3), row b Y4..Y7.
+#define DOTADD \
+	VHADDPS      Y1, Y0, Y0 \
+	VHADDPS      Y3, Y2, Y2 \
+	VHADDPS      Y2, Y0, Y0 \
+	VEXTRACTF128 $1, Y0, X1 \
+	VADDPS       X1, X0, X0 \
+	VADDPS       (BX), X0, X0 \
+	VMOVUPS      X0, (BX) \
+	ADDQ         R8, BX \
+	VHADDPS      Y5, Y4, Y4 \
+	VHADDPS      Y7, Y6, Y6 \
+	VHADDPS      Y6, Y4, Y4 \
+	VEXTRACTF128 $1, Y4, X5 \
+	VADDPS       X5, X4, X4 \
+	VADDPS       (BX), X4, X4 \
+	VMOVUPS      X4, (BX) \
+	ADDQ         R8, BX
+
+// func dot4x4AVX2(chunks int, grad *float32, ldg int, src *float32, start *int, dw *float32, ldw int)
+//
+// dot4x4 in AVX2 and FMA, two rows of grad at a time: rows 0 and 1 (AX, DX), then 2 and 3
+// (DI, SI).
+TEXT ·dot4x4AVX2(SB), NOSPLIT, $0-56
+	MOVQ src+24(FP), SI
+	MOVQ start+32(FP), BX
+	MOVQ 0(BX), R9
+	LEAQ (SI)(R9*4), R9
+	MOVQ 8(BX), R10
+	LEAQ (SI)(R10*4), R10
+	MOVQ 16(BX), R11
+	LEAQ (SI)(R11*4), R11
+	MOVQ 24(BX), R12
+	LEAQ (SI)(R12*4), R12
+	MOVQ grad+8(FP), AX
+	MOVQ ldg+16(FP), R13
+	SHLQ $2, R13
+	LEAQ (AX)(R13*1), DX
+	LEAQ (DX)(R13*1), DI
+	LEAQ (DI)(R13*1), SI
+	MOVQ dw+40(FP), BX
+	MOVQ ldw+48(FP), R8
+	SHLQ $2, R8
+
+	DOTZERO
+	MOVQ chunks+0(FP), CX
+	SHLQ $1, CX
+
+first:
+	DOTSTEP(AX, DX)
+	DECQ CX
+	JNZ  first
+	DOTADD
+
+	DOTZERO
+	MOVQ chunks+0(FP), CX
+	SHLQ $1, CX
+
+second:
+	DOTSTEP(DI, SI)
+	DECQ CX
+	JNZ  second
+	DOTADD
+
+	VZEROUPPER
+	RET

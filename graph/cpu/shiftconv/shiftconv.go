@@ -6,9 +6,10 @@
 //   - Dot: the dot products of four output channels' gradients with four runs, added to a 4x4
 //     block of the weight gradient.
 //
-// On amd64 with AVX-512 they run in assembly (kernels_amd64.s); everywhere else in the pure-Go
-// loops below, which are also the reference the assembly is tested against. The assembly
-// fuses multiplies and adds, so the two agree to rounding, not bit for bit.
+// On amd64 they run in assembly (kernels_amd64.s), with AVX-512 where the CPU has it, else AVX2
+// and FMA; everywhere else in the pure-Go loops below, which are also the reference the assembly
+// is tested against. The assembly fuses multiplies and adds and sums in another order, so they
+// agree to rounding, not bit for bit.
 package shiftconv
 
 // Outputs is the number of output channels a kernel call covers, Positions the number of output
@@ -63,11 +64,15 @@ func Forward(w []float32, runs Runs, src, y []float32, ldy int) {
 	}
 	_ = w[:Outputs*k]
 	_ = y[(Outputs-1)*ldy+Positions-1]
-	if hasAVX512 && k > 0 {
+	switch {
+	case k == 0 || use == pureGo:
+		forwardGo(w, runs.start, src, y, ldy)
+	case use == avx512:
 		forward4x32(k, &w[0], &src[0], &runs.start[0], &y[0], ldy)
-		return
+	default:
+		forward4x16AVX2(k, &w[0], &src[0], &runs.start[0], &y[0], ldy)
+		forward4x16AVX2(k, &w[0], &src[Positions/2], &runs.start[0], &y[Positions/2], ldy)
 	}
-	forwardGo(w, runs.start, src, y, ldy)
 }
 
 func forwardGo(w []float32, start []int, src, y []float32, ldy int) {
@@ -97,11 +102,14 @@ func Dot(chunks int, g []float32, ldg int, runs Runs, src, dw []float32, ldw int
 	_ = src[runs.max+Lanes*chunks-1]
 	_ = g[(Outputs-1)*ldg+Lanes*chunks-1]
 	_ = dw[(Outputs-1)*ldw+Outputs-1]
-	if hasAVX512 {
+	switch use {
+	case pureGo:
+		dotGo(chunks, g, ldg, runs.start, src, dw, ldw)
+	case avx512:
 		dot4x4(chunks, &g[0], ldg, &src[0], &runs.start[0], &dw[0], ldw)
-		return
+	default:
+		dot4x4AVX2(chunks, &g[0], ldg, &src[0], &runs.start[0], &dw[0], ldw)
 	}
-	dotGo(chunks, g, ldg, runs.start, src, dw, ldw)
 }
 
 func dotGo(chunks int, g []float32, ldg int, start []int, src, dw []float32, ldw int) {
@@ -118,5 +126,20 @@ func dotGo(chunks int, g []float32, ldg int, start []int, src, dw []float32, ldw
 	}
 }
 
+// kernelSet names an implementation of the kernels.
+type kernelSet string
+
+const (
+	pureGo kernelSet = "go"
+	avx2   kernelSet = "avx2"
+	avx512 kernelSet = "avx512"
+)
+
+// use is the kernel set Forward and Dot run: the fastest this CPU has.
+var use = kernels[len(kernels)-1]
+
 // Accelerated says whether the kernels run in assembly on this CPU.
-func Accelerated() bool { return hasAVX512 }
+func Accelerated() bool { return use != pureGo }
+
+// Kernels names the kernel set in use: "avx512", "avx2" (with FMA) or "go".
+func Kernels() string { return string(use) }

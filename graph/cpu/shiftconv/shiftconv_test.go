@@ -29,18 +29,16 @@ func close(got, want, mag float64, terms int) bool {
 	return math.Abs(got-want) <= 4*float64(terms+2)*0x1p-24*mag
 }
 
-// withKernels runs f with the assembly kernels (when this CPU has them) and with the pure-Go ones.
-func withKernels(t *testing.T, f func(asm bool)) {
+// withKernels runs f with each kernel set this CPU and build have.
+func withKernels(t *testing.T, f func(set kernelSet)) {
 	t.Helper()
-	if !hasAVX512 {
+	if len(kernels) == 1 {
 		t.Log("no assembly kernels on this CPU or build: testing the pure-Go ones against the float64 reference only")
-		f(false)
-		return
 	}
-	defer func() { hasAVX512 = true }()
-	for _, asm := range []bool{true, false} {
-		hasAVX512 = asm
-		f(asm)
+	defer func(u kernelSet) { use = u }(use)
+	for _, k := range kernels {
+		use = k
+		f(k)
 	}
 }
 
@@ -49,7 +47,7 @@ func TestForwardMatchesReference(t *testing.T) {
 	for _, k := range []int{0, 1, 2, 7, 18, 1152} {
 		const span, ldy = 300, 37
 		w, src, runs := randoms(r, Outputs*k), randoms(r, span+Positions), randomRuns(r, k, span)
-		withKernels(t, func(asm bool) {
+		withKernels(t, func(asm kernelSet) {
 			y := randoms(r, (Outputs-1)*ldy+Positions+3)
 			before := append([]float32(nil), y...)
 			Forward(w, runs, src, y, ldy)
@@ -57,7 +55,7 @@ func TestForwardMatchesReference(t *testing.T) {
 				o, q := i/ldy, i%ldy
 				if o >= Outputs || q >= Positions {
 					if y[i] != before[i] {
-						t.Fatalf("k = %d, asm %v: y[%d] outside the tile changed", k, asm, i)
+						t.Fatalf("k = %d, kernels %s: y[%d] outside the tile changed", k, asm, i)
 					}
 					continue
 				}
@@ -68,7 +66,7 @@ func TestForwardMatchesReference(t *testing.T) {
 					mag += math.Abs(term)
 				}
 				if !close(float64(y[i]), want, mag, k) {
-					t.Fatalf("k = %d, asm %v: y[%d][%d] = %g, want %g", k, asm, o, q, y[i], want)
+					t.Fatalf("k = %d, kernels %s: y[%d][%d] = %g, want %g", k, asm, o, q, y[i], want)
 				}
 			}
 		})
@@ -81,7 +79,7 @@ func TestDotMatchesReference(t *testing.T) {
 		const span, ldg, ldw = 200, 300, 7
 		g, src := randoms(r, (Outputs-1)*ldg+Lanes*chunks), randoms(r, span+Lanes*chunks)
 		runs := randomRuns(r, Outputs, span)
-		withKernels(t, func(asm bool) {
+		withKernels(t, func(asm kernelSet) {
 			dw := randoms(r, (Outputs-1)*ldw+Outputs+2)
 			before := append([]float32(nil), dw...)
 			Dot(chunks, g, ldg, runs, src, dw, ldw)
@@ -89,7 +87,7 @@ func TestDotMatchesReference(t *testing.T) {
 				o, rr := i/ldw, i%ldw
 				if o >= Outputs || rr >= Outputs {
 					if dw[i] != before[i] {
-						t.Fatalf("chunks = %d, asm %v: dw[%d] outside the block changed", chunks, asm, i)
+						t.Fatalf("chunks = %d, kernels %s: dw[%d] outside the block changed", chunks, asm, i)
 					}
 					continue
 				}
@@ -100,7 +98,7 @@ func TestDotMatchesReference(t *testing.T) {
 					mag += math.Abs(term)
 				}
 				if !close(float64(dw[i]), want, mag, Lanes*chunks) {
-					t.Fatalf("chunks = %d, asm %v: dw[%d][%d] = %g, want %g", chunks, asm, o, rr, dw[i], want)
+					t.Fatalf("chunks = %d, kernels %s: dw[%d][%d] = %g, want %g", chunks, asm, o, rr, dw[i], want)
 				}
 			}
 		})
@@ -114,22 +112,18 @@ func BenchmarkKernels(b *testing.B) {
 	const k, chunks, span = 1152, 18, 128 * 324
 	w, src, runs := randoms(r, Outputs*k), randoms(r, span+Positions+Lanes*chunks), randomRuns(r, k, span)
 	y, g, dw := make([]float32, Outputs*Positions), randoms(r, Outputs*Lanes*chunks), make([]float32, Outputs*Outputs)
-	for _, asm := range []bool{false, true} {
-		if asm && !hasAVX512 {
-			continue
-		}
-		name := map[bool]string{false: "go", true: "avx512"}[asm]
-		b.Run(fmt.Sprintf("forward/%s", name), func(b *testing.B) {
-			defer func(v bool) { hasAVX512 = v }(hasAVX512)
-			hasAVX512 = asm
+	for _, set := range kernels {
+		b.Run(fmt.Sprintf("forward/%s", set), func(b *testing.B) {
+			defer func(u kernelSet) { use = u }(use)
+			use = set
 			for i := 0; i < b.N; i++ {
 				Forward(w, runs, src, y, Positions)
 			}
 			b.ReportMetric(2*Outputs*Positions*k*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
-		b.Run(fmt.Sprintf("dot/%s", name), func(b *testing.B) {
-			defer func(v bool) { hasAVX512 = v }(hasAVX512)
-			hasAVX512 = asm
+		b.Run(fmt.Sprintf("dot/%s", set), func(b *testing.B) {
+			defer func(u kernelSet) { use = u }(use)
+			use = set
 			four := runs.Slice(0, Outputs)
 			for i := 0; i < b.N; i++ {
 				Dot(chunks, g, Lanes*chunks, four, src, dw, Outputs)
