@@ -15,6 +15,7 @@ import (
 
 	"github.com/oodgpu/oodgpu/graph"
 	"github.com/oodgpu/oodgpu/graph/cpu/sgemm"
+	"github.com/oodgpu/oodgpu/graph/cpu/shiftconv"
 )
 
 // Executor runs plans on the CPU. It is safe for concurrent use; runs are serialized, each using
@@ -31,11 +32,14 @@ func New() *Executor {
 
 // Name describes the executor.
 func (e *Executor) Name() string {
-	gemm := "pure Go"
+	kernels := "pure Go"
 	if sgemmAccelerated {
-		gemm = "Go, " + sgemm.Kernel() + " GEMM"
+		kernels = "Go, " + sgemm.Kernel() + " GEMM"
 	}
-	return fmt.Sprintf("cpu (%s, %d threads)", gemm, runtime.GOMAXPROCS(0))
+	if shiftconv.Accelerated() {
+		kernels += ", " + shiftconv.Kernels() + " convolutions"
+	}
+	return fmt.Sprintf("cpu (%s, %d threads)", kernels, runtime.GOMAXPROCS(0))
 }
 
 // Forget drops the buffers kept for plan p.
