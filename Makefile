@@ -39,7 +39,7 @@ beam:
 	$(GO) build -o bin/oodgpu-beam ./cmd/oodgpu-beam
 
 ## beam-test: the tests of cmd/oodgpu-beam on Beam's Prism runner alone (docs/BEAM.md; `make test` runs them
-## too); OODGPU_BEAM_IMAGES=N: N FashionMNIST and N MNIST images (default 50)
+## too); OODGPU_BEAM_IMAGES=N: N FashionMNIST and N MNIST images (default 50, 25 under -race)
 beam-test:
 	$(GO) vet ./cmd/oodgpu-beam && $(GO) test -count=1 -timeout 30m ./cmd/oodgpu-beam
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/oodgpu/oodgpu/data"
 	"github.com/oodgpu/oodgpu/internal/datatest"
+	"github.com/oodgpu/oodgpu/internal/race"
 
 	"github.com/oodgpu/oodgpu/scorer"
 )
@@ -237,13 +238,16 @@ func sameCSV(t *testing.T, got, want string) {
 	t.Fatalf("%d lines, want %d", len(g), len(w))
 }
 
-// TestScoreResumeAfterKill scores inputs of n images (100, or $OODGPU_RESUME_IMAGES: CI runs the
-// 2000 of issue 19) with --resume three times: killed (SIGKILL, perhaps within a line) once some
+// TestScoreResumeAfterKill scores inputs of n images (100, 50 under the race detector, or
+// $OODGPU_RESUME_IMAGES: CI runs the 2000 of issue 19) with --resume three times: killed (SIGKILL, perhaps within a line) once some
 // chunks are written, stopped (a cancelled context, as Ctrl-C does) after more, then to the end.
 // The file must then be exactly an uninterrupted run's CSV: every row once, in order, with the
 // same numbers.
 func TestScoreResumeAfterKill(t *testing.T) {
 	n := 100
+	if race.Enabled {
+		n = 50
+	}
 	if s := os.Getenv("OODGPU_RESUME_IMAGES"); s != "" {
 		var err error
 		if n, err = strconv.Atoi(s); err != nil || n < 50 {
