@@ -12,6 +12,8 @@
 // agree to rounding, not bit for bit.
 package shiftconv
 
+import "slices"
+
 // Outputs is the number of output channels a kernel call covers, Positions the number of output
 // positions a Forward call writes and Lanes the number of positions Dot takes at a time.
 const (
@@ -21,38 +23,24 @@ const (
 )
 
 // Runs are the starts of the runs a kernel reads, one per kernel offset, in elements of the
-// padded input, with the largest of them.
+// padded input, with the smallest and the largest of them (which Forward and Dot check against
+// src once per call, as slice indexing would).
 type Runs struct {
-	start []int
-	max   int
+	start    []int
+	min, max int
 }
 
-// NewRuns returns the runs starting at start (each at least 0).
+// NewRuns returns the runs starting at start.
 func NewRuns(start []int) Runs {
 	r := Runs{start: start}
-	for _, s := range start {
-		if s < 0 {
-			panic("shiftconv: negative run start")
-		}
-		r.max = max(r.max, s)
+	if len(start) > 0 {
+		r.min, r.max = slices.Min(start), slices.Max(start)
 	}
 	return r
 }
 
-// Start is the start of run r.
-func (r Runs) Start(i int) int { return r.start[i] }
-
 // Len is the number of runs.
 func (r Runs) Len() int { return len(r.start) }
-
-// Slice returns runs [lo, hi).
-func (r Runs) Slice(lo, hi int) Runs {
-	s := Runs{start: r.start[lo:hi]}
-	for _, v := range s.start {
-		s.max = max(s.max, v)
-	}
-	return s
-}
 
 // Forward sets y[o*ldy+q] = sum over runs r of w[4r+o] * src[start_r+q], for o < 4 and q < 32:
 // w holds the weights of the four output channels run by run. src must reach 32 elements past
@@ -60,7 +48,7 @@ func (r Runs) Slice(lo, hi int) Runs {
 func Forward(w []float32, runs Runs, src, y []float32, ldy int) {
 	k := runs.Len()
 	if k > 0 {
-		_ = src[runs.max+Positions-1]
+		_, _ = src[runs.min], src[runs.max+Positions-1]
 	}
 	_ = w[:Outputs*k]
 	_ = y[(Outputs-1)*ldy+Positions-1]
@@ -90,21 +78,19 @@ func forwardGo(w []float32, start []int, src, y []float32, ldy int) {
 
 // Dot adds to dw[o*ldw+r], for the four output channels o < 4 and runs r < 4, the dot product
 // of channel o of the gradient, g[o*ldg : o*ldg+16*chunks], with run r, src[start_r :
-// start_r+16*chunks]. runs must hold four runs; src must reach 16*chunks elements past the last
-// start, g 16*chunks past the start of its fourth row.
+// start_r+16*chunks], for the first four runs (runs must hold four or more). src must reach
+// 16*chunks elements past the last start, g 16*chunks past the start of its fourth row.
 func Dot(chunks int, g []float32, ldg int, runs Runs, src, dw []float32, ldw int) {
-	if runs.Len() != Outputs {
-		panic("shiftconv: Dot takes four runs")
-	}
 	if chunks <= 0 {
 		return
 	}
-	_ = src[runs.max+Lanes*chunks-1]
+	_ = runs.start[Outputs-1]
+	_, _ = src[runs.min], src[runs.max+Lanes*chunks-1]
 	_ = g[(Outputs-1)*ldg+Lanes*chunks-1]
 	_ = dw[(Outputs-1)*ldw+Outputs-1]
 	switch use {
 	case pureGo:
-		dotGo(chunks, g, ldg, runs.start, src, dw, ldw)
+		dotGo(chunks, g, ldg, runs.start[:Outputs], src, dw, ldw)
 	case avx512:
 		dot4x4(chunks, &g[0], ldg, &src[0], &runs.start[0], &dw[0], ldw)
 	default:

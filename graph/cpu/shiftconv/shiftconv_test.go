@@ -124,7 +124,7 @@ func BenchmarkKernels(b *testing.B) {
 		b.Run(fmt.Sprintf("dot/%s", set), func(b *testing.B) {
 			defer func(u kernelSet) { use = u }(use)
 			use = set
-			four := runs.Slice(0, Outputs)
+			four := NewRuns(runs.start[:Outputs])
 			for i := 0; i < b.N; i++ {
 				Dot(chunks, g, Lanes*chunks, four, src, dw, Outputs)
 			}
