@@ -5,7 +5,6 @@ import (
 	"sync"
 
 	"github.com/oodgpu/oodgpu/graph"
-	"github.com/oodgpu/oodgpu/graph/cpu/shiftconv"
 	"github.com/oodgpu/oodgpu/graph/cpu/vec"
 )
 
@@ -154,7 +153,7 @@ func col2im[T float](c convShape, col, x []T) {
 
 // convForward computes y = conv(x, w), one image per task.
 func convForward[T float](c convShape, x, w, y []T) {
-	if c.shifted() && (c.co <= shiftedMaxChannels || c.p() < shiftedMinPositions) {
+	if c.shiftedForward() {
 		if x32, ok := any(x).([]float32); ok {
 			convForwardShifted(c, x32, any(w).([]float32), any(y).([]float32))
 			return
@@ -231,7 +230,7 @@ func flipKernel[T float](c convShape, w []T) []T {
 // weightGradImages accumulates the weight gradient of images [lo, hi) into dw [Co, K]
 // (dw += sum_b gy_b @ col_b^T); col is scratch or nil for direct convolutions.
 func weightGradImages[T float](c convShape, x, gy []T, lo, hi int, dw, col []T) {
-	if c.shifted() || c.direct() && shiftconv.Accelerated() {
+	if c.shiftedWeightGrad() {
 		if dw32, ok := any(dw).([]float32); ok {
 			weightGradShifted(c, any(x).([]float32), any(gy).([]float32), lo, hi, dw32)
 			return

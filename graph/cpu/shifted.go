@@ -27,11 +27,21 @@ const (
 	shiftedMinPositions = 256
 )
 
-// shifted reports whether the convolution runs shifted (with shiftconv's assembly kernels: its
-// pure-Go loops are slower than the GEMM they would replace).
-func (c convShape) shifted() bool {
+// shiftedForward reports whether the forward pass runs shifted: with shiftconv's assembly
+// kernels (its pure-Go loops are slower than the GEMM they would replace), for a same-size
+// convolution other than a 1x1 one (a direct GEMM already) with few output channels, or few
+// im2col rows on a small plane.
+func (c convShape) shiftedForward() bool {
 	return shiftconv.Accelerated() && c.same() && !c.direct() &&
-		(c.co <= shiftedMaxChannels || c.k() <= shiftedMaxRows)
+		(c.co <= shiftedMaxChannels || c.k() <= shiftedMaxRows && c.p() < shiftedMinPositions)
+}
+
+// shiftedWeightGrad reports whether the weight gradient runs shifted: with shiftconv's assembly
+// kernels, for a same-size convolution with few output channels or few im2col rows, and for
+// every 1x1 convolution, whose GEMM would transpose both operands into panels.
+func (c convShape) shiftedWeightGrad() bool {
+	return shiftconv.Accelerated() && c.same() &&
+		(c.direct() || c.co <= shiftedMaxChannels || c.k() <= shiftedMaxRows)
 }
 
 // shiftedGeom holds the layout of a shifted convolution's scratch.

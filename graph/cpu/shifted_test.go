@@ -34,7 +34,7 @@ func TestShiftedConvMatchesFloat64(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			c := newConvShape(graph.Shape{tc.n, tc.ci, tc.h, tc.w}, graph.Shape{tc.co, tc.ci, tc.k, tc.k},
 				graph.ConvGeom{Stride: 1, Pad: tc.k / 2})
-			t.Logf("shifted: %v", c.shifted())
+			t.Logf("shifted: forward %v, weight gradient %v", c.shiftedForward(), c.shiftedWeightGrad())
 			r := rand.New(rand.NewPCG(7, uint64(tc.ci*tc.co)))
 			x32, x64 := randomPair(r, tc.n*tc.ci*tc.h*tc.w)
 			w32, w64 := randomPair(r, tc.co*c.k())
