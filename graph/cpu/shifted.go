@@ -55,8 +55,8 @@ type shiftedGeom struct {
 	runBlocks []shiftconv.Runs
 }
 
-// shiftedGeoms caches the geometry of each convolution shape, which weightGradShifted needs
-// once per group of images.
+// shiftedGeoms caches the geometry of each convolution shape, which the shifted passes need
+// once per call (weightGradShifted once per group of images).
 var shiftedGeoms sync.Map // convShape -> shiftedGeom
 
 // shiftedGeomOf returns the geometry of c, computed once per shape.
@@ -150,16 +150,21 @@ func weightGradShifted(c convShape, x, gy []float32, lo, hi int, dw []float32) {
 	g := shiftedGeomOf(c)
 	in, out, k, p := c.ci*c.h*c.w, c.co*c.p(), c.k(), c.p()
 	tiled := roundUp(g.run, lanes)
-	buf, release := scratchBuf[float32](c.ci*g.plane + tiled + g.blocks*outs*tiled)
-	defer release()
-	clear(buf)
-	pad, grad := buf[:c.ci*g.plane+tiled], buf[c.ci*g.plane+tiled:]
+	// A 1x1 convolution whose planes fill whole chunks reads its operands in place: the planes
+	// are the runs, and gy's channels are laid out at the pitch already.
+	inPlace := c.direct() && tiled == p && c.co%outs == 0
+	var pad, grad []float32
+	if !inPlace {
+		buf, release := scratchBuf[float32](c.ci*g.plane + tiled + g.blocks*outs*tiled)
+		defer release()
+		clear(buf)
+		pad, grad = buf[:c.ci*g.plane+tiled], buf[c.ci*g.plane+tiled:]
+	}
 	var edge [outs * outs]float32
 	for img := lo; img < hi; img++ {
 		xb, gyb := x[img*in:(img+1)*in], gy[img*out:(img+1)*out]
 		src, gr := pad, grad
-		if c.direct() && tiled == p && c.co%outs == 0 {
-			// The planes are the runs, and gy's channels are laid out at the pitch already.
+		if inPlace {
 			src, gr = xb, gyb
 		} else {
 			g.padInput(c, xb, pad)
