@@ -22,6 +22,7 @@ cd "$(dirname "$0")/.."
 
 device=${DEVICE:-cpu}
 parts=" ${*:-grey colour table6 tables samples shipped seeds} "
+keep=${WORK:-${TMPDIR:-/tmp}/oodgpu-results}
 want() { [[ $parts == *" $1 "* ]]; }
 zoo=models/zoo
 mkdir -p docs/tables docs/figures
@@ -83,7 +84,7 @@ if want table6; then
   bench docs/results-pixelcnn-fashionmnist.csv "${pixelcnn[@]}"
   bench docs/results-pixelcnn-fashionmnist-ocsvm.csv "${pixelcnn[@]}" --detector ocsvm
   echo "results: WAIC ensemble -> docs/results-waic.txt" >&2
-  WAIC_STEPS=8 WAIC_HIDDEN=128 WAIC_EPOCHS=1 scripts/waic.sh "${WORK:-${TMPDIR:-/tmp}/oodgpu-results}/waic" >docs/results-waic.txt
+  WAIC_STEPS=8 WAIC_HIDDEN=128 WAIC_EPOCHS=1 scripts/waic.sh "$keep/waic" >docs/results-waic.txt
 fi
 if want shipped; then
   echo "results: the shipped detector -> docs/results-shipped.txt" >&2
@@ -91,7 +92,7 @@ if want shipped; then
 fi
 if want seeds; then
   echo "results: three training seeds -> docs/results-seeds.txt" >&2
-  scripts/seeds.sh "${WORK:-${TMPDIR:-/tmp}/oodgpu-results}/seeds" >docs/results-seeds.txt
+  scripts/seeds.sh "$keep/seeds" >docs/results-seeds.txt
 fi
 
 table() { # table MD CSV...
