@@ -55,6 +55,56 @@ type Binder interface {
 	Bind(params Feeds) error
 }
 
+// IntoRunner is an Executor that can write a plan's outputs into tensors its caller provides and
+// keeps across runs (the CPU executor), instead of returning new ones each run: a caller that runs
+// one plan many times (a training loop, a benchmark) then allocates and copies nothing per run.
+type IntoRunner interface {
+	// RunInto executes p like Run and writes the values of p.Outputs into outs, in order; each
+	// must have its output's shape, and none may share memory with another or with a feed.
+	RunInto(ctx context.Context, p *Plan, feeds Feeds, outs []*Tensor) error
+}
+
+// NewOutputs allocates one zeroed tensor per output of p, of its shape, for RunInto.
+func NewOutputs(p *Plan) []*Tensor {
+	outs := make([]*Tensor, len(p.Outputs))
+	for i, o := range p.Outputs {
+		outs[i] = &Tensor{Shape: append(Shape(nil), o.Shape()...), Data: make([]float32, o.Shape().Size())}
+	}
+	return outs
+}
+
+// CheckOutputs reports whether outs can receive p's outputs: one tensor per output, of its shape.
+func (p *Plan) CheckOutputs(outs []*Tensor) error {
+	if len(outs) != len(p.Outputs) {
+		return fmt.Errorf("graph: %d output tensors for a plan with %d outputs", len(outs), len(p.Outputs))
+	}
+	for i, o := range p.Outputs {
+		if outs[i] == nil || !outs[i].Shape.Equal(o.Shape()) || len(outs[i].Data) != o.Shape().Size() {
+			return fmt.Errorf("graph: output %d (%v) needs a tensor of shape %v", i, o, o.Shape())
+		}
+	}
+	return nil
+}
+
+// RunInto runs p on e and writes its outputs into outs (see IntoRunner): in place where e is an
+// IntoRunner, else through Run and a copy.
+func RunInto(ctx context.Context, e Executor, p *Plan, feeds Feeds, outs []*Tensor) error {
+	if r, ok := e.(IntoRunner); ok {
+		return r.RunInto(ctx, p, feeds, outs)
+	}
+	if err := p.CheckOutputs(outs); err != nil {
+		return err
+	}
+	res, err := e.Run(ctx, p, feeds)
+	if err != nil {
+		return err
+	}
+	for i, t := range res {
+		copy(outs[i].Data, t.Data)
+	}
+	return nil
+}
+
 // Compile orders the nodes that outputs depend on and assigns storage slots by liveness.
 func Compile(g *Graph, outputs ...*Node) (*Plan, error) {
 	if g.err != nil {

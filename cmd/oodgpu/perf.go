@@ -364,14 +364,14 @@ func timeTraining(ctx context.Context, exec graph.Executor, net models.Model, pa
 	maps.Copy(run, feeds)
 	maps.Copy(run, params)
 	adam := train.NewAdam()
+	out := graph.NewOutputs(plan)
+	named := make(map[string]*graph.Tensor, len(grads))
+	for j, p := range g.Params() {
+		named[p.LeafName()] = out[1+j]
+	}
 	step := func() (float64, error) {
-		out, err := exec.Run(ctx, plan, run)
-		if err != nil {
+		if err := graph.RunInto(ctx, exec, plan, run, out); err != nil {
 			return 0, fmt.Errorf("perf --train: %w", err)
-		}
-		named := make(map[string]*graph.Tensor, len(grads))
-		for j, p := range g.Params() {
-			named[p.LeafName()] = out[1+j]
 		}
 		return float64(out[0].Data[0]), adam.Update(params, named, o.lr)
 	}

@@ -50,14 +50,35 @@ func (e *Executor) Forget(p *graph.Plan) {
 }
 
 // Run executes p. Feeds must hold every input and parameter the plan reads, with exactly the
-// declared shapes; names that the graph does not know are an error.
+// declared shapes; names that the graph does not know are an error. The outputs are new tensors,
+// computed where they are returned.
 func (e *Executor) Run(ctx context.Context, p *graph.Plan, feeds graph.Feeds) ([]*graph.Tensor, error) {
-	data := make(map[string][]float32, len(feeds))
-	if err := p.CheckFeeds(feeds); err != nil {
-		return nil, fmt.Errorf("cpu: %w", err)
+	outs := graph.NewOutputs(p)
+	if err := e.RunInto(ctx, p, feeds, outs); err != nil {
+		return nil, err
 	}
+	return outs, nil
+}
+
+// RunInto executes p like Run and writes its outputs into outs (see graph.IntoRunner). An output
+// that a step computes (not a feed, a constant or a second view of one value) is computed in its
+// tensor directly, with no copy.
+func (e *Executor) RunInto(ctx context.Context, p *graph.Plan, feeds graph.Feeds, outs []*graph.Tensor) error {
+	if err := p.CheckFeeds(feeds); err != nil {
+		return fmt.Errorf("cpu: %w", err)
+	}
+	if err := p.CheckOutputs(outs); err != nil {
+		return fmt.Errorf("cpu: %w", err)
+	}
+	data := make(map[string][]float32, len(feeds))
 	for name, t := range feeds {
 		data[name] = t.Data
+	}
+	into := make([][]float32, len(p.Graph.Nodes()))
+	for i, o := range p.Outputs {
+		if r := storageRoot(o); p.Slot[r.ID()] >= 0 && into[r.ID()] == nil {
+			into[r.ID()] = outs[i].Data
+		}
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -69,20 +90,38 @@ func (e *Executor) Run(ctx context.Context, p *graph.Plan, feeds graph.Feeds) ([
 		}
 		e.slots[p] = slots
 	}
-	vals, err := execute(ctx, p, data, slots)
+	vals, err := execute(ctx, p, data, slots, into)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	out := make([]*graph.Tensor, len(p.Outputs))
 	for i, o := range p.Outputs {
-		out[i] = &graph.Tensor{Shape: append(graph.Shape(nil), o.Shape()...), Data: append([]float32(nil), vals[o.ID()]...)}
+		if v := vals[o.ID()]; !sameStart(v, outs[i].Data) {
+			copy(outs[i].Data, v)
+		}
 	}
-	return out, nil
+	return nil
+}
+
+// storageRoot is the node whose storage n's value is: n, or for a reshape the root of its operand.
+func storageRoot(n *graph.Node) *graph.Node {
+	for {
+		if _, ok := n.Op().(*graph.Reshape); !ok {
+			return n
+		}
+		n = n.Inputs()[0]
+	}
+}
+
+// sameStart reports whether a and b begin at the same element (a value already in place).
+func sameStart[T float](a, b []T) bool {
+	return len(a) > 0 && len(b) > 0 && &a[0] == &b[0]
 }
 
 // execute runs the plan's steps with element type T. data holds the fed leaves by name; slots are
-// the plan's buffers. It returns every node's value (views into slots and feeds).
-func execute[T float](ctx context.Context, p *graph.Plan, data map[string][]T, slots [][]T) ([][]T, error) {
+// the plan's buffers; into, indexed by node id, holds where a step's value goes instead of its
+// slot (nil entries, or a nil into: the slot). It returns every node's value (views into slots,
+// into and feeds).
+func execute[T float](ctx context.Context, p *graph.Plan, data map[string][]T, slots [][]T, into [][]T) ([][]T, error) {
 	g := p.Graph
 	vals := make([][]T, len(g.Nodes()))
 	for _, n := range p.Feeds {
@@ -104,6 +143,9 @@ func execute[T float](ctx context.Context, p *graph.Plan, data map[string][]T, s
 			continue
 		}
 		y := slots[p.Slot[n.ID()]][:n.Shape().Size()]
+		if into != nil && into[n.ID()] != nil {
+			y = into[n.ID()]
+		}
 		chain := p.Chains[i]
 		if chain != nil && chain.Last() != n {
 			// Computed inside its chain, at the chain's last member; bound to its storage
@@ -209,7 +251,7 @@ func (e *Executor) RunFloat64(ctx context.Context, p *graph.Plan, feeds map[stri
 	for i, s := range p.SlotSize {
 		slots[i] = make([]float64, s)
 	}
-	vals, err := execute(ctx, p, feeds, slots)
+	vals, err := execute(ctx, p, feeds, slots, nil)
 	if err != nil {
 		return nil, err
 	}

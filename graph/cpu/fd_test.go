@@ -18,7 +18,7 @@ func runF64(t *testing.T, p *graph.Plan, data map[string][]float64) [][]float64 
 	for i, s := range p.SlotSize {
 		slots[i] = make([]float64, s)
 	}
-	vals, err := execute(context.Background(), p, data, slots)
+	vals, err := execute(context.Background(), p, data, slots, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

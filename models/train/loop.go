@@ -155,6 +155,12 @@ func Run(ctx context.Context, exec graph.Executor, task Task, params graph.Feeds
 	if unit == "" {
 		unit = "bits/dim"
 	}
+	// The loss and gradients land in the same tensors every step (computed in place on the CPU).
+	out := graph.NewOutputs(plan)
+	named := make(map[string]*graph.Tensor, len(grads))
+	for j, p := range g.Params() {
+		named[p.LeafName()] = out[1+j]
+	}
 	began := time.Now()
 	var perm []int
 	permEpoch := -1
@@ -175,17 +181,12 @@ func Run(ctx context.Context, exec graph.Executor, task Task, params graph.Feeds
 		for name, t := range params {
 			feeds[name] = t
 		}
-		out, err := exec.Run(ctx, plan, feeds)
-		if err != nil {
+		if err := graph.RunInto(ctx, exec, plan, feeds, out); err != nil {
 			return res, fmt.Errorf("train: step %d: %w", step, err)
 		}
 		l := float64(out[0].Data[0])
 		if math.IsNaN(l) || math.IsInf(l, 0) {
 			return res, fmt.Errorf("train: step %d: loss is %v (lower the learning rate or resume from the last checkpoint)", step, l)
-		}
-		named := make(map[string]*graph.Tensor, len(grads))
-		for j, p := range g.Params() {
-			named[p.LeafName()] = out[1+j]
 		}
 		clip(named, opt.ClipNorm)
 		if err := adam.Update(params, named, opt.learningRate(step, total)); err != nil {
