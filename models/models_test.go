@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -122,6 +123,31 @@ func TestSample(t *testing.T) {
 		}
 		if string(sets[0].Pix) != string(sets[1].Pix) {
 			t.Errorf("%s: the same seed gave different samples", m.Kind())
+		}
+	}
+}
+
+// TestDenoiseStep checks DDPM's sampling step against the paper's Eq. 11 where the predicted
+// clean image lies in the data range, and that the last step returns that image clipped.
+func TestDenoiseStep(t *testing.T) {
+	cfg := ddpm.Config{Steps: 1000, BetaStart: 1e-4, BetaEnd: 0.02}
+	abar := cfg.AlphaBar(cfg.Steps)
+	for step := cfg.Steps; step >= 1; step-- {
+		beta := cfg.Beta(step)
+		s := newDenoiseStep(abar, beta)
+		for _, c := range []struct{ x0, eps, z float64 }{{0.3, 0.5, -1.2}, {-0.9, -2, 0.4}, {1, 0, 0}} {
+			xt := math.Sqrt(abar)*c.x0 + math.Sqrt(1-abar)*c.eps
+			eq11 := (xt-beta/math.Sqrt(1-abar)*c.eps)/math.Sqrt(1-beta) + math.Sqrt(beta)*c.z
+			if got := s.next(xt, c.eps, c.z); math.Abs(got-eq11) > 1e-9 {
+				t.Fatalf("t = %d, %+v: %g, Eq. 11 gives %g", step, c, got, eq11)
+			}
+		}
+		abar /= 1 - beta
+	}
+	last := newDenoiseStep(cfg.AlphaBar(1), cfg.Beta(1))
+	for _, c := range []struct{ xt, eps, want float64 }{{5, 0, 1}, {-3, 0.1, -1}, {0.2, 0, 0.2 / math.Sqrt(cfg.AlphaBar(1))}} {
+		if got := last.next(c.xt, c.eps, 0); math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("t = 1 from x_1 = %g, eps %g: %g, want %g", c.xt, c.eps, got, c.want)
 		}
 	}
 }

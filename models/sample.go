@@ -133,9 +133,8 @@ func runWithNoise(ctx context.Context, exec graph.Executor, g *graph.Graph, out 
 	return res[0].Data, nil
 }
 
-// ancestral samples a DDPM: x_T ~ N(0, I), then for t = T..1,
-// x_{t-1} = (x_t - beta_t / sqrt(1 - abar_t) eps_theta(x_t, t)) / sqrt(1 - beta_t) + sqrt(beta_t) z,
-// without the noise at t = 1.
+// ancestral samples a DDPM: x_T ~ N(0, I), then for t = T..1 a step of denoiseStep with
+// z ~ N(0, I), without the noise at t = 1.
 func ancestral(ctx context.Context, exec graph.Executor, cfg ddpm.Config, params graph.Feeds, n int, r *rand.Rand) ([]float32, error) {
 	g := graph.New()
 	pred, err := ddpm.BuildEpsilon(g, cfg, n)
@@ -167,16 +166,47 @@ func ancestral(ctx context.Context, exec graph.Executor, cfg ddpm.Config, params
 			return nil, fmt.Errorf("ddpm: sampling step %d: %w", t, err)
 		}
 		beta := cfg.Beta(t)
-		k := beta / math.Sqrt(1-abar)
-		scale := 1 / math.Sqrt(1-beta)
-		sigma := 0.0
-		if t > 1 {
-			sigma = math.Sqrt(beta)
-		}
+		step := newDenoiseStep(abar, beta)
 		for i, v := range xt.Data {
-			xt.Data[i] = float32((float64(v)-k*float64(out[0].Data[i]))*scale + sigma*r.NormFloat64())
+			z := 0.0
+			if t > 1 {
+				z = r.NormFloat64()
+			}
+			xt.Data[i] = float32(step.next(float64(v), float64(out[0].Data[i]), z))
 		}
 		abar /= 1 - beta
 	}
 	return xt.Data, nil
+}
+
+// denoiseStep is one step of DDPM ancestral sampling (Ho et al. 2020, their released sampler):
+// from x_t and the predicted noise eps, the clean image x_0 = (x_t - sqrt(1 - abar_t) eps) /
+// sqrt(abar_t), clipped to the data range [-1, 1], then x_{t-1} drawn from the posterior
+// q(x_{t-1} | x_t, x_0) with mean c0 x_0 + ct x_t and standard deviation sqrt(beta_t). Where the
+// predicted x_0 lies in [-1, 1] this is the paper's Eq. 11, x_{t-1} = (x_t - beta_t /
+// sqrt(1 - abar_t) eps) / sqrt(1 - beta_t) + sqrt(beta_t) z; the clip keeps an imperfect network
+// from drifting out of the data range over a thousand steps, which saturates its samples.
+type denoiseStep struct {
+	sqrtAbar, sqrtOneMinusAbar float64 // of abar_t, to form x_0
+	c0, ct                     float64 // the posterior mean's weights on x_0 and x_t
+	sigma                      float64
+}
+
+// newDenoiseStep prepares the step at t from abar_t (the product of 1 - beta_s for s <= t) and
+// beta_t.
+func newDenoiseStep(abar, beta float64) denoiseStep {
+	prev := abar / (1 - beta) // abar_{t-1}, 1 at t = 1
+	return denoiseStep{
+		sqrtAbar:         math.Sqrt(abar),
+		sqrtOneMinusAbar: math.Sqrt(1 - abar),
+		c0:               beta * math.Sqrt(prev) / (1 - abar),
+		ct:               (1 - prev) * math.Sqrt(1-beta) / (1 - abar),
+		sigma:            math.Sqrt(beta),
+	}
+}
+
+// next returns x_{t-1} from x_t, the predicted noise eps and a standard normal draw z.
+func (s denoiseStep) next(xt, eps, z float64) float64 {
+	x0 := max(-1, min(1, (xt-s.sqrtOneMinusAbar*eps)/s.sqrtAbar))
+	return s.c0*x0 + s.ct*xt + s.sigma*z
 }
