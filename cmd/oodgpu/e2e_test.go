@@ -7,10 +7,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/oodgpu/oodgpu/internal/datatest"
+	"github.com/oodgpu/oodgpu/models/weights"
 	"github.com/oodgpu/oodgpu/scorer"
 )
 
@@ -106,7 +108,7 @@ func TestTrainOtherKinds(t *testing.T) {
 		unit string
 	}{
 		{"vae", []string{"--hidden", "4", "--latent", "4"}, "bits/dim"},
-		{"ddpm", []string{"--hidden", "8", "--attention=false"}, "L_t per dimension"},
+		{"ddpm", []string{"--hidden", "8", "--attention=false", "--ema", "0.9"}, "L_t per dimension"},
 	}
 	for _, c := range cases {
 		t.Run(c.kind, func(t *testing.T) {
@@ -116,6 +118,13 @@ func TestTrainOtherKinds(t *testing.T) {
 			out := run(t, args...)
 			if !strings.Contains(out, c.unit) || !strings.Contains(out, "wrote "+model) {
 				t.Fatalf("train printed %q", out)
+			}
+			f, err := weights.Load(model)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ema := strings.Contains(f.Metadata[trainingKey], `"ema_decay":0.9`); ema != slices.Contains(c.args, "--ema") {
+				t.Errorf("training record %s: moving average recorded %v", f.Metadata[trainingKey], ema)
 			}
 			out = run(t, "fit", "--model", model, "--data", "fashionmnist:test[:40]", "--batch", "1", "--device", "cpu")
 			if !strings.Contains(out, "B=1: 40 rows") {

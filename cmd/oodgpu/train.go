@@ -34,6 +34,7 @@ type trainingRecord struct {
 	Epochs          float64 `json:"epochs"`
 	LR              float64 `json:"lr"`
 	Cosine          bool    `json:"cosine_decay,omitempty"`
+	EMA             float64 `json:"ema_decay,omitempty"`
 	InitFrom        string  `json:"init_from,omitempty"`
 	Seed            uint64  `json:"seed"`
 	Steps           int     `json:"steps_this_run"`
@@ -164,7 +165,7 @@ func newTrainCmd() *cobra.Command {
 				return err
 			}
 			rec := trainingRecord{Command: "oodgpu " + strings.Join(os.Args[1:], " "), Data: spec, Images: set.N,
-				Batch: opt.Batch, Epochs: opt.Epochs, LR: opt.LR, Cosine: opt.Cosine, InitFrom: baseName(initFrom), Seed: opt.Seed, Steps: res.Steps,
+				Batch: opt.Batch, Epochs: opt.Epochs, LR: opt.LR, Cosine: opt.Cosine, EMA: opt.EMA, InitFrom: baseName(initFrom), Seed: opt.Seed, Steps: res.Steps,
 				Seconds: res.Elapsed.Seconds(), ImagesPerSec: res.ImagesPerSec, Executor: exec.Name(),
 				TrainBitsPerDim: res.LastLoss, Machine: fmt.Sprintf("%s/%s, %d threads", runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))}
 			if test != "" {
@@ -228,6 +229,7 @@ func newTrainCmd() *cobra.Command {
 	fl.BoolVar(&opt.Cosine, "cosine", false, "decay the learning rate to zero along a half cosine after warm-up")
 	fl.StringVar(&initFrom, "init-from", "", "start from this weight file (its model kind and architecture) instead of a fresh initialization")
 	fl.Float64Var(&opt.ClipNorm, "clip", opt.ClipNorm, "clip the global gradient norm (0: off)")
+	fl.Float64Var(&opt.EMA, "ema", 0, "keep a moving average of the weights with this decay (e.g. 0.999) and write it instead of the last weights (0: off)")
 	fl.Uint64Var(&opt.Seed, "seed", opt.Seed, "seed of initialization, batch order and dequantization")
 	fl.IntVar(&initBatch, "init-batch", 256, "images for the data-dependent ActNorm initialization")
 	fl.IntVar(&opt.LogEvery, "log-every", opt.LogEvery, "steps between log lines")

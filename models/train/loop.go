@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -41,7 +42,12 @@ type Options struct {
 	// cosine, so that the final parameters do not sit on a spike of a constant-rate run.
 	Cosine   bool
 	ClipNorm float64 // clip the global gradient norm to this (0: no clipping)
-	Seed     uint64
+	// EMA, when above 0, keeps an exponential moving average of the parameters with this decay
+	// (Polyak averaging; 0.999 averages over about the last thousand steps), warmed up as
+	// min(EMA, (1 + step) / (10 + step)) so that early parameters fade fast, and returns the
+	// average as the trained parameters. Checkpoints hold both.
+	EMA  float64
+	Seed uint64
 	// Checkpoint is the path of the checkpoint file, written every CheckpointEvery steps and at
 	// the end; empty means none. Resume continues from it when it exists.
 	Checkpoint      string
@@ -99,6 +105,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("train: warm-up %d steps: want 0 or more", o.Warmup)
 	case !(o.ClipNorm >= 0 && !math.IsInf(o.ClipNorm, 1)):
 		return fmt.Errorf("train: clipping norm %g: want 0 (off) or a finite positive norm", o.ClipNorm)
+	case !(o.EMA >= 0 && o.EMA < 1):
+		return fmt.Errorf("train: moving-average decay %g: want 0 (off) or at least 0 and below 1", o.EMA)
 	case o.CheckpointEvery < 0:
 		return fmt.Errorf("train: checkpoint every %d steps: want 0 (only at the end) or more", o.CheckpointEvery)
 	case o.LogEvery < 0:
@@ -107,8 +115,9 @@ func (o Options) Validate() error {
 	return nil
 }
 
-// Run trains params in place. Every step's batch and noise derive from (Seed, step), so a resumed
-// run continues exactly as an uninterrupted one would.
+// Run trains params in place (with Options.EMA, they end as the moving average). Every step's batch
+// and noise derive from (Seed, step), so a resumed run continues exactly as an uninterrupted one
+// would.
 func Run(ctx context.Context, exec graph.Executor, task Task, params graph.Feeds, opt Options) (Result, error) {
 	var res Result
 	if err := opt.Validate(); err != nil {
@@ -133,9 +142,16 @@ func Run(ctx context.Context, exec graph.Executor, task Task, params graph.Feeds
 	}
 	defer exec.Forget(plan)
 	adam := NewAdam()
+	var avg graph.Feeds // the moving average, when opt.EMA > 0
+	if opt.EMA > 0 {
+		avg = make(graph.Feeds, len(params))
+		for name, t := range params {
+			avg[name] = &graph.Tensor{Shape: t.Shape, Data: slices.Clone(t.Data)}
+		}
+	}
 	start := 0
 	if opt.Resume && opt.Checkpoint != "" {
-		if start, err = resume(opt.Checkpoint, params, adam, opt.Seed); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if start, err = resume(opt.Checkpoint, params, adam, avg, opt.Seed); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return res, err
 		}
 	}
@@ -192,6 +208,9 @@ func Run(ctx context.Context, exec graph.Executor, task Task, params graph.Feeds
 		if err := adam.Update(params, named, opt.learningRate(step, total)); err != nil {
 			return res, err
 		}
+		if avg != nil {
+			updateAverage(avg, params, min(opt.EMA, float64(1+step)/float64(10+step)))
+		}
 		window = append(window, l)
 		if len(window) > max(opt.LogEvery, 1) {
 			window = window[1:]
@@ -208,7 +227,7 @@ func Run(ctx context.Context, exec graph.Executor, task Task, params graph.Feeds
 				step+1, total, float64(step+1)/float64(perEpoch), mean(window), unit, len(window), rate)
 		}
 		if opt.Checkpoint != "" && opt.CheckpointEvery > 0 && (step+1)%opt.CheckpointEvery == 0 {
-			if err := save(opt.Checkpoint, params, adam, opt.Meta, step+1, opt.Seed); err != nil {
+			if err := save(opt.Checkpoint, params, adam, avg, opt.Meta, step+1, opt.Seed); err != nil {
 				return res, err
 			}
 		}
@@ -218,9 +237,12 @@ func Run(ctx context.Context, exec graph.Executor, task Task, params graph.Feeds
 		fmt.Fprintln(opt.Progress)
 	}
 	if opt.Checkpoint != "" {
-		if err := save(opt.Checkpoint, params, adam, opt.Meta, total, opt.Seed); err != nil {
+		if err := save(opt.Checkpoint, params, adam, avg, opt.Meta, total, opt.Seed); err != nil {
 			return res, err
 		}
+	}
+	for name, t := range avg {
+		copy(params[name].Data, t.Data)
 	}
 	res.Elapsed = time.Since(began)
 	res.LastLoss = mean(window)
@@ -278,10 +300,13 @@ func clip(grads map[string]*graph.Tensor, maxNorm float64) {
 }
 
 // save writes parameters, optimizer state and progress to path.
-func save(path string, params graph.Feeds, adam *Adam, meta weights.Meta, step int, seed uint64) error {
+func save(path string, params graph.Feeds, adam *Adam, avg graph.Feeds, meta weights.Meta, step int, seed uint64) error {
 	f := &weights.File{Tensors: map[string]*graph.Tensor{}}
 	maps.Copy(f.Tensors, params)
 	maps.Copy(f.Tensors, adam.State(params))
+	for name, t := range avg {
+		f.Tensors[averagePrefix+name] = t
+	}
 	if err := f.SetMeta(meta); err != nil {
 		return fmt.Errorf("train: checkpoint: %w", err)
 	}
@@ -296,8 +321,9 @@ func save(path string, params graph.Feeds, adam *Adam, meta weights.Meta, step i
 	return nil
 }
 
-// resume loads a checkpoint into params and adam and returns the step to continue from.
-func resume(path string, params graph.Feeds, adam *Adam, seed uint64) (int, error) {
+// resume loads a checkpoint into params, adam and avg (when not nil: the moving average, which
+// a checkpoint without one starts from the parameters) and returns the step to continue from.
+func resume(path string, params graph.Feeds, adam *Adam, avg graph.Feeds, seed uint64) (int, error) {
 	if _, err := os.Stat(path); err != nil {
 		return 0, err
 	}
@@ -320,7 +346,30 @@ func resume(path string, params graph.Feeds, adam *Adam, seed uint64) (int, erro
 		}
 		copy(p.Data, t.Data)
 	}
+	for name, a := range avg {
+		src := f.Tensors[averagePrefix+name]
+		if src == nil {
+			src = params[name]
+		}
+		if len(src.Data) != len(a.Data) {
+			return 0, fmt.Errorf("train: resume: checkpoint's average of %q has another shape", name)
+		}
+		copy(a.Data, src.Data)
+	}
 	return pr.Step, nil
+}
+
+// averagePrefix names the moving average's tensors in checkpoints.
+const averagePrefix = "ema."
+
+// updateAverage moves avg towards params: avg = decay avg + (1 - decay) params.
+func updateAverage(avg, params graph.Feeds, decay float64) {
+	d := float32(decay)
+	for name, a := range avg {
+		for i, p := range params[name].Data {
+			a.Data[i] = d*a.Data[i] + (1-d)*p
+		}
+	}
 }
 
 // Evaluate returns the mean of a per-image objective over n images (PerImage).

@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -65,17 +66,23 @@ func TestTrainConverges(t *testing.T) {
 }
 
 // TestResumeMatchesUninterrupted trains 2 epochs in one go and as 1 + 1 with a checkpoint in
-// between; the parameters must be identical.
+// between, with and without a moving average; the parameters must be identical.
 func TestResumeMatchesUninterrupted(t *testing.T) {
+	for _, ema := range []float64{0, 0.9} {
+		t.Run(fmt.Sprintf("ema %g", ema), func(t *testing.T) { testResume(t, ema) })
+	}
+}
+
+func testResume(t *testing.T, ema float64) {
 	task, _ := gaussianTask(256)
 	meta := weights.Meta{Kind: "test"}
 	whole := freshParams()
-	if _, err := Run(context.Background(), cpu.New(), task, whole, Options{Batch: 32, Epochs: 2, LR: 0.05, Seed: 4, Warmup: 5}); err != nil {
+	if _, err := Run(context.Background(), cpu.New(), task, whole, Options{Batch: 32, Epochs: 2, LR: 0.05, Seed: 4, Warmup: 5, EMA: ema}); err != nil {
 		t.Fatal(err)
 	}
 	ckpt := filepath.Join(t.TempDir(), "run.ckpt")
 	parts := freshParams()
-	first := Options{Batch: 32, Epochs: 1, LR: 0.05, Seed: 4, Warmup: 5, Checkpoint: ckpt, CheckpointEvery: 3, Meta: meta}
+	first := Options{Batch: 32, Epochs: 1, LR: 0.05, Seed: 4, Warmup: 5, Checkpoint: ckpt, CheckpointEvery: 3, Meta: meta, EMA: ema}
 	if _, err := Run(context.Background(), cpu.New(), task, parts, first); err != nil {
 		t.Fatal(err)
 	}
@@ -100,6 +107,43 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 	wrongSeed.Seed = 5
 	if _, err := Run(context.Background(), cpu.New(), task, freshParams(), wrongSeed); err == nil {
 		t.Fatal("resuming with another seed was accepted")
+	}
+}
+
+// TestMovingAverage checks the trained parameters under Options.EMA against the average formed
+// here from the plain runs of 1 to n steps (each step's parameters), with the warm-up of the decay.
+func TestMovingAverage(t *testing.T) {
+	task, _ := gaussianTask(256)
+	const n, decay = 6, 0.8
+	opt := Options{Batch: 32, LR: 0.05, Seed: 6}
+	var want graph.Feeds
+	for k := 1; k <= n; k++ {
+		params := freshParams()
+		opt.MaxSteps = k
+		if _, err := Run(context.Background(), cpu.New(), task, params, opt); err != nil {
+			t.Fatal(err)
+		}
+		if want == nil {
+			want = freshParams()
+		}
+		d := float32(min(decay, float64(k)/float64(9+k)))
+		for name, p := range params {
+			for i, v := range p.Data {
+				want[name].Data[i] = d*want[name].Data[i] + (1-d)*v
+			}
+		}
+	}
+	got := freshParams()
+	opt.MaxSteps, opt.EMA = n, decay
+	if _, err := Run(context.Background(), cpu.New(), task, got, opt); err != nil {
+		t.Fatal(err)
+	}
+	for name, w := range want {
+		for i, v := range w.Data {
+			if math.Abs(float64(got[name].Data[i]-v)) > 1e-6 {
+				t.Fatalf("%s[%d]: %g, want the average %g", name, i, got[name].Data[i], v)
+			}
+		}
 	}
 }
 
@@ -185,6 +229,9 @@ func TestOptionsValidate(t *testing.T) {
 		{"clip NaN", func(o *Options) { o.ClipNorm = math.NaN() }, "clipping"},
 		{"checkpoints", func(o *Options) { o.CheckpointEvery = -1 }, "checkpoint"},
 		{"log", func(o *Options) { o.LogEvery = -5 }, "log every"},
+		{"ema 1", func(o *Options) { o.EMA = 1 }, "moving-average decay 1"},
+		{"ema negative", func(o *Options) { o.EMA = -0.1 }, "moving-average decay"},
+		{"ema NaN", func(o *Options) { o.EMA = math.NaN() }, "moving-average decay NaN"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := good
