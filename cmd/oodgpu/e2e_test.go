@@ -107,7 +107,7 @@ func TestTrainOtherKinds(t *testing.T) {
 		args []string
 		unit string
 	}{
-		{"vae", []string{"--hidden", "4", "--latent", "4"}, "bits/dim"},
+		{"vae", []string{"--hidden", "4", "--latent", "4", "--pixel-scales=false"}, "bits/dim"},
 		{"ddpm", []string{"--hidden", "8", "--attention=false", "--ema", "0.9"}, "L_t per dimension"},
 	}
 	for _, c := range cases {
@@ -125,6 +125,9 @@ func TestTrainOtherKinds(t *testing.T) {
 			}
 			if ema := strings.Contains(f.Metadata[trainingKey], `"ema_decay":0.9`); ema != slices.Contains(c.args, "--ema") {
 				t.Errorf("training record %s: moving average recorded %v", f.Metadata[trainingKey], ema)
+			}
+			if c.kind == "vae" && strings.Contains(f.Metadata[weights.MetaKey], "pixel_scales") {
+				t.Errorf("metadata %s: per-pixel scales despite --pixel-scales=false", f.Metadata[weights.MetaKey])
 			}
 			out = run(t, "fit", "--model", model, "--data", "fashionmnist:test[:40]", "--batch", "1", "--device", "cpu")
 			if !strings.Contains(out, "B=1: 40 rows") {

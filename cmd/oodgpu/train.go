@@ -257,7 +257,7 @@ func baseName(path string) string {
 type archFlags struct {
 	size, hidden, levels, steps, latent int
 	blocks, mixtures                    int
-	attention                           bool
+	attention, pixelScales              bool
 }
 
 func (a *archFlags) register(cmd *cobra.Command) {
@@ -268,6 +268,7 @@ func (a *archFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&a.steps, "steps", 8, "Glow flow steps per level")
 	fl.IntVar(&a.latent, "latent", 32, "VAE latent dimensions")
 	fl.BoolVar(&a.attention, "attention", true, "DDPM self-attention at the lowest resolution")
+	fl.BoolVar(&a.pixelScales, "pixel-scales", true, "VAE decoder: a logistic scale per pixel (false: one per channel, as the CIFAR-10 VAE of the model zoo)")
 	fl.IntVar(&a.blocks, "blocks", 0, "PixelCNN++ gated residual blocks per stream and level (default 2)")
 	fl.IntVar(&a.mixtures, "mixtures", 0, "PixelCNN++ logistic mixture components (default 5)")
 }
@@ -288,7 +289,7 @@ func (a *archFlags) model(kind string, shape data.Shape) (models.Model, error) {
 		return models.Glow{Cfg: cfg}, cfg.Validate()
 	case "vae":
 		cfg := vae.Default()
-		cfg.Hidden, cfg.Latent, cfg.Size = width(cfg.Hidden), a.latent, a.size
+		cfg.Hidden, cfg.Latent, cfg.Size, cfg.PixelScales = width(cfg.Hidden), a.latent, a.size, a.pixelScales
 		cfg.Channels, cfg.ImageSize = shape.C, shape.H
 		return models.VAE{Cfg: cfg}, cfg.Validate()
 	case "ddpm":
