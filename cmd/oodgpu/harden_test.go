@@ -78,6 +78,7 @@ func TestFlagsCheckedBeforeWork(t *testing.T) {
 		{"train levels", append([]string{"train", "--device", "cpu", "--levels", "64", "--out", out}, noData...), "levels"},
 		{"train ddpm hidden", append([]string{"train", "--device", "cpu", "--model", "ddpm", "--hidden", "1000000000", "--out", out}, noData...), "ase"},
 		{"train batch 0", append([]string{"train", "--device", "cpu", "--batch", "0", "--out", out}, noData...), "batch 0"},
+		{"train ema 1", append([]string{"train", "--device", "cpu", "--ema", "1", "--out", out}, noData...), "moving-average decay 1"},
 		{"train batch -3", append([]string{"train", "--device", "cpu", "--batch", "-3", "--out", out}, noData...), "batch -3"},
 		{"train epochs -1", append([]string{"train", "--device", "cpu", "--epochs", "-1", "--out", out}, noData...), "epochs -1"},
 		{"train epochs NaN", append([]string{"train", "--device", "cpu", "--epochs", "NaN", "--out", out}, noData...), "epochs NaN"},
