@@ -160,6 +160,7 @@ func convForward[T float](c convShape, x, w, y []T) {
 		}
 	}
 	in, out := c.ci*c.h*c.w, c.co*c.p()
+	product := sharedA(false, c.co, c.k(), w)
 	parallelFor(c.n, 1, func(lo, hi int) {
 		col, release := scratchBuf[T](c.scratch())
 		defer release()
@@ -169,7 +170,7 @@ func convForward[T float](c convShape, x, w, y []T) {
 				im2col(c, xb, col)
 				xb = col
 			}
-			gemm(false, false, c.co, c.p(), c.k(), w, xb, 0, y[b*out:(b+1)*out])
+			product(c.p(), xb, y[b*out:(b+1)*out])
 		}
 	})
 }
@@ -183,16 +184,17 @@ func convBackwardData[T float](c convShape, gy, w, gx []T) {
 		return
 	}
 	in, out := c.ci*c.h*c.w, c.co*c.p()
+	product := sharedA(true, c.k(), c.co, w)
 	parallelFor(c.n, 1, func(lo, hi int) {
 		col, release := scratchBuf[T](c.scratch())
 		defer release()
 		for b := lo; b < hi; b++ {
 			gxb := gx[b*in : (b+1)*in]
 			if c.direct() {
-				gemm(true, false, c.k(), c.p(), c.co, w, gy[b*out:(b+1)*out], 0, gxb)
+				product(c.p(), gy[b*out:(b+1)*out], gxb)
 				continue
 			}
-			gemm(true, false, c.k(), c.p(), c.co, w, gy[b*out:(b+1)*out], 0, col)
+			product(c.p(), gy[b*out:(b+1)*out], col)
 			clear(gxb)
 			col2im(c, col, gxb)
 		}

@@ -36,6 +36,24 @@ func gemmParallel[T float](tA, tB bool, m, n, k int, a, b []T, beta T, c []T) {
 	gemmWith(sgemm.ParallelGemm, tA, tB, m, n, k, a, b, beta, c)
 }
 
+// sharedA returns a function computing c = op(a) @ b for many b of n columns, op(a) m x k:
+// where sgemm computes the float32 products, a is packed once for all of them.
+func sharedA[T float](tA bool, m, k int, a []T) func(n int, b, c []T) {
+	if a32, ok := any(a).([]float32); ok && sgemmAccelerated && m > 0 {
+		lda := k
+		if tA {
+			lda = m
+		}
+		packed := sgemm.PackA(tA, m, k, a32, max(lda, 1))
+		return func(n int, b, c []T) {
+			if n > 0 {
+				packed.Gemm(false, n, any(b).([]float32), n, 0, any(c).([]float32), n)
+			}
+		}
+	}
+	return func(n int, b, c []T) { gemm(tA, false, m, n, k, a, b, 0, c) }
+}
+
 // gemmWith is gemm with f32 computing the float32 products.
 func gemmWith[T float](f32 sgemmFunc, tA, tB bool, m, n, k int, a, b []T, beta T, c []T) {
 	if m == 0 || n == 0 {

@@ -76,9 +76,20 @@ func offset(t bool, i, p, ld int) int {
 	return i*ld + p
 }
 
-// gemmWith is Gemm on the given micro-kernel: the loops of the GotoBLAS scheme, B packed in
-// kc x nc panels (L3), A in mc x kc panels (L2), the kernel sweeping mr x nr tiles of C.
+// gemmWith is Gemm on the given micro-kernel.
 func gemmWith(kern *kernel, tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	panelA := func(ic, pc, mc, kc int, dst []float32) []float32 {
+		packA(kern.mr, tA, mc, kc, a, lda, ic, pc, dst)
+		return dst
+	}
+	gemmPanels(kern, m, n, k, panelA, tB, b, ldb, beta, c, ldc)
+}
+
+// gemmPanels runs the loops of the GotoBLAS scheme: B packed in kc x nc panels (L3), A in
+// mc x kc panels (L2) that panelA returns (packed into dst, or packed before), the kernel
+// sweeping mr x nr tiles of C.
+func gemmPanels(kern *kernel, m, n, k int, panelA func(ic, pc, mc, kc int, dst []float32) []float32,
+	tB bool, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -101,22 +112,63 @@ func gemmWith(kern *kernel, tA, tB bool, m, n, k int, a []float32, lda int, b []
 			acc := pc > 0 || beta != 0
 			for ic := 0; ic < m; ic += kern.mc {
 				mc := min(kern.mc, m-ic)
-				packA(kern.mr, tA, mc, kc, a, lda, ic, pc, s.a)
-				macroKernel(kern, mc, nc, kc, s, c[ic*ldc+jc:], ldc, acc)
+				ap := panelA(ic, pc, mc, kc, s.a)
+				macroKernel(kern, mc, nc, kc, ap, s, c[ic*ldc+jc:], ldc, acc)
 			}
 		}
 	}
 }
 
-// macroKernel multiplies the packed mc x kc panel of A by the packed kc x nc panel of B into
-// C (c starts at the block's top-left element), tile by tile.
-func macroKernel(kern *kernel, mc, nc, kc int, s *scratch, c []float32, ldc int, acc bool) {
+// PackedA is op(A) packed once into the panels Gemm's loops read, for products of one A by
+// many B (a weight matrix by each image of a batch): each product then packs only its B.
+type PackedA struct {
+	kern   *kernel
+	m, k   int
+	panels [][]float32 // panel (ic/mc, pc/kc) at index pc/kc*blocksM + ic/mc
+}
+
+// PackA packs op(A), m x k (A stored k x m when tA, m x k otherwise, with leading dimension
+// lda), for the micro-kernel Gemm uses. It has Gemm's preconditions on A.
+func PackA(tA bool, m, k int, a []float32, lda int) *PackedA {
+	return packAWith(best, tA, m, k, a, lda)
+}
+
+func packAWith(kern *kernel, tA bool, m, k int, a []float32, lda int) *PackedA {
+	p := &PackedA{kern: kern, m: m, k: k}
+	for pc := 0; pc < k; pc += kern.kc {
+		kc := min(kern.kc, k-pc)
+		for ic := 0; ic < m; ic += kern.mc {
+			mc := min(kern.mc, m-ic)
+			// Rows past mc in the last strip stay zero: their tiles are cut before reaching C.
+			panel := aligned((mc + kern.mr - 1) / kern.mr * kern.mr * kc)
+			packA(kern.mr, tA, mc, kc, a, lda, ic, pc, panel)
+			p.panels = append(p.panels, panel)
+		}
+	}
+	return p
+}
+
+// Gemm computes C = op(A) op(B) + beta C for the packed op(A), m x k, and op(B) k x n (B stored
+// n x k when tB, k x n otherwise, leading dimension ldb), C m x n with leading dimension ldc,
+// on one goroutine; concurrent calls may share p. It has the package Gemm's preconditions on B
+// and C.
+func (p *PackedA) Gemm(tB bool, n int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	blocksM := (p.m + p.kern.mc - 1) / p.kern.mc
+	panelA := func(ic, pc, _, _ int, _ []float32) []float32 {
+		return p.panels[pc/p.kern.kc*blocksM+ic/p.kern.mc]
+	}
+	gemmPanels(p.kern, p.m, n, p.k, panelA, tB, b, ldb, beta, c, ldc)
+}
+
+// macroKernel multiplies the packed mc x kc panel ap of A by the packed kc x nc panel of B in s
+// into C (c starts at the block's top-left element), tile by tile.
+func macroKernel(kern *kernel, mc, nc, kc int, ap []float32, s *scratch, c []float32, ldc int, acc bool) {
 	mr, nr := kern.mr, kern.nr
 	for jr := 0; jr < nc; jr += nr {
 		bp := &s.b[jr*kc]
 		w := min(nr, nc-jr)
 		for ir := 0; ir < mc; ir += mr {
-			ap := &s.a[ir*kc]
+			ap := &ap[ir*kc]
 			h := min(mr, mc-ir)
 			if h == mr && w == nr {
 				// Slicing the whole tile checks its bounds before the kernel writes through a pointer.

@@ -171,6 +171,33 @@ func (p problem) runSplit(t *testing.T, kern *kernel, workers int) {
 	p.check(t, before, want, mag)
 }
 
+// TestPackedA multiplies A packed once by several B, on every kernel: odd shapes, transposes,
+// betas, and products past one block of mc and kc.
+func TestPackedA(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, kern := range kernels {
+		shapes := [][3]int{{1, 1, 1}, {13, 33, 7}, {129, 17, 65}, {kern.mc + kern.mr + 1, 40, 2*kern.kc + 5}}
+		for i, sh := range shapes {
+			m, n, k := sh[0], sh[1], sh[2]
+			for _, tr := range [4][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+				beta := []float32{0, 1, -0.5, 2}[i]
+				p := newProblem(r, tr[0], tr[1], m, n, k, i%2, i%2 == 1, beta)
+				packed := packAWith(kern, p.tA, m, k, p.a, p.lda)
+				t.Run(fmt.Sprintf("%s/%dx%dx%d/tA=%v/tB=%v", kern.name, m, n, k, tr[0], tr[1]), func(t *testing.T) {
+					for range 2 { // the same packing, used twice
+						q := newProblem(r, p.tA, p.tB, m, n, k, i%2, i%2 == 1, beta)
+						q.a = p.a
+						want, mag := q.reference()
+						before := append([]float32(nil), q.c...)
+						packed.Gemm(q.tB, n, q.b, q.ldb, beta, q.c, q.ldc)
+						q.check(t, before, want, mag)
+					}
+				})
+			}
+		}
+	}
+}
+
 // TestEdgeCases covers empty dimensions, k = 0 and beta = 0 over NaN.
 func TestEdgeCases(t *testing.T) {
 	nan := float32(math.NaN())
