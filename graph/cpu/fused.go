@@ -11,6 +11,12 @@ import (
 // for one block stay in the first-level cache.
 const fusedBlock = 512
 
+// shortRun is the longest run of the innermost axis a block spans several of: on short runs the
+// calls a block makes cost more than its elements, while on longer ones gathering an operand
+// that is one value per run (a per-channel scale over 8x8 pixels and more) costs more than the
+// calls saved (BenchmarkTrainStep in models/glow).
+const shortRun = 64
+
 // operand is a block of a chain's value or input: a slice, or one value broadcast along the block.
 type operand[T float] struct {
 	v      []T
@@ -76,33 +82,31 @@ func newChainRun[T float](f *graph.Fused, vals [][]T) *chainRun[T] {
 	return c
 }
 
-// block evaluates n elements of the chain's domain at operand offsets off with inner strides
-// inner, storing the stored members, and returns the block of the value a final reduction
-// reads (or of the last member).
-func (c *chainRun[T]) block(off, inner []int, n int) []T {
+// block evaluates rows x n0 elements of the chain's domain: rows runs of n0 along the innermost
+// axis, from operand offsets off, operand k stepping inner[k] within a run and outer[k] from
+// one run to the next. It stores the stored members and returns the block of the value a final
+// reduction reads (or of the last member).
+func (c *chainRun[T]) block(off, inner, outer []int, rows, n0 int) []T {
+	n := rows * n0
 	for i, in := range c.f.Inputs {
 		x, o, s := c.vals[in.ID()], off[1+i], inner[1+i]
-		switch s {
-		case 0:
+		switch {
+		case !flat(s, outer[1+i], rows, n0):
+			c.ops[i] = operand[T]{v: c.gather(i, x, o, s, outer[1+i], rows, n0)}
+		case s == 0:
 			c.ops[i] = operand[T]{v: x[o : o+1], scalar: true}
-		case 1:
+		case s == 1:
 			c.ops[i] = operand[T]{v: x[o : o+n]}
 		default:
-			if c.gathr[i] == nil {
-				c.gathr[i] = make([]T, fusedBlock)
-			}
-			g := c.gathr[i][:n]
-			for j := range g {
-				g[j] = x[o+j*s]
-			}
-			c.ops[i] = operand[T]{v: g}
+			c.ops[i] = operand[T]{v: c.gather(i, x, o, s, s*n0, rows, n0)}
 		}
 	}
 	ni := len(c.f.Inputs)
 	for i, m := range elementwiseMembers(c.f) {
 		k := c.store[i]
+		direct := k >= 0 && inner[k] == 1 && flat(1, outer[k], rows, n0)
 		var y []T
-		if k >= 0 && inner[k] == 1 {
+		if direct {
 			y = c.vals[m.ID()][off[k] : off[k]+n]
 		} else {
 			if c.regs[i] == nil {
@@ -111,10 +115,12 @@ func (c *chainRun[T]) block(off, inner []int, n int) []T {
 			y = c.regs[i][:n]
 		}
 		c.eval(m, c.args[i], y)
-		if k >= 0 && inner[k] != 1 {
-			dst, o, s := c.vals[m.ID()], off[k], inner[k]
-			for j, v := range y {
-				dst[o+j*s] = v
+		if k >= 0 && !direct {
+			dst, o, s, so := c.vals[m.ID()], off[k], inner[k], outer[k]
+			for r := range rows {
+				for j, v := range y[r*n0 : (r+1)*n0] {
+					dst[o+r*so+j*s] = v
+				}
 			}
 		}
 		c.ops[ni+i] = operand[T]{v: y}
@@ -124,6 +130,33 @@ func (c *chainRun[T]) block(off, inner []int, n int) []T {
 		return c.ops[c.args[last][0]].v[:n]
 	}
 	return c.ops[ni+last].v
+}
+
+// flat reports whether rows runs of n0 elements, s apart within a run and so from one run to
+// the next, are one run of rows*n0 elements s apart.
+func flat(s, so, rows, n0 int) bool { return rows == 1 || so == s*n0 }
+
+// gather copies input i's rows x n0 elements at offset o (s apart within a run, so between
+// runs) into its gather buffer, and returns them.
+func (c *chainRun[T]) gather(i int, x []T, o, s, so, rows, n0 int) []T {
+	if c.gathr[i] == nil {
+		c.gathr[i] = make([]T, fusedBlock)
+	}
+	g := c.gathr[i][:rows*n0]
+	for r := range rows {
+		row, base := g[r*n0:(r+1)*n0], o+r*so
+		switch s {
+		case 0:
+			fill(row, x[base])
+		case 1:
+			copy(row, x[base:base+n0])
+		default:
+			for j := range row {
+				row[j] = x[base+j*s]
+			}
+		}
+	}
+	return g
 }
 
 // eval computes member m into y from its operands.
@@ -171,6 +204,10 @@ type chainWalk struct {
 	shape []int
 	st    [][]int
 	inner []int // each operand's stride along the innermost axis
+	outer []int // each operand's stride along the next axis (the innermost's on one axis)
+	// rowLen is the innermost axis's extent when a block may span several of its runs (there
+	// is a next axis and the runs are at most shortRun long), else 0.
+	rowLen int
 }
 
 // newChainWalk walks f's domain in the order of axes perm (nil: memory order), the result
@@ -192,23 +229,59 @@ func newChainWalk(f *graph.Fused, yst, perm []int) chainWalk {
 	}
 	var w chainWalk
 	w.shape, w.st = graph.CollapseStrides(permute(f.Shape), st...)
+	last := len(w.shape) - 1
 	w.inner = make([]int, len(w.st))
 	for k := range w.st {
-		w.inner[k] = w.st[k][len(w.shape)-1]
+		w.inner[k] = w.st[k][last]
+	}
+	w.outer = w.inner
+	if n0 := w.shape[last]; last > 0 {
+		w.outer = make([]int, len(w.st))
+		for k := range w.st {
+			w.outer[k] = w.st[k][last-1]
+		}
+		if n0 <= shortRun {
+			w.rowLen = n0
+		}
 	}
 	return w
 }
 
+// unit is the length of the pieces a walk's index range is best cut into: whole runs of the
+// innermost axis when blocks span several.
+func (w chainWalk) unit() int { return max(1, w.rowLen) }
+
 // walkBlocks evaluates c's chain on the walk's linear indices [lo, hi), a block at a time, and
-// calls fn with the operands' offsets at each block's start (the result's first) and the block
-// of the value a final reduction reads (or of the last member).
-func walkBlocks[T float](w chainWalk, c *chainRun[T], lo, hi int, fn func(off []int, v []T)) {
+// calls fn with the operands' offsets at each block's start (the result's first), the block of
+// the value a final reduction reads (or of the last member) and the number of runs it holds. A
+// block is one piece of a run of the innermost axis, or, on a walk with rowLen over a range of
+// whole runs, several runs, operand k stepping outer[k] from one to the next.
+func walkBlocks[T float](w chainWalk, c *chainRun[T], lo, hi int, fn func(off []int, v []T, rows int)) {
 	offs := make([]int, len(w.st))
+	if n0 := w.rowLen; n0 > 0 && lo%n0 == 0 && hi%n0 == 0 {
+		last := len(w.shape) - 1
+		rowSt := make([][]int, len(w.st))
+		for k := range w.st {
+			rowSt[k] = w.st[k][:last]
+		}
+		walk(w.shape[:last], rowSt, lo/n0, hi/n0, func(off []int, rows int) {
+			copy(offs, off)
+			for done := 0; done < rows; {
+				r := min(fusedBlock/n0, rows-done)
+				fn(offs, c.block(offs, w.inner, w.outer, r, n0), r)
+				for k := range offs {
+					offs[k] += r * w.outer[k]
+				}
+				done += r
+			}
+		})
+		return
+	}
 	walk(w.shape, w.st, lo, hi, func(off []int, n int) {
 		copy(offs, off)
 		for done := 0; done < n; {
 			b := min(fusedBlock, n-done)
-			fn(offs, c.block(offs, w.inner, b))
+			fn(offs, c.block(offs, w.inner, w.outer, 1, b), 1)
 			for k := range offs {
 				offs[k] += b * w.inner[k]
 			}
@@ -225,8 +298,9 @@ func runChain[T float](f *graph.Fused, vals [][]T, y []T) {
 		return
 	}
 	w := newChainWalk(f, contiguous(f.Shape), nil)
-	parallelFor(len(y), max(elemGrain, w.shape[len(w.shape)-1]), func(lo, hi int) {
-		walkBlocks(w, newChainRun(f, vals), lo, hi, func([]int, []T) {})
+	u := w.unit()
+	parallelFor(len(y)/u, max(elemGrain, w.shape[len(w.shape)-1])/u, func(lo, hi int) {
+		walkBlocks(w, newChainRun(f, vals), lo*u, hi*u, func([]int, []T, int) {})
 	})
 }
 
@@ -289,19 +363,8 @@ func runLeadingReduceChain[T float](f *graph.Fused, vals [][]T, y []T, lead, chu
 		c := newChainRun(f, vals)
 		for k := lo; k < hi; k++ {
 			acc := partial[k*len(y) : (k+1)*len(y)]
-			walkBlocks(w, c, k*lead/chunks*rest, (k+1)*lead/chunks*rest, func(off []int, v []T) {
-				if w.inner[0] == 0 { // the block is of one result
-					acc[off[0]] += blockSum(v, squares)
-					return
-				}
-				a := acc[off[0] : off[0]+len(v)]
-				for j, x := range v {
-					if squares {
-						a[j] += float64(x) * float64(x)
-					} else {
-						a[j] += float64(x)
-					}
-				}
+			walkBlocks(w, c, k*lead/chunks*rest, (k+1)*lead/chunks*rest, func(off []int, v []T, rows int) {
+				addRows(acc, v, rows, off[0], w.inner[0], w.outer[0], squares)
 			})
 		}
 	})
@@ -329,11 +392,33 @@ func runKeptOuterReduceChain[T float](f *graph.Fused, vals [][]T, y []T) {
 	sums := make([]float64, len(y))
 	squares := f.Reduce.Fn == graph.SumSquares
 	parallelFor(len(y), max(1, elemGrain/max(count, 1)), func(lo, hi int) {
-		walkBlocks(w, newChainRun(f, vals), lo*count, hi*count, func(off []int, v []T) {
-			sums[off[0]] += blockSum(v, squares) // a block is of one result: the innermost axis is reduced
+		// The innermost axis is reduced: each run of a block is of one result.
+		walkBlocks(w, newChainRun(f, vals), lo*count, hi*count, func(off []int, v []T, rows int) {
+			addRows(sums, v, rows, off[0], 0, w.outer[0], squares)
 		})
 	})
 	finishReduce(f, sums, y)
+}
+
+// addRows adds block v, rows runs of equal length, to the float64 sums acc of the results it
+// reduces into: the first at index off, then stepping inner within a run (0: the run is of one
+// result) and outer from one run to the next.
+func addRows[T float](acc []float64, v []T, rows, off, inner, outer int, squares bool) {
+	n0 := len(v) / rows
+	for r := range rows {
+		run, o := v[r*n0:(r+1)*n0], off+r*outer
+		if inner == 0 {
+			acc[o] += blockSum(run, squares)
+			continue
+		}
+		for j, x := range run {
+			if squares {
+				acc[o+j*inner] += float64(x) * float64(x)
+			} else {
+				acc[o+j*inner] += float64(x)
+			}
+		}
+	}
 }
 
 // blockSum returns the sum of v, or of its squares, in float64 (through package vec for float32).

@@ -156,6 +156,16 @@ func TestFusedChainsMatchReference(t *testing.T) {
 			b := g.Sub(g.Scalar(1), g.LogSigmoid(a))
 			return []*graph.Node{b, g.Matmul(a, x)}
 		}},
+		{"blocks of many short runs, a per-row operand gathered", func(g *graph.Graph) []*graph.Node {
+			x, b := g.Input("x", 3, 100, 6), g.Param("b", 1, 100, 1)
+			h := g.Mul(g.Exp(g.Add(x, b)), b)
+			return []*graph.Node{g.Relu(h), g.Sum(h, 0, 2), g.SumSquares(h, 0, 1, 2)}
+		}},
+		{"sum over the second and last axes, a stored member scattered by rows", func(g *graph.Graph) []*graph.Node {
+			x, c := g.Input("x", 4, 3, 5, 6), g.Param("c", 1, 3, 1, 6)
+			h := g.Softplus(g.Mul(x, c))
+			return []*graph.Node{g.Sum(g.Square(h), 1, 3), h}
+		}},
 		{"long chain over blocks larger than one", func(g *graph.Graph) []*graph.Node {
 			x, c := g.Input("x", 2, 3000), g.Param("c", 1, 3000)
 			v := x
