@@ -53,6 +53,10 @@ type shiftedGeom struct {
 	// runBlocks are the runs four at a time (the weight gradient's blocks); the last block's
 	// missing runs start at 0, and their sums are dropped.
 	runBlocks []shiftconv.Runs
+	// stack is the most images a stack of the weight gradient holds (stackedGeom), stackPlane
+	// the length of its input planes and stackRunBlocks its runs four at a time.
+	stack, stackPlane int
+	stackRunBlocks    []shiftconv.Runs
 }
 
 // shiftedGeoms caches the geometry of each convolution shape, which the shifted passes need
@@ -74,19 +78,37 @@ func newShiftedGeom(c convShape) shiftedGeom {
 	g.plane = (c.h + 2*c.Pad) * g.pitch
 	g.run = c.h * g.pitch
 	g.blocks = (c.co + shiftconv.Outputs - 1) / shiftconv.Outputs
+	start := runStarts(c, g.plane, g.pitch)
+	g.runs = shiftconv.NewRuns(start)
+	g.runBlocks = blockRuns(start)
+	g.stack = max(1, stackPositions/((c.h+c.Pad)*g.pitch))
+	g.stackPlane = newStackedGeom(c, g, g.stack).positions + 2*c.Pad*g.pitch + 2*c.Pad
+	g.stackRunBlocks = blockRuns(runStarts(c, g.stackPlane, g.pitch))
+	return g
+}
+
+// runStarts returns the start of each kernel offset's run in input planes of the given length
+// and pitch: (ch, i, j) at ch*plane + i*pitch + j.
+func runStarts(c convShape, plane, pitch int) []int {
 	start := make([]int, c.k())
 	for r := range start {
 		ch, i, j := r/(c.kh*c.kw), r/c.kw%c.kh, r%c.kw
-		start[r] = ch*g.plane + i*g.pitch + j
+		start[r] = ch*plane + i*pitch + j
 	}
-	g.runs = shiftconv.NewRuns(start)
+	return start
+}
+
+// blockRuns returns the runs starting at start four at a time; the last block's missing runs
+// start at 0.
+func blockRuns(start []int) []shiftconv.Runs {
 	const outs = shiftconv.Outputs
 	blocked := make([]int, roundUp(len(start), outs))
 	copy(blocked, start)
+	var runs []shiftconv.Runs
 	for rb := range len(blocked) / outs {
-		g.runBlocks = append(g.runBlocks, shiftconv.NewRuns(blocked[rb*outs:(rb+1)*outs]))
+		runs = append(runs, shiftconv.NewRuns(blocked[rb*outs:(rb+1)*outs]))
 	}
-	return g
+	return runs
 }
 
 // padInput copies image x [Ci H W] into the interiors of the padded planes in dst, whose
@@ -144,50 +166,108 @@ func convForwardShifted(c convShape, x, w, y []float32) {
 // weightGradShifted adds the weight gradients of images [lo, hi) to dw [Co, K] for a shifted
 // convolution: entry (o, r) gains the dot product of gy's channel o, laid out at the pitch with
 // zeros in the spare columns, with the run of kernel offset r, a block of four output channels
-// by four runs at a time.
+// by four runs at a time. Images are stacked a few at a time (stackedGeom), so that one dot
+// product covers all of them; a 1x1 convolution on large planes that fill whole chunks reads its
+// operands in place, image by image, instead.
 func weightGradShifted(c convShape, x, gy []float32, lo, hi int, dw []float32) {
 	const outs, lanes = shiftconv.Outputs, shiftconv.Lanes
 	g := shiftedGeomOf(c)
-	in, out, k, p := c.ci*c.h*c.w, c.co*c.p(), c.k(), c.p()
-	tiled := roundUp(g.run, lanes)
-	// A 1x1 convolution whose planes fill whole chunks reads its operands in place: the planes
-	// are the runs, and gy's channels are laid out at the pitch already.
-	inPlace := c.direct() && tiled == p && c.co%outs == 0
-	var pad, grad []float32
-	if !inPlace {
-		buf, release := scratchBuf[float32](c.ci*g.plane + tiled + g.blocks*outs*tiled)
-		defer release()
-		clear(buf)
-		pad, grad = buf[:c.ci*g.plane+tiled], buf[c.ci*g.plane+tiled:]
+	in, out, p := c.ci*c.h*c.w, c.co*c.p(), c.p()
+	if c.direct() && p%lanes == 0 && p >= inPlacePositions && c.co%outs == 0 {
+		for img := lo; img < hi; img++ {
+			dotBlocks(c, g.blocks, g.runBlocks, p, x[img*in:(img+1)*in], gy[img*out:(img+1)*out], dw)
+		}
+		return
 	}
-	var edge [outs * outs]float32
-	for img := lo; img < hi; img++ {
-		xb, gyb := x[img*in:(img+1)*in], gy[img*out:(img+1)*out]
-		src, gr := pad, grad
-		if inPlace {
-			src, gr = xb, gyb
-		} else {
-			g.padInput(c, xb, pad)
+	full := newStackedGeom(c, g, g.stack)
+	buf, release := scratchBuf[float32](c.ci*g.stackPlane + g.blocks*outs*full.positions)
+	defer release()
+	clear(buf)
+	for first := lo; first < hi; {
+		st := newStackedGeom(c, g, min(hi-first, g.stack))
+		if st.images < g.stack && first > lo {
+			// A shorter stack after a full one: its gradient rows are shorter, and the full
+			// stack's images below it must not be read.
+			clear(buf)
+		}
+		src, grad := buf[:c.ci*g.stackPlane], buf[c.ci*g.stackPlane:c.ci*g.stackPlane+g.blocks*outs*st.positions]
+		for s := range st.images {
+			xb, gyb := x[(first+s)*in:(first+s+1)*in], gy[(first+s)*out:(first+s+1)*out]
+			top := s * st.rows * g.pitch // image s's first output position
+			for ch := range c.ci {
+				st.copyPlane(c, g, xb[ch*p:(ch+1)*p], src[ch*g.stackPlane+top+c.Pad*g.pitch+c.Pad:])
+			}
 			for o := range c.co {
-				for oy := range c.h {
-					copy(grad[o*tiled+oy*g.pitch:o*tiled+oy*g.pitch+c.w], gyb[o*p+oy*c.w:])
-				}
+				st.copyPlane(c, g, gyb[o*p:(o+1)*p], grad[o*st.positions+top:])
 			}
 		}
-		for b := range g.blocks {
-			gb := gr[b*outs*tiled:]
-			for rb, runs := range g.runBlocks {
-				if (b+1)*outs <= c.co && (rb+1)*outs <= k {
-					shiftconv.Dot(tiled/lanes, gb, tiled, runs, src, dw[b*outs*k+rb*outs:], k)
-					continue
-				}
-				// A block past the last output channel or run: its entries that exist.
-				clear(edge[:])
-				shiftconv.Dot(tiled/lanes, gb, tiled, runs, src, edge[:], outs)
-				for o := b * outs; o < min((b+1)*outs, c.co); o++ {
-					for r := rb * outs; r < min((rb+1)*outs, k); r++ {
-						dw[o*k+r] += edge[(o-b*outs)*outs+r-rb*outs]
-					}
+		dotBlocks(c, g.blocks, g.stackRunBlocks, st.positions, src, grad, dw)
+		first += st.images
+	}
+}
+
+// inPlacePositions is the smallest plane a 1x1 convolution's weight gradient reads in place:
+// on smaller ones the sums of each image's short dot products cost more than stacking them.
+const inPlacePositions = 64
+
+// stackedGeom lays out several images of a shifted convolution one below the other: image s's
+// output rows start at row s*rows of the stack, and its padded input rows at the same row of
+// planes (of length shiftedGeom.stackPlane) that have Pad zero rows above the first image; the
+// Pad zero rows between two images are the bottom border of one and the top border of the next.
+// Output position q of the stack, counted at the pitch, then reads kernel offset (ch, i, j) at
+// ch*stackPlane + i*pitch + j + q, as for one image; the gradient is zero at the spare columns
+// and at the rows between images.
+type stackedGeom struct {
+	images    int
+	rows      int // stack rows per image: H + Pad
+	positions int // output positions of the stack, rounded up to whole chunks
+}
+
+// stackPositions bounds a stack's output positions, so that four gradient rows and four runs
+// stay in the second-level cache.
+const stackPositions = 512
+
+func newStackedGeom(c convShape, g shiftedGeom, images int) stackedGeom {
+	st := stackedGeom{images: images, rows: c.h + c.Pad}
+	st.positions = roundUp(((images-1)*st.rows+c.h)*g.pitch, shiftconv.Lanes)
+	return st
+}
+
+// copyPlane copies an H x W plane into dst at the pitch.
+func (st stackedGeom) copyPlane(c convShape, g shiftedGeom, plane, dst []float32) {
+	for y := range c.h {
+		d, s := dst[y*g.pitch:y*g.pitch+c.w], plane[y*c.w:(y+1)*c.w]
+		if c.w >= 8 {
+			copy(d, s)
+			continue
+		}
+		// Rows of fewer than 8 pixels (Glow's 4x4 level): a loop beats a memmove call.
+		for i, v := range s {
+			d[i] = v
+		}
+	}
+}
+
+// dotBlocks adds to dw [Co, K] the dot products of the n positions of each gradient row of grad
+// (row o at o*n, blocks*4 rows) with each run of src, four output channels by four runs
+// (runBlocks) at a time.
+func dotBlocks(c convShape, blocks int, runBlocks []shiftconv.Runs, n int, src, grad, dw []float32) {
+	const outs, lanes = shiftconv.Outputs, shiftconv.Lanes
+	k := c.k()
+	var edge [outs * outs]float32
+	for b := range blocks {
+		gb := grad[b*outs*n:]
+		for rb, runs := range runBlocks {
+			if (b+1)*outs <= c.co && (rb+1)*outs <= k {
+				shiftconv.Dot(n/lanes, gb, n, runs, src, dw[b*outs*k+rb*outs:], k)
+				continue
+			}
+			// A block past the last output channel or run: its entries that exist.
+			clear(edge[:])
+			shiftconv.Dot(n/lanes, gb, n, runs, src, edge[:], outs)
+			for o := b * outs; o < min((b+1)*outs, c.co); o++ {
+				for r := rb * outs; r < min((rb+1)*outs, k); r++ {
+					dw[o*k+r] += edge[(o-b*outs)*outs+r-rb*outs]
 				}
 			}
 		}

@@ -25,6 +25,11 @@ func TestShiftedConvMatchesFloat64(t *testing.T) {
 		{2, 6, 5, 7, 3, 3},     // odd sizes, three outputs
 		{2, 3, 9, 6, 5, 5},     // a 5x5 kernel, five outputs
 		{1, 1, 1, 1, 1, 3},     // one pixel
+		// Weight gradients of images stacked (stackedGeom): whole stacks and a shorter one after them.
+		{40, 8, 4, 4, 128, 3}, // level 3's first 3x3
+		{30, 4, 8, 8, 128, 3}, // level 2's
+		{70, 16, 4, 4, 24, 1}, // a 1x1 convolution on a small plane
+		{9, 3, 5, 7, 6, 3},    // odd sizes
 	}
 	if !shiftconv.Accelerated() {
 		t.Log("shiftconv has no assembly kernels on this CPU or build: every convolution here runs on the GEMM")
