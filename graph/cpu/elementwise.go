@@ -15,8 +15,10 @@ func unary[T float](fn graph.UnaryFn, x, y []T) {
 	})
 }
 
-// unaryRun has loops of their own for the cheap functions; the others go through
-// graph.UnaryFn.Apply, the reference definition.
+// unaryRun runs float32 through package vec where it has a loop for fn (the cheap functions and
+// the exponential, sigmoid, softplus and log-sigmoid); float64 (the finite-difference reference)
+// has loops of its own for the cheap functions, and the others go through graph.UnaryFn.Apply,
+// the reference definition.
 func unaryRun[T float](fn graph.UnaryFn, x, y []T) {
 	x = x[:len(y)]
 	if unary32(fn, any(x), any(y)) {
@@ -70,6 +72,14 @@ func unary32(fn graph.UnaryFn, x, y any) bool {
 		vec.Relu(y32, x32)
 	case graph.Step:
 		vec.Step(y32, x32)
+	case graph.Exp:
+		vec.Exp(y32, x32)
+	case graph.Sigmoid:
+		vec.Sigmoid(y32, x32)
+	case graph.Softplus:
+		vec.Softplus(y32, x32)
+	case graph.LogSigmoid:
+		vec.LogSigmoid(y32, x32)
 	default:
 		return false
 	}

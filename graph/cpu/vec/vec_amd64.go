@@ -61,3 +61,6 @@ func sumSquares64(x []float32) float64
 
 //go:noescape
 func dot32(a, b []float32) float32
+
+//go:noescape
+func expV(y, a []float32)

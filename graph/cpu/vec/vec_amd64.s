@@ -913,3 +913,87 @@ done:
 	VMOVSS X8, ret+48(FP)
 	VZEROUPPER
 	RET
+
+// Constants of expV (see exp32 in exp.go): the clamp, log2(e), ln(2) in two parts, the
+// polynomial's coefficients from the highest, 1, and the exponent bias.
+DATA expc<>+0(SB)/4, $0xc2d00000  // -104
+DATA expc<>+4(SB)/4, $0x42b20000  // 89
+DATA expc<>+8(SB)/4, $0x3fb8aa3b  // log2(e)
+DATA expc<>+12(SB)/4, $0x3f318000 // ln2Hi
+DATA expc<>+16(SB)/4, $0xb95e8083 // ln2Lo
+DATA expc<>+20(SB)/4, $0x39506967 // 1.9875691500e-4
+DATA expc<>+24(SB)/4, $0x3ab743ce // 1.3981999507e-3
+DATA expc<>+28(SB)/4, $0x3c088908 // 8.3334519073e-3
+DATA expc<>+32(SB)/4, $0x3d2aa9c1 // 4.1665795894e-2
+DATA expc<>+36(SB)/4, $0x3e2aaaaa // 1.6666665459e-1
+DATA expc<>+40(SB)/4, $0x3f000000 // 5.0000001201e-1
+DATA expc<>+44(SB)/4, $0x3f800000 // 1
+DATA expc<>+48(SB)/4, $127
+GLOBL expc<>(SB), RODATA|NOPTR, $52
+
+// func expV(y, a []float32)
+//
+// y[i] = exp32(a[i]) for the first len(y) rounded down to a multiple of 8 elements, 8 at a
+// time, with exp32's operations in exp32's order (no fused multiply-adds).
+TEXT ·expV(SB), NOSPLIT, $0-48
+	MOVQ y_base+0(FP), DI
+	MOVQ y_len+8(FP), CX
+	MOVQ a_base+24(FP), SI
+	VBROADCASTSS expc<>+0(SB), Y8
+	VBROADCASTSS expc<>+4(SB), Y9
+	VBROADCASTSS expc<>+8(SB), Y10
+	VBROADCASTSS expc<>+12(SB), Y11
+	VBROADCASTSS expc<>+16(SB), Y12
+	VBROADCASTSS expc<>+20(SB), Y13
+	VBROADCASTSS expc<>+44(SB), Y7
+	VPBROADCASTD expc<>+48(SB), Y14
+loop8:
+	CMPQ CX, $8
+	JL   done
+	VMOVUPS   (SI), Y0
+	VCMPPS    $3, Y0, Y0, Y15 // NaN lanes
+	VMAXPS    Y8, Y0, Y1      // x = min(max(x, -104), 89)
+	VMINPS    Y9, Y1, Y1
+	VMULPS    Y10, Y1, Y2     // n = round(x * log2e)
+	VROUNDPS  $0, Y2, Y2
+	VMULPS    Y11, Y2, Y3     // r = x - n*ln2Hi - n*ln2Lo
+	VSUBPS    Y3, Y1, Y3
+	VMULPS    Y12, Y2, Y4
+	VSUBPS    Y4, Y3, Y3
+	VMULPS    Y3, Y3, Y4      // z = r*r
+	VMULPS    Y3, Y13, Y5     // p = ((((c0 r + c1) r + c2) r + c3) r + c4) r + c5
+	VBROADCASTSS expc<>+24(SB), Y6
+	VADDPS    Y6, Y5, Y5
+	VMULPS    Y3, Y5, Y5
+	VBROADCASTSS expc<>+28(SB), Y6
+	VADDPS    Y6, Y5, Y5
+	VMULPS    Y3, Y5, Y5
+	VBROADCASTSS expc<>+32(SB), Y6
+	VADDPS    Y6, Y5, Y5
+	VMULPS    Y3, Y5, Y5
+	VBROADCASTSS expc<>+36(SB), Y6
+	VADDPS    Y6, Y5, Y5
+	VMULPS    Y3, Y5, Y5
+	VBROADCASTSS expc<>+40(SB), Y6
+	VADDPS    Y6, Y5, Y5
+	VMULPS    Y4, Y5, Y5      // e = p*z + r + 1
+	VADDPS    Y3, Y5, Y5
+	VADDPS    Y7, Y5, Y5
+	VCVTPS2DQ Y2, Y2          // k = n, times 2^(k>>1) then 2^(k - k>>1)
+	VPSRAD    $1, Y2, Y6
+	VPSUBD    Y6, Y2, Y2
+	VPADDD    Y14, Y6, Y6
+	VPSLLD    $23, Y6, Y6
+	VMULPS    Y6, Y5, Y5
+	VPADDD    Y14, Y2, Y2
+	VPSLLD    $23, Y2, Y2
+	VMULPS    Y2, Y5, Y5
+	VBLENDVPS Y15, Y0, Y5, Y5 // NaN stays NaN
+	VMOVUPS   Y5, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  loop8
+done:
+	VZEROUPPER
+	RET

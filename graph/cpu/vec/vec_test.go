@@ -61,6 +61,10 @@ func TestLoopsMatchPureGo(t *testing.T) {
 		"step":        func(y, a, _ []float32) { Step(y, a) },
 		"neg":         func(y, a, _ []float32) { Neg(y, a) },
 		"square":      func(y, a, _ []float32) { Square(y, a) },
+		"exp":         func(y, a, _ []float32) { Exp(y, a) },
+		"sigmoid":     func(y, a, _ []float32) { Sigmoid(y, a) },
+		"softplus":    func(y, a, _ []float32) { Softplus(y, a) },
+		"log sigmoid": func(y, a, _ []float32) { LogSigmoid(y, a) },
 		"sum":         func(y, a, _ []float32) { y[0] = float32(Sum(a[:len(y)-1])) },
 		"sum squares": func(y, a, _ []float32) { y[0] = float32(SumSquares(a[:len(y)-1])) },
 	}
@@ -82,6 +86,58 @@ func TestLoopsMatchPureGo(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// ulps returns how many float32 values lie between got and want (rounded to float32).
+func ulps(got float32, want float64) int64 {
+	w := float32(want)
+	d := int64(int32(math.Float32bits(got))) - int64(int32(math.Float32bits(w)))
+	return max(d, -d)
+}
+
+// TestExpAccuracy sweeps exp32 and the functions built on it over their whole range, normal and
+// subnormal results, overflow and the special values, against the float64 functions.
+func TestExpAccuracy(t *testing.T) {
+	funcs := []struct {
+		name   string
+		f      func(y, a []float32)
+		want   func(x float64) float64
+		maxULP int64
+	}{
+		{"exp", Exp, math.Exp, 2},
+		{"sigmoid", Sigmoid, func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }, 3},
+		{"softplus", Softplus, func(x float64) float64 { return math.Max(x, 0) + math.Log1p(math.Exp(-math.Abs(x))) }, 3},
+		{"log sigmoid", LogSigmoid, func(x float64) float64 { return math.Min(x, 0) - math.Log1p(math.Exp(-math.Abs(x))) }, 3},
+	}
+	var xs []float32
+	for x := -110.0; x <= 95; x += 0.0137 {
+		xs = append(xs, float32(x))
+	}
+	xs = append(xs, special...)
+	xs = append(xs, -87.33655, -87.3365, 88.7228, 88.7229, 1e-8, -1e-8, 0.34657359, -0.34657359)
+	for _, fn := range funcs {
+		both(t, func() {
+			y := make([]float32, len(xs))
+			fn.f(y, xs)
+			for i, x := range xs {
+				want := fn.want(float64(x))
+				switch {
+				case math.IsNaN(want):
+					if y[i] == y[i] {
+						t.Fatalf("%s(%g) = %g, want NaN (assembly %v)", fn.name, x, y[i], hasAVX2)
+					}
+				case math.Abs(want) < 0x1p-126: // a subnormal result: within its spacing
+					if d := math.Abs(float64(y[i]) - want); !(d <= 2*0x1p-149) {
+						t.Fatalf("%s(%g) = %g, want %g (assembly %v)", fn.name, x, y[i], want, hasAVX2)
+					}
+				default:
+					if u := ulps(y[i], want); u > fn.maxULP {
+						t.Fatalf("%s(%g) = %g, want %g: %d units in the last place (assembly %v)", fn.name, x, y[i], want, u, hasAVX2)
+					}
+				}
+			}
+		})
 	}
 }
 
@@ -128,6 +184,8 @@ func BenchmarkLoops(b *testing.B) {
 			{"mul", func() { Mul(y, a, v) }},
 			{"mul-scalar", func() { MulScalar(y, a, 3) }},
 			{"relu", func() { Relu(y, a) }},
+			{"exp", func() { Exp(y, a) }},
+			{"sigmoid", func() { Sigmoid(y, a) }},
 			{"sum", func() { y[0] = float32(Sum(a)) }},
 			{"dot", func() { y[0] = Dot(a, v) }},
 		} {
