@@ -33,6 +33,9 @@ type Net struct {
 type ActNorm struct {
 	Bias, Logs string      // parameter names
 	Input      *graph.Node // the layer's input [B C H W]
+	// mean and variance are the input's per-channel batch statistics [C], in a graph built for
+	// data-dependent initialization (see DataInit).
+	mean, variance *graph.Node
 }
 
 // InvConv is one LU-parameterized invertible 1x1 convolution W = P (L + I) (U + diag(exp(logs))).
@@ -49,6 +52,9 @@ type builder struct {
 	net    *Net
 	logdet *graph.Node // [B]
 	logp   *graph.Node // [B]
+	// dataInit builds every ActNorm as the normalization of its input by the input's own batch
+	// statistics: what it computes once DataInit has set it from them.
+	dataInit bool
 }
 
 // Build appends the Glow log-likelihood graph for a batch of the given size to g, reading the
@@ -60,6 +66,10 @@ func Build(g *graph.Graph, cfg Config, batch int) (*Net, error) {
 // BuildOn appends the Glow log-likelihood graph of the value x [B C H W], which may be computed
 // (for example the inverse of a change of representation).
 func BuildOn(g *graph.Graph, cfg Config, x *graph.Node) (*Net, error) {
+	return buildOn(g, cfg, x, false)
+}
+
+func buildOn(g *graph.Graph, cfg Config, x *graph.Node, dataInit bool) (*Net, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -70,7 +80,7 @@ func BuildOn(g *graph.Graph, cfg Config, x *graph.Node) (*Net, error) {
 		return nil, fmt.Errorf("glow: input %v, model expects %v", x.Shape(), want)
 	}
 	batch := x.Shape()[0]
-	b := &builder{g: g, cfg: cfg, batch: batch, net: &Net{Config: cfg}}
+	b := &builder{g: g, cfg: cfg, batch: batch, net: &Net{Config: cfg}, dataInit: dataInit}
 	b.net.X = x
 	h := x
 	for l := 0; l < cfg.Levels; l++ {
@@ -116,11 +126,21 @@ func (b *builder) actnorm(name string, h *graph.Node, inFlow bool) *graph.Node {
 	c := h.Shape()[1]
 	bias := g.Param(name+".bias", 1, c, 1, 1)
 	logs := g.Param(name+".logs", 1, c, 1, 1)
-	b.net.ActNorms = append(b.net.ActNorms, ActNorm{Bias: name + ".bias", Logs: name + ".logs", Input: h})
+	a := ActNorm{Bias: name + ".bias", Logs: name + ".logs", Input: h}
 	if inFlow {
 		hw := float32(h.Shape()[2] * h.Shape()[3])
 		b.addLogDet(g.MulScalar(g.Reshape(g.Sum(logs), 1), hw))
 	}
+	if b.dataInit {
+		// bias = -mean, exp(logs) = 1 / (sqrt(variance) + 1e-6), as DataInit sets them.
+		mean := g.Reduce(graph.Mean, h, true, 0, 2, 3)
+		centred := g.Sub(h, mean)
+		variance := g.Reduce(graph.Mean, g.Square(centred), true, 0, 2, 3)
+		a.mean, a.variance = g.Reshape(mean, -1), g.Reshape(variance, -1)
+		b.net.ActNorms = append(b.net.ActNorms, a)
+		return g.Div(centred, g.AddScalar(g.Sqrt(variance), 1e-6))
+	}
+	b.net.ActNorms = append(b.net.ActNorms, a)
 	return g.Mul(g.Add(h, bias), g.Exp(logs))
 }
 

@@ -2,6 +2,7 @@ package glow
 
 import (
 	"context"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -229,6 +230,58 @@ func TestDataInit(t *testing.T) {
 	for c := range out[0].Data {
 		if math.Abs(float64(out[0].Data[c])) > 1e-4 || math.Abs(float64(out[1].Data[c])-1) > 1e-3 {
 			t.Fatalf("channel %d: mean %g, mean square %g", c, out[0].Data[c], out[1].Data[c])
+		}
+	}
+}
+
+// TestDataInitOnePass checks the one forward pass of DataInit against its definition, layer by
+// layer: set ActNorm k from the statistics of its input with the layers before it set, then the
+// next, each from a run of the ordinary graph.
+func TestDataInitOnePass(t *testing.T) {
+	cfg := Config{Levels: 3, Steps: 3, Hidden: 8, Channels: 1, Size: 8, Bins: 256, Seed: 4}
+	params, err := InitParams(cfg, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randomImages(rand.New(rand.NewPCG(6, 6)), cfg, 12)
+	want := graph.Feeds{}
+	for name, v := range params {
+		want[name] = &graph.Tensor{Shape: v.Shape, Data: slices.Clone(v.Data)}
+	}
+	if err := DataInit(context.Background(), cpu.New(), cfg, params, x); err != nil {
+		t.Fatal(err)
+	}
+	g := graph.New()
+	net, err := Build(g, cfg, x.Shape[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outs []*graph.Node
+	for _, a := range net.ActNorms {
+		mean := g.Reduce(graph.Mean, a.Input, true, 0, 2, 3)
+		outs = append(outs, g.Reshape(mean, -1), g.Reduce(graph.Mean, g.Square(g.Sub(a.Input, mean)), false, 0, 2, 3))
+	}
+	p, err := graph.Compile(g, outs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, a := range net.ActNorms {
+		feeds := graph.Feeds{"x": x}
+		maps.Copy(feeds, want)
+		stats, err := cpu.New().Run(context.Background(), p, feeds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for c := range want[a.Bias].Data {
+			want[a.Bias].Data[c] = -stats[2*k].Data[c]
+			want[a.Logs].Data[c] = float32(-math.Log(math.Sqrt(float64(stats[2*k+1].Data[c])) + 1e-6))
+		}
+		for _, name := range []string{a.Bias, a.Logs} {
+			for c, w := range want[name].Data {
+				if got := params[name].Data[c]; !(math.Abs(float64(got-w)) <= 1e-4*max(1, math.Abs(float64(w)))) {
+					t.Fatalf("ActNorm %d of %d, %s[%d]: one pass %g, layer by layer %g", k, len(net.ActNorms), name, c, got, w)
+				}
+			}
 		}
 	}
 }

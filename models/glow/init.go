@@ -29,19 +29,18 @@ func InitParams(cfg Config, seed uint64) (graph.Feeds, error) {
 }
 
 // DataInit sets every ActNorm so that its input has zero mean and unit variance per channel on the
-// batch x (Glow's data-dependent initialization), layer by layer in forward order: layer k is set
-// from statistics computed with layers before it already set.
+// batch x (Glow's data-dependent initialization), in forward order: layer k is set from statistics
+// computed with the layers before it already set. One forward pass computes them all, each
+// ActNorm normalizing its input by the input's own statistics, as it will once set.
 func DataInit(ctx context.Context, exec graph.Executor, cfg Config, params graph.Feeds, x *graph.Tensor) error {
 	g := graph.New()
-	net, err := Build(g, cfg, x.Shape[0])
+	net, err := buildOn(g, cfg, g.Input("x", x.Shape...), true)
 	if err != nil {
 		return err
 	}
 	var outs []*graph.Node
 	for _, a := range net.ActNorms {
-		mean := g.Reduce(graph.Mean, a.Input, true, 0, 2, 3)
-		variance := g.Reduce(graph.Mean, g.Square(g.Sub(a.Input, mean)), false, 0, 2, 3)
-		outs = append(outs, g.Reshape(mean, -1), variance)
+		outs = append(outs, a.mean, a.variance)
 	}
 	p, err := graph.Compile(g, outs...)
 	if err != nil {
@@ -50,11 +49,11 @@ func DataInit(ctx context.Context, exec graph.Executor, cfg Config, params graph
 	defer exec.Forget(p)
 	feeds := graph.Feeds{"x": x}
 	maps.Copy(feeds, params)
+	stats, err := exec.Run(ctx, p, feeds)
+	if err != nil {
+		return fmt.Errorf("glow: data init: %w", err)
+	}
 	for k, a := range net.ActNorms {
-		stats, err := exec.Run(ctx, p, feeds)
-		if err != nil {
-			return fmt.Errorf("glow: data init of %s: %w", a.Bias, err)
-		}
 		mean, variance := stats[2*k].Data, stats[2*k+1].Data
 		bias, logs := params[a.Bias].Data, params[a.Logs].Data
 		for c := range bias {
