@@ -237,7 +237,8 @@ def train_perf(d, batch, steps, lr, device):
     rate = batch * steps / (time.perf_counter() - start)
     print(json.dumps({"torch": torch.__version__, "device": where, "threads": torch.get_num_threads(),
                       "batch": batch, "steps": steps, "images_per_second": rate,
-                      "last_loss_bits_per_dim": loss}))
+                      # A string: JSON has no Infinity or NaN, which a diverged step gives.
+                      "last_loss_bits_per_dim": repr(loss)}))
 
 
 def main():

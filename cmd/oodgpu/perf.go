@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -282,7 +283,7 @@ type torchTrainPerf struct {
 	Device   string  `json:"device"`
 	Threads  int     `json:"threads"`
 	Rate     float64 `json:"images_per_second"`
-	LastLoss float64 `json:"last_loss_bits_per_dim"`
+	LastLoss string  `json:"last_loss_bits_per_dim"` // Python's repr of a float: inf and nan included
 }
 
 // trainTiming is one implementation's training throughput and its loss at the last timed step.
@@ -338,7 +339,11 @@ func trainReport(ctx context.Context, w io.Writer, m *scorer.Model, exec graph.E
 	if err := json.Unmarshal(out, &tp); err != nil {
 		return fmt.Errorf("perf --train: oracle printed %q: %w", out, err)
 	}
-	fmt.Fprintf(w, "| PyTorch %s, %s | %.1f | %.2f | %.5f |\n", tp.Torch, torchWhere(tp.Device, tp.Threads), tp.Rate, ours.rate/tp.Rate, tp.LastLoss)
+	loss, err := strconv.ParseFloat(tp.LastLoss, 64)
+	if err != nil {
+		return fmt.Errorf("perf --train: oracle's loss %q: %w", tp.LastLoss, err)
+	}
+	fmt.Fprintf(w, "| PyTorch %s, %s | %.1f | %.2f | %.5f |\n", tp.Torch, torchWhere(tp.Device, tp.Threads), tp.Rate, ours.rate/tp.Rate, loss)
 	return nil
 }
 
