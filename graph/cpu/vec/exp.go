@@ -79,19 +79,48 @@ func expNegAbs(e, a []float32) {
 }
 
 // Sigmoid sets y[i] = 1 / (1 + e^-a[i]), formed from e = e^-|a[i]| as 1/(1+e) or e/(1+e).
-func Sigmoid(y, a []float32) {
+func Sigmoid(y, a []float32) { overExpNegAbs(sigmoid, y, a) }
+
+// Softplus sets y[i] = log(1 + e^a[i]), formed as max(a[i], 0) + log1p(e^-|a[i]|).
+func Softplus(y, a []float32) { overExpNegAbs(softplus, y, a) }
+
+// LogSigmoid sets y[i] = -log(1 + e^-a[i]), formed as min(a[i], 0) - log1p(e^-|a[i]|).
+func LogSigmoid(y, a []float32) { overExpNegAbs(logSigmoid, y, a) }
+
+// expFamily names a function formed from e^-|x|.
+type expFamily int
+
+const (
+	sigmoid expFamily = iota
+	softplus
+	logSigmoid
+)
+
+// overExpNegAbs sets y[i] = f(a[i]) chunk by chunk, from e = e^-|a| of the chunk.
+func overExpNegAbs(f expFamily, y, a []float32) {
 	a = a[:len(y)]
 	var buf [chunk]float32
 	for lo := 0; lo < len(y); lo += chunk {
 		n := min(chunk, len(y)-lo)
-		e, x := buf[:n], a[lo:lo+n]
+		e, x, out := buf[:n], a[lo:lo+n], y[lo:lo+n]
 		expNegAbs(e, x)
-		for i, v := range e {
-			t := v
-			if x[i] >= 0 {
-				t = 1
+		switch f {
+		case sigmoid:
+			for i, v := range e {
+				t := v
+				if x[i] >= 0 {
+					t = 1
+				}
+				out[i] = t / (1 + v)
 			}
-			y[lo+i] = t / (1 + v)
+		case softplus:
+			for i, v := range e {
+				out[i] = max(x[i], 0) + log1pUnit(v)
+			}
+		case logSigmoid:
+			for i, v := range e {
+				out[i] = min(x[i], 0) - log1pUnit(v)
+			}
 		}
 	}
 }
@@ -119,32 +148,4 @@ func log1pUnit(u float32) float32 {
 	p = float32(p*f) + 3.3333331174e-1
 	y := float32(float32(f*z)*p) + float32(k*ln2Lo) - float32(0.5*z)
 	return f + y + c + float32(k*ln2Hi)
-}
-
-// Softplus sets y[i] = log(1 + e^a[i]), formed as max(a[i], 0) + log1p(e^-|a[i]|).
-func Softplus(y, a []float32) {
-	a = a[:len(y)]
-	var buf [chunk]float32
-	for lo := 0; lo < len(y); lo += chunk {
-		n := min(chunk, len(y)-lo)
-		e, x := buf[:n], a[lo:lo+n]
-		expNegAbs(e, x)
-		for i, v := range e {
-			y[lo+i] = max(x[i], 0) + log1pUnit(v)
-		}
-	}
-}
-
-// LogSigmoid sets y[i] = -log(1 + e^-a[i]), formed as min(a[i], 0) - log1p(e^-|a[i]|).
-func LogSigmoid(y, a []float32) {
-	a = a[:len(y)]
-	var buf [chunk]float32
-	for lo := 0; lo < len(y); lo += chunk {
-		n := min(chunk, len(y)-lo)
-		e, x := buf[:n], a[lo:lo+n]
-		expNegAbs(e, x)
-		for i, v := range e {
-			y[lo+i] = min(x[i], 0) - log1pUnit(v)
-		}
-	}
 }
