@@ -116,9 +116,21 @@ func blockRuns(start []int) []shiftconv.Runs {
 func (g shiftedGeom) padInput(c convShape, x, dst []float32) {
 	hw := c.h * c.w
 	for ch := range c.ci {
-		src, d := x[ch*hw:(ch+1)*hw], dst[ch*g.plane+c.Pad*g.pitch+c.Pad:]
-		for y := range c.h {
-			copy(d[y*g.pitch:y*g.pitch+c.w], src[y*c.w:(y+1)*c.w])
+		g.copyPlane(c, x[ch*hw:(ch+1)*hw], dst[ch*g.plane+c.Pad*g.pitch+c.Pad:])
+	}
+}
+
+// copyPlane copies an H x W plane into dst at the pitch.
+func (g shiftedGeom) copyPlane(c convShape, plane, dst []float32) {
+	for y := range c.h {
+		d, s := dst[y*g.pitch:y*g.pitch+c.w], plane[y*c.w:(y+1)*c.w]
+		if c.w >= 8 {
+			copy(d, s)
+			continue
+		}
+		// Rows of fewer than 8 pixels (Glow's 4x4 level): a loop beats a memmove call.
+		for i, v := range s {
+			d[i] = v
 		}
 	}
 }
@@ -195,10 +207,10 @@ func weightGradShifted(c convShape, x, gy []float32, lo, hi int, dw []float32) {
 			xb, gyb := x[(first+s)*in:(first+s+1)*in], gy[(first+s)*out:(first+s+1)*out]
 			top := s * st.rows * g.pitch // image s's first output position
 			for ch := range c.ci {
-				st.copyPlane(c, g, xb[ch*p:(ch+1)*p], src[ch*g.stackPlane+top+c.Pad*g.pitch+c.Pad:])
+				g.copyPlane(c, xb[ch*p:(ch+1)*p], src[ch*g.stackPlane+top+c.Pad*g.pitch+c.Pad:])
 			}
 			for o := range c.co {
-				st.copyPlane(c, g, gyb[o*p:(o+1)*p], grad[o*st.positions+top:])
+				g.copyPlane(c, gyb[o*p:(o+1)*p], grad[o*st.positions+top:])
 			}
 		}
 		dotBlocks(c, g.blocks, g.stackRunBlocks, st.positions, src, grad, dw)
@@ -231,21 +243,6 @@ func newStackedGeom(c convShape, g shiftedGeom, images int) stackedGeom {
 	st := stackedGeom{images: images, rows: c.h + c.Pad}
 	st.positions = roundUp(((images-1)*st.rows+c.h)*g.pitch, shiftconv.Lanes)
 	return st
-}
-
-// copyPlane copies an H x W plane into dst at the pitch.
-func (st stackedGeom) copyPlane(c convShape, g shiftedGeom, plane, dst []float32) {
-	for y := range c.h {
-		d, s := dst[y*g.pitch:y*g.pitch+c.w], plane[y*c.w:(y+1)*c.w]
-		if c.w >= 8 {
-			copy(d, s)
-			continue
-		}
-		// Rows of fewer than 8 pixels (Glow's 4x4 level): a loop beats a memmove call.
-		for i, v := range s {
-			d[i] = v
-		}
-	}
 }
 
 // dotBlocks adds to dw [Co, K] the dot products of the n positions of each gradient row of grad
