@@ -8,7 +8,7 @@
 # by `oodgpu auroc` with 95% bootstrap intervals. It prints each replica's AUROCs (the detector's
 # score and the gradient score alone) and their mean and sample standard deviation per cell.
 #
-#   OODGPU_DATA=path/to/shared/data scripts/seeds.sh DIR [REPLICA...]   # replicas default: 1 2 3
+#   OODGPU_DATA=path/to/shared/data scripts/seeds.sh DIR [REPLICA...]   # replicas default: 1 to 5
 #
 # Each replica's files are kept in DIR (a replica whose weights are already there is not trained
 # again): DIR/replica-K.safetensors (the trained weights), its fitted detector and its logs. A
@@ -17,12 +17,14 @@
 # without retraining it, copy models/zoo/glow-fashionmnist.safetensors to
 # DIR/replica-1.safetensors first.
 set -euo pipefail
+start=$PWD
 cd "$(dirname "$0")/.."
 : "${OODGPU_DATA:?set OODGPU_DATA to the directory of the shared data sets (Omniglot)}"
 dir=${1:?usage: scripts/seeds.sh DIR [REPLICA...]}
 shift
+case $dir in /*) ;; *) dir=$start/$dir ;; esac
 replicas=("$@")
-[ ${#replicas[@]} -gt 0 ] || replicas=(1 2 3)
+[ ${#replicas[@]} -gt 0 ] || replicas=(1 2 3 4 5)
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 cli_in "$dir"
