@@ -127,7 +127,7 @@ fi
 if want samples; then
   # Sample grids (the paper's Figures 18 to 20): 64 per model, seed 1, Glow at temperature 0.7
   # (each DDPM grid takes about 15 minutes of 1000-step ancestral sampling on 2 CPU cores, the
-  # PixelCNN++ one 37 minutes on one thread of them: a forward pass of all 64 per pixel).
+  # PixelCNN++ one about 9 minutes: a forward pass of all 64 per pixel).
   for m in glow-fashionmnist glow-mnist vae-fashionmnist ddpm-fashionmnist pixelcnn-fashionmnist \
     glow-cifar10 glow-gtsrb vae-cifar10 vae-gtsrb ddpm-cifar10 ddpm-gtsrb; do
     echo "results: samples of $m" >&2
